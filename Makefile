@@ -1,0 +1,49 @@
+# The README's commands. Each target works from a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+
+.PHONY: run test lint format bench emulator worker clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+var:
+	mkdir -p var
+
+run: $(BIN)/.installed var
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@echo ""
+	@echo "  Support portal: http://127.0.0.1:$(PORT)/  (admin: http://127.0.0.1:$(PORT)/admin/)"
+	@echo "  Logins (password portal-demo): alice@acme.test, bob@acme.test (Acme), carol@globex.test (Globex),"
+	@echo "  admin@portal.test (staff)"
+	@echo ""
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+test: $(BIN)/.installed var
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(BIN)/.installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(BIN)/.installed var
+	$(BIN)/python -m bench
+
+emulator: $(BIN)/.installed var
+	$(BIN)/python -m plain_gateway.emulator --port 8765 --data var/plain-emulator.sqlite3 --api-key $${PLAIN_API_KEY:-dev-key}
+
+worker: $(BIN)/.installed
+	$(BIN)/celery -A portal worker --loglevel=INFO
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,83 @@
+"""The one place that builds the Plain gateway client from settings.
+
+With PLAIN_API_URL set, the client talks to that URL (real Plain, or a standalone emulator) with
+PLAIN_API_KEY. Without it, the client talks to the embedded emulator in-process, through an
+httpx.WSGITransport over the emulator's WSGI app, its state in PLAIN_EMULATOR_DATA.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import httpx
+from django.conf import settings
+
+from plain_gateway import PlainClient
+from plain_gateway.emulator import EmulatorControl, create_app
+
+EMBEDDED_URL = "http://plain-emulator.internal/graphql/v1"
+EMBEDDED_KEY = "embedded-emulator-key"
+
+_lock = threading.Lock()
+_client: PlainClient | None = None
+_transport: httpx.BaseTransport | None = None
+
+
+def _embedded_transport() -> httpx.BaseTransport:
+    global _transport
+    if _transport is None:
+        app = create_app(api_key=_api_key(), data_path=settings.PLAIN_EMULATOR_DATA)
+        _transport = httpx.WSGITransport(app=app)
+    return _transport
+
+
+def _api_key() -> str:
+    return settings.PLAIN_API_KEY or EMBEDDED_KEY
+
+
+def is_embedded() -> bool:
+    return not settings.PLAIN_API_URL
+
+
+def get_plain_client() -> PlainClient:
+    """The process-wide client (it is thread-safe and keeps its connections alive)."""
+    global _client
+    if _client is None:
+        with _lock:
+            if _client is None:
+                if is_embedded():
+                    _client = PlainClient(
+                        api_key=_api_key(),
+                        url=EMBEDDED_URL,
+                        transport=_embedded_transport(),
+                        timeout=settings.PLAIN_TIMEOUT_SECONDS,
+                    )
+                else:
+                    _client = PlainClient(
+                        api_key=settings.PLAIN_API_KEY,
+                        url=settings.PLAIN_API_URL,
+                        timeout=settings.PLAIN_TIMEOUT_SECONDS,
+                    )
+    return _client
+
+
+def get_emulator_control() -> EmulatorControl | None:
+    """The emulator's control API, for what Plain's API cannot do; None against real Plain.
+
+    A standalone emulator given by PLAIN_API_URL also answers it (its URLs end in /graphql/v1).
+    """
+    if is_embedded():
+        return EmulatorControl(url=EMBEDDED_URL, api_key=_api_key(), transport=_embedded_transport())
+    if settings.PLAIN_API_URL.rstrip("/").endswith("/graphql/v1") and "plain.com" not in settings.PLAIN_API_URL:
+        return EmulatorControl(url=settings.PLAIN_API_URL, api_key=settings.PLAIN_API_KEY)
+    return None
+
+
+def reset_plain_client() -> None:
+    """Forget the cached client and transport (tests and settings changes)."""
+    global _client, _transport
+    with _lock:
+        if _client is not None:
+            _client.close()
+        _client = None
+        _transport = None
