@@ -1,5 +1,83 @@
-"""plain_gateway: a framework-free client for Plain's GraphQL API, and a local Plain emulator."""
+"""plain_gateway: a framework-free client for Plain's GraphQL API, and a local Plain emulator.
+
+The public surface: PlainClient, the errors of plain_gateway.errors and the dataclasses of
+plain_gateway.types. Everything whose name starts with an underscore is private.
+"""
 
 from plain_gateway.client import PlainClient
+from plain_gateway.errors import (
+    GraphQLErrorDetail,
+    MutationFieldError,
+    PlainAuthenticationError,
+    PlainError,
+    PlainForbiddenError,
+    PlainGraphQLError,
+    PlainMutationError,
+    PlainNotFoundError,
+    PlainRateLimitError,
+    PlainResponseError,
+    PlainServerError,
+    PlainTimeoutError,
+    PlainTransportError,
+)
+from plain_gateway.types import (
+    Actor,
+    Attachment,
+    AttachmentUpload,
+    ChatEntry,
+    CustomEntry,
+    Customer,
+    EmailEntry,
+    EmailParticipant,
+    HiddenEntry,
+    Label,
+    LabelType,
+    MessageEntry,
+    Page,
+    PageInfo,
+    StatusChangeEntry,
+    Tenant,
+    Thread,
+    ThreadFieldSchema,
+    ThreadWithTimeline,
+    TimelineEntry,
+    UpsertResult,
+)
 
-__all__ = ["PlainClient"]
+__all__ = [
+    "Actor",
+    "Attachment",
+    "AttachmentUpload",
+    "ChatEntry",
+    "CustomEntry",
+    "Customer",
+    "EmailEntry",
+    "EmailParticipant",
+    "GraphQLErrorDetail",
+    "HiddenEntry",
+    "Label",
+    "LabelType",
+    "MessageEntry",
+    "MutationFieldError",
+    "Page",
+    "PageInfo",
+    "PlainAuthenticationError",
+    "PlainClient",
+    "PlainError",
+    "PlainForbiddenError",
+    "PlainGraphQLError",
+    "PlainMutationError",
+    "PlainNotFoundError",
+    "PlainRateLimitError",
+    "PlainResponseError",
+    "PlainServerError",
+    "PlainTimeoutError",
+    "PlainTransportError",
+    "StatusChangeEntry",
+    "Tenant",
+    "Thread",
+    "ThreadFieldSchema",
+    "ThreadWithTimeline",
+    "TimelineEntry",
+    "UpsertResult",
+]

@@ -1,33 +1,115 @@
 """PlainClient: the typed client for Plain's GraphQL API.
 
-CONTRACT STUB: the signatures below are the public surface the portal builds against. The
-implementation replaces the bodies; changing a signature is a change to the contract.
+Each public method runs one operation from operations/ and returns the frozen dataclasses of
+plain_gateway.types; failures raise the errors of plain_gateway.errors. One client is meant to live
+for the whole process: it keeps its connections alive, holds no per-request state and is safe to
+share between threads.
+
+The API key goes into the Authorization header of each request and nowhere else: not into the
+client's repr, log lines or error messages (anything Plain sends back is scrubbed of it), and a
+client cannot be pickled (so it cannot ride along in a Celery message).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+import logging
+import time
+from collections.abc import Callable, Generator, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
+from plain_gateway import _retry
+from plain_gateway._operations import OPERATIONS, Operation
+from plain_gateway.errors import (
+    PlainError,
+    PlainResponseError,
+    PlainTimeoutError,
+    PlainTransportError,
+    error_from_response,
+    request_id_from,
+)
 from plain_gateway.types import (
     AttachmentUpload,
     Customer,
+    Label,
     LabelType,
     Page,
+    PageInfo,
     Tenant,
     Thread,
     ThreadFieldSchema,
     ThreadWithTimeline,
+    TimelineEntry,
 )
 
-__all__ = ["PlainClient"]
+__all__ = ["DEFAULT_URL", "PlainClient"]
 
 DEFAULT_URL = "https://core-api.uk.plain.com/graphql/v1"
+DEFAULT_PAGE_SIZE = 25
+DEFAULT_TIMELINE_PAGE_SIZE = 50
+# Memberships listed per customer by customers(); a customer in more tenants than this shows the
+# first ones only.
+CUSTOMER_TENANTS_PAGE_SIZE = 50
+USER_AGENT = f"plain-support-portal-gateway/1.0 httpx/{httpx.__version__}"
+OPERATION_NAME_HEADER = "x-graphql-operation-name"
+
+logger = logging.getLogger("plain_gateway")
+
+_REDACTED = "[redacted]"
+
+
+class _BearerAuth(httpx.Auth):
+    """Adds the Authorization header to requests for the API URL, and to no other URL.
+
+    Its repr, unlike a headers dict in a traceback, is safe.
+    """
+
+    def __init__(self, token: str, api_url: str) -> None:
+        self._token = token
+        self._api_url = httpx.URL(api_url)
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if request.url == self._api_url:
+            request.headers["Authorization"] = f"Bearer {self._token}"
+        yield request
+
+    def __repr__(self) -> str:
+        return "<_BearerAuth [secure]>"
+
+
+def _empty_page() -> Page[Any]:
+    return Page(items=(), page_info=PageInfo(False, False, None, None), total_count=0)
+
+
+def _paging(
+    first: int | None, after: str | None, last: int | None, before: str | None, size: int
+) -> dict[str, Any]:
+    """Relay paging variables; with no size given, `size` items forwards (backwards for before)."""
+    if first is None and last is None:
+        if before is not None and after is None:
+            last = size
+        else:
+            first = size
+    return {"first": first, "after": after, "last": last, "before": before}
+
+
+def _tenant_identifiers(external_ids: Sequence[str]) -> list[dict[str, str]]:
+    return [{"externalId": external_id} for external_id in external_ids]
 
 
 class PlainClient:
+    """A client for one Plain workspace (one API key).
+
+    `transport` replaces the network (tests and the embedded emulator pass an
+    httpx.WSGITransport). `timeout` bounds each attempt in seconds. `max_attempts` counts the first
+    try. `sleep` is called with the seconds to wait between attempts (tests pass a recorder);
+    `clock` returns the current POSIX time, for reading rate-limit resets. Retries follow
+    plain_gateway._retry.
+    """
+
     def __init__(
         self,
         *,
@@ -35,51 +117,266 @@ class PlainClient:
         url: str = DEFAULT_URL,
         transport: httpx.BaseTransport | None = None,
         timeout: float = 10.0,
-        max_attempts: int = 4,
-        sleep: Any = None,  # injectable for tests: a callable(seconds)
+        max_attempts: int = _retry.DEFAULT_MAX_ATTEMPTS,
+        sleep: Callable[[float], Any] | None = None,
+        clock: Callable[[], float] | None = None,
+        max_rate_limit_wait: float = _retry.MAX_RATE_LIMIT_WAIT_SECONDS,
     ) -> None:
-        raise NotImplementedError
+        if not api_key:
+            raise ValueError("PlainClient needs an API key")
+        self._api_key = api_key
+        self.url = url
+        self.max_attempts = max(1, max_attempts)
+        self.max_rate_limit_wait = max_rate_limit_wait
+        self._sleep = sleep if sleep is not None else time.sleep
+        self._clock = clock if clock is not None else time.time
+        self._http = httpx.Client(
+            transport=transport,
+            timeout=httpx.Timeout(timeout),
+            auth=_BearerAuth(api_key, url),
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            follow_redirects=False,
+        )
 
-    def close(self) -> None: ...
+    def __repr__(self) -> str:
+        return f"<PlainClient url={self.url!r}>"
 
-    # --- customers and tenants -------------------------------------------------------------
+    def __reduce__(self) -> Any:
+        raise TypeError("a PlainClient cannot be pickled (it holds an API key)")
+
+    def __enter__(self) -> PlainClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the pooled connections. The client must not be used afterwards."""
+        self._http.close()
+
+    # --- the one way a request is made --------------------------------------------------------
+    def _execute(self, operation_name: str, variables: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Run one of the operations under operations/ and return its `data`, retrying per policy.
+
+        Raises a PlainError when the operation fails for good (see plain_gateway.errors); for a
+        mutation, an answer whose payload has an `error` raises PlainMutationError.
+        """
+        operation = OPERATIONS[operation_name]
+        repeatable = not operation.is_mutation or operation.name in _retry.REPEATABLE_MUTATIONS
+        attempt = 1
+        while True:
+            try:
+                return self._attempt(operation, variables)
+            except PlainError as error:
+                delay = _retry.retry_delay(
+                    error=error,
+                    attempt=attempt,
+                    max_attempts=self.max_attempts,
+                    repeatable=repeatable,
+                    max_rate_limit_wait=self.max_rate_limit_wait,
+                )
+                if delay is None:
+                    raise
+                logger.warning(
+                    "Plain %s failed (%s, request id %s); attempt %d of %d in %.2fs",
+                    operation.name,
+                    type(error).__name__,
+                    error.request_id,
+                    attempt + 1,
+                    self.max_attempts,
+                    delay,
+                )
+                self._sleep(delay)
+                attempt += 1
+
+    def _attempt(self, operation: Operation, variables: Mapping[str, Any]) -> Mapping[str, Any]:
+        started = time.monotonic()
+        try:
+            response = self._http.post(
+                self.url,
+                json={
+                    "query": operation.document,
+                    "variables": dict(variables),
+                    "operationName": operation.name,
+                },
+                headers={OPERATION_NAME_HEADER: operation.name},
+            )
+        except httpx.TimeoutException as exc:
+            # Connect and pool timeouts happen before anything is sent.
+            sent = not isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
+            raise PlainTimeoutError(
+                f"Plain did not answer in time ({type(exc).__name__})",
+                request_sent=sent,
+                operation_name=operation.name,
+            ) from exc
+        except httpx.TransportError as exc:
+            raise PlainTransportError(
+                f"Could not talk to Plain ({type(exc).__name__})",
+                request_sent=not isinstance(exc, httpx.ConnectError),
+                operation_name=operation.name,
+            ) from exc
+        body = self._decode(response)
+        error = error_from_response(
+            status_code=response.status_code,
+            headers=response.headers,
+            body=body,
+            operation_name=operation.name,
+            mutation_field=operation.root_field if operation.is_mutation else None,
+            now=datetime.fromtimestamp(self._clock(), tz=UTC),
+        )
+        logger.debug(
+            "Plain %s: HTTP %d in %.0f ms (request id %s)",
+            operation.name,
+            response.status_code,
+            (time.monotonic() - started) * 1000,
+            request_id_from(response.headers),
+        )
+        if error is not None:
+            raise error
+        return body["data"]
+
+    def _decode(self, response: httpx.Response) -> Any:
+        """The JSON body, with the API key scrubbed from it should Plain ever echo it back."""
+        text = response.text
+        if self._api_key in text:
+            text = text.replace(self._api_key, _REDACTED)
+        try:
+            return json.loads(text) if text else None
+        except ValueError:
+            return None
+
+    def _payload(self, operation_name: str, variables: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The mutation's payload (its error already raised) or the query's root field."""
+        operation = OPERATIONS[operation_name]
+        return self._execute(operation_name, variables)[operation.root_field]
+
+    def _required(self, payload: Mapping[str, Any], key: str, operation_name: str) -> Any:
+        value = payload.get(key)
+        if value is None:
+            raise PlainResponseError(f"Plain's answer has no {key}", operation_name=operation_name)
+        return value
+
+    # --- customers and tenants -----------------------------------------------------------------
     def upsert_customer(
-        self, *, external_id: str, email: str, full_name: str, short_name: str | None = None
+        self,
+        *,
+        external_id: str,
+        email: str,
+        full_name: str,
+        short_name: str | None = None,
+        email_verified: bool = True,
     ) -> tuple[Customer, str]:
-        """Create or update the customer keyed by external_id. Returns (customer, UpsertResult)."""
-        raise NotImplementedError
+        """Create or update the customer keyed by external_id. Returns (customer, UpsertResult).
 
-    def upsert_tenant(self, *, external_id: str, name: str, url: str | None = None) -> tuple[Tenant, str]:
-        raise NotImplementedError
+        A customer Plain already knows by this email but without our external id is not adopted:
+        Plain answers with the mutation error customer_already_exists_with_email.
+        """
+        email_input = {"email": email, "isVerified": email_verified}
+        on_update: dict[str, Any] = {"fullName": {"value": full_name}, "email": email_input}
+        if short_name is not None:
+            on_update["shortName"] = {"value": short_name}
+        payload = self._payload(
+            "upsertCustomer",
+            {
+                "input": {
+                    "identifier": {"externalId": external_id},
+                    "onCreate": {
+                        "externalId": external_id,
+                        "fullName": full_name,
+                        "shortName": short_name,
+                        "email": email_input,
+                    },
+                    "onUpdate": on_update,
+                }
+            },
+        )
+        customer = self._required(payload, "customer", "upsertCustomer")
+        return Customer.from_graphql(customer), payload.get("result") or ""
 
-    def tenants(self, *, first: int = 25, after: str | None = None) -> Page[Tenant]:
-        raise NotImplementedError
+    def upsert_tenant(
+        self, *, external_id: str, name: str, url: str | None = None
+    ) -> tuple[Tenant, str]:
+        """Create or update the tenant keyed by external_id. Returns (tenant, UpsertResult)."""
+        tenant_input: dict[str, Any] = {
+            "identifier": {"externalId": external_id},
+            "externalId": external_id,
+            "name": name,
+        }
+        if url is not None:
+            tenant_input["url"] = {"value": url}
+        payload = self._payload("upsertTenant", {"input": tenant_input})
+        tenant = self._required(payload, "tenant", "upsertTenant")
+        return Tenant.from_graphql(tenant), payload.get("result") or ""
 
-    def search_tenants(self, *, term: str, first: int = 25, after: str | None = None) -> Page[Tenant]:
-        raise NotImplementedError
+    def tenants(self, *, first: int = DEFAULT_PAGE_SIZE, after: str | None = None) -> Page[Tenant]:
+        data = self._payload("tenants", {"first": first, "after": after})
+        return Page.from_connection(data, Tenant.from_graphql)
 
-    def add_customer_to_tenants(self, *, customer_id: str, tenant_external_ids: Sequence[str]) -> None:
-        raise NotImplementedError
+    def search_tenants(
+        self, *, term: str, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
+    ) -> Page[Tenant]:
+        """Tenants whose name contains `term` or whose external id is `term` (Plain: 2+ chars)."""
+        data = self._payload(
+            "searchTenants",
+            {"searchQuery": {"term": term}, "first": first, "after": after},
+        )
+        return Page.from_connection(data, lambda node: Tenant.from_graphql(node["tenant"]))
+
+    def add_customer_to_tenants(
+        self, *, customer_id: str, tenant_external_ids: Sequence[str]
+    ) -> None:
+        self._membership("addCustomerToTenants", customer_id, tenant_external_ids)
 
     def remove_customer_from_tenants(
         self, *, customer_id: str, tenant_external_ids: Sequence[str]
     ) -> None:
-        raise NotImplementedError
+        self._membership("removeCustomerFromTenants", customer_id, tenant_external_ids)
 
     def set_customer_tenants(self, *, customer_id: str, tenant_external_ids: Sequence[str]) -> None:
-        raise NotImplementedError
+        """Make the customer a member of exactly these tenants (an empty list: of none)."""
+        self._membership("setCustomerTenants", customer_id, tenant_external_ids)
+
+    def _membership(
+        self, operation_name: str, customer_id: str, tenant_external_ids: Sequence[str]
+    ) -> None:
+        self._payload(
+            operation_name,
+            {
+                "input": {
+                    "customerIdentifier": {"customerId": customer_id},
+                    "tenantIdentifiers": _tenant_identifiers(tenant_external_ids),
+                }
+            },
+        )
 
     def customers(
         self,
         *,
         tenant_external_ids: Sequence[str] | None = None,
-        first: int = 25,
+        first: int = DEFAULT_PAGE_SIZE,
         after: str | None = None,
     ) -> Page[Customer]:
-        """Customers (optionally of the given tenants), each with its tenant memberships."""
-        raise NotImplementedError
+        """Customers (optionally of the given tenants), each with its tenant memberships.
 
-    # --- threads -----------------------------------------------------------------------------
+        An empty `tenant_external_ids` matches no customer, and Plain is not asked.
+        """
+        filters: dict[str, Any] = {}
+        if tenant_external_ids is not None:
+            if not tenant_external_ids:
+                return _empty_page()
+            filters["tenantIdentifiers"] = _tenant_identifiers(tenant_external_ids)
+        data = self._payload(
+            "customers",
+            {
+                "filters": filters or None,
+                "first": first,
+                "after": after,
+                "membershipsFirst": CUSTOMER_TENANTS_PAGE_SIZE,
+            },
+        )
+        return Page.from_connection(data, Customer.from_graphql)
+
+    # --- threads ---------------------------------------------------------------------------------
     def threads(
         self,
         *,
@@ -93,7 +390,32 @@ class PlainClient:
         last: int | None = None,
         before: str | None = None,
     ) -> Page[Thread]:
-        raise NotImplementedError
+        """One page of threads matching every filter given (None: no filter on that).
+
+        An empty `tenant_external_ids` or `customer_ids` matches no thread, and Plain is not asked:
+        a caller with no tenants must never see every thread. Without paging arguments, the first
+        DEFAULT_PAGE_SIZE threads in sort order; `before` alone pages backwards.
+        """
+        filters: dict[str, Any] = {}
+        if tenant_external_ids is not None:
+            if not tenant_external_ids:
+                return _empty_page()
+            filters["tenantIdentifiers"] = _tenant_identifiers(tenant_external_ids)
+        if customer_ids is not None:
+            if not customer_ids:
+                return _empty_page()
+            filters["customerIds"] = list(customer_ids)
+        if statuses is not None:
+            filters["statuses"] = list(statuses)
+        data = self._payload(
+            "threads",
+            {
+                "filters": filters or None,
+                "sortBy": {"field": sort_field, "direction": sort_direction},
+                **_paging(first, after, last, before, DEFAULT_PAGE_SIZE),
+            },
+        )
+        return Page.from_connection(data, Thread.from_graphql)
 
     def thread(
         self,
@@ -107,8 +429,26 @@ class PlainClient:
         """The thread and one page of its timeline, or None when no such thread exists.
 
         With no paging arguments, the newest page (last=50) is returned, oldest entry first.
+        Timeline entries a customer must not see arrive as HiddenEntry (their content is never
+        fetched); see operations/fragments/TimelineEntryParts.graphql.
         """
-        raise NotImplementedError
+        if first is None and last is None and after is None:
+            last = DEFAULT_TIMELINE_PAGE_SIZE
+        data = self._payload(
+            "thread",
+            {
+                "threadId": thread_id,
+                **_paging(first, after, last, before, DEFAULT_TIMELINE_PAGE_SIZE),
+            },
+        )
+        if data is None:
+            return None
+        return ThreadWithTimeline(
+            thread=Thread.from_graphql(data),
+            timeline=Page.from_connection(
+                data.get("timelineEntries") or {}, TimelineEntry.from_graphql
+            ),
+        )
 
     def create_thread(
         self,
@@ -121,10 +461,37 @@ class PlainClient:
         priority: int | None = None,
         external_id: str | None = None,
         attachment_ids: Sequence[str] = (),
-        thread_fields: Sequence[dict[str, Any]] = (),
+        thread_fields: Sequence[Mapping[str, Any]] = (),
+        components: Sequence[Mapping[str, Any]] | None = None,
+        description: str | None = None,
     ) -> Thread:
-        """Create a thread whose first message is `text` (a Text component, markdown allowed)."""
-        raise NotImplementedError
+        """Create a thread whose first message is `text` (a Text component, markdown allowed).
+
+        `components` replaces that first message with the given UI components. thread_fields are
+        CreateThreadFieldOnThreadInput objects ({"key", "type", "stringValue", ...}). Never
+        retried: a repeat after a lost answer would open a second thread.
+        """
+        thread_input: dict[str, Any] = {
+            "customerIdentifier": {"customerId": customer_id},
+            "title": title,
+            "components": (
+                [dict(component) for component in components]
+                if components is not None
+                else [{"componentText": {"text": text}}]
+            ),
+        }
+        if tenant_external_id is not None:
+            thread_input["tenantIdentifier"] = {"externalId": tenant_external_id}
+        optional = {
+            "labelTypeIds": list(label_type_ids) or None,
+            "priority": priority,
+            "externalId": external_id,
+            "attachmentIds": list(attachment_ids) or None,
+            "threadFields": [dict(field) for field in thread_fields] or None,
+            "description": description,
+        }
+        thread_input.update({key: value for key, value in optional.items() if value is not None})
+        return self._thread_mutation("createThread", thread_input)
 
     def reply_to_thread(
         self,
@@ -135,48 +502,192 @@ class PlainClient:
         as_customer_id: str | None = None,
         attachment_ids: Sequence[str] = (),
     ) -> None:
-        """Reply on the thread's channel; as_customer_id impersonates that customer."""
-        raise NotImplementedError
+        """Reply on the thread's channel; as_customer_id impersonates that customer. Not retried."""
+        reply: dict[str, Any] = {"threadId": thread_id, "textContent": text}
+        if markdown is not None:
+            reply["markdownContent"] = markdown
+        if as_customer_id is not None:
+            reply["impersonation"] = {
+                "asCustomer": {"customerIdentifier": {"customerId": as_customer_id}}
+            }
+        if attachment_ids:
+            reply["attachmentIds"] = list(attachment_ids)
+        self._payload("replyToThread", {"input": reply})
 
     def mark_thread_as_done(self, *, thread_id: str) -> Thread:
-        raise NotImplementedError
+        return self._thread_mutation("markThreadAsDone", {"threadId": thread_id})
 
     def mark_thread_as_todo(self, *, thread_id: str) -> Thread:
-        raise NotImplementedError
+        return self._thread_mutation("markThreadAsTodo", {"threadId": thread_id})
 
-    def label_types(self, *, first: int = 100, after: str | None = None) -> Page[LabelType]:
-        raise NotImplementedError
+    def _thread_mutation(self, operation_name: str, mutation_input: Mapping[str, Any]) -> Thread:
+        payload = self._payload(operation_name, {"input": dict(mutation_input)})
+        return Thread.from_graphql(self._required(payload, "thread", operation_name))
 
-    def thread_field_schemas(self, *, first: int = 100, after: str | None = None) -> Page[ThreadFieldSchema]:
-        raise NotImplementedError
+    def label_types(
+        self,
+        *,
+        first: int = 100,
+        after: str | None = None,
+        include_archived: bool = False,
+    ) -> Page[LabelType]:
+        data = self._payload(
+            "labelTypes",
+            {
+                "filters": None if include_archived else {"isArchived": False},
+                "first": first,
+                "after": after,
+            },
+        )
+        return Page.from_connection(data, LabelType.from_graphql)
 
-    # --- attachments -------------------------------------------------------------------------
+    def thread_field_schemas(
+        self, *, first: int = 100, after: str | None = None
+    ) -> Page[ThreadFieldSchema]:
+        data = self._payload("threadFieldSchemas", {"first": first, "after": after})
+        return Page.from_connection(data, ThreadFieldSchema.from_graphql)
+
+    # --- attachments ---------------------------------------------------------------------------
     def create_attachment_upload_url(
-        self, *, customer_id: str, file_name: str, size_bytes: int, attachment_type: str = "CUSTOM_TIMELINE_ENTRY"
+        self,
+        *,
+        customer_id: str,
+        file_name: str,
+        size_bytes: int,
+        attachment_type: str = "CUSTOM_TIMELINE_ENTRY",
     ) -> AttachmentUpload:
-        raise NotImplementedError
+        """Where to upload one file (a multipart POST of form_data and the file). Not retried."""
+        payload = self._payload(
+            "createAttachmentUploadUrl",
+            {
+                "input": {
+                    "customerId": customer_id,
+                    "fileName": file_name,
+                    "fileSizeBytes": size_bytes,
+                    "attachmentType": attachment_type,
+                }
+            },
+        )
+        upload = self._required(payload, "attachmentUploadUrl", "createAttachmentUploadUrl")
+        return AttachmentUpload.from_graphql(upload)
+
+    def upload_attachment(
+        self,
+        *,
+        upload: AttachmentUpload,
+        content: bytes,
+        content_type: str = "application/octet-stream",
+    ) -> None:
+        """Send the file to where create_attachment_upload_url said, as a multipart form.
+
+        That URL is storage, not Plain's API, so the API key is not sent to it. One attempt only;
+        a failure raises PlainTimeoutError, PlainTransportError or PlainResponseError.
+        """
+        context = {"operation_name": "uploadAttachment"}
+        try:
+            response = self._http.post(
+                upload.upload_form_url,
+                data=dict(upload.form_data),
+                files={"file": (upload.attachment.file_name, content, content_type)},
+                auth=None,
+            )
+        except httpx.TimeoutException as exc:
+            raise PlainTimeoutError("The attachment upload timed out", **context) from exc
+        except httpx.TransportError as exc:
+            raise PlainTransportError(
+                f"The attachment upload failed ({type(exc).__name__})", **context
+            ) from exc
+        if not response.is_success:
+            raise PlainResponseError(
+                f"The attachment upload was refused with HTTP {response.status_code}",
+                status_code=response.status_code,
+                request_id=request_id_from(response.headers),
+                **context,
+            )
 
     def create_attachment_download_url(self, *, attachment_id: str) -> str:
-        raise NotImplementedError
+        """A short-lived URL to download the attachment from."""
+        payload = self._payload(
+            "createAttachmentDownloadUrl", {"input": {"attachmentId": attachment_id}}
+        )
+        download = self._required(payload, "attachmentDownloadUrl", "createAttachmentDownloadUrl")
+        return download["downloadUrl"]
 
     # --- the agent side (tests, seed data) -----------------------------------------------------
     def send_chat(self, *, customer_id: str, thread_id: str, text: str) -> None:
-        raise NotImplementedError
+        """Post a chat message to the customer on the thread, as the key's machine user."""
+        self._payload(
+            "sendChat", {"input": {"customerId": customer_id, "threadId": thread_id, "text": text}}
+        )
 
-    def create_note(self, *, customer_id: str, thread_id: str, text: str, markdown: str | None = None) -> None:
-        raise NotImplementedError
+    def create_note(
+        self, *, customer_id: str, thread_id: str, text: str, markdown: str | None = None
+    ) -> None:
+        """Add an internal note (never shown to customers) to the thread."""
+        note: dict[str, Any] = {"customerId": customer_id, "threadId": thread_id, "text": text}
+        if markdown is not None:
+            note["markdown"] = markdown
+        self._payload("createNote", {"input": note})
 
     def snooze_thread(self, *, thread_id: str, duration_seconds: int) -> Thread:
-        raise NotImplementedError
+        return self._thread_mutation(
+            "snoozeThread", {"threadId": thread_id, "durationSeconds": duration_seconds}
+        )
 
     def change_thread_priority(self, *, thread_id: str, priority: int) -> Thread:
-        raise NotImplementedError
+        return self._thread_mutation(
+            "changeThreadPriority", {"threadId": thread_id, "priority": priority}
+        )
 
-    def add_labels(self, *, thread_id: str, label_type_ids: Sequence[str]) -> None:
-        raise NotImplementedError
+    def add_labels(self, *, thread_id: str, label_type_ids: Sequence[str]) -> tuple[Label, ...]:
+        """Attach labels of the given types to the thread; returns the labels added."""
+        payload = self._payload(
+            "addLabels", {"input": {"threadId": thread_id, "labelTypeIds": list(label_type_ids)}}
+        )
+        return tuple(Label.from_graphql(label) for label in payload.get("labels") or ())
 
-    def create_thread_event(self, *, thread_id: str, title: str, components: Sequence[dict[str, Any]], external_id: str | None = None) -> None:
-        raise NotImplementedError
+    def create_label_type(
+        self, *, name: str, icon: str | None = None, color: str | None = None
+    ) -> LabelType:
+        label_input = {"name": name, "icon": icon, "color": color}
+        payload = self._payload(
+            "createLabelType",
+            {"input": {key: value for key, value in label_input.items() if value is not None}},
+        )
+        return LabelType.from_graphql(self._required(payload, "labelType", "createLabelType"))
 
-    def create_customer_event(self, *, customer_id: str, title: str, components: Sequence[dict[str, Any]], external_id: str | None = None) -> None:
-        raise NotImplementedError
+    def create_thread_event(
+        self,
+        *,
+        thread_id: str,
+        title: str,
+        components: Sequence[Mapping[str, Any]],
+        external_id: str | None = None,
+    ) -> None:
+        """An event on the thread's timeline, for agents (customers never see it)."""
+        event: dict[str, Any] = {
+            "threadId": thread_id,
+            "title": title,
+            "components": [dict(component) for component in components],
+        }
+        if external_id is not None:
+            event["externalId"] = external_id
+        self._payload("createThreadEvent", {"input": event})
+
+    def create_customer_event(
+        self,
+        *,
+        customer_id: str,
+        title: str,
+        components: Sequence[Mapping[str, Any]],
+        external_id: str | None = None,
+    ) -> None:
+        """An event on all of the customer's threads, for agents (customers never see it)."""
+        event: dict[str, Any] = {
+            "customerIdentifier": {"customerId": customer_id},
+            "title": title,
+            "components": [dict(component) for component in components],
+        }
+        if external_id is not None:
+            event["externalId"] = external_id
+        self._payload("createCustomerEvent", {"input": event})

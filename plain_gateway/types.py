@@ -36,6 +36,7 @@ __all__ = [
     "ThreadWithTimeline",
     "TimelineEntry",
     "UpsertResult",
+    "entry_from_graphql",
 ]
 
 
@@ -146,13 +147,23 @@ class Actor:
         typename = data.get("__typename", "")
         if typename == "UserActor":
             user = data.get("user") or {}
-            return cls("user", data.get("userId", ""), user.get("publicName") or user.get("fullName") or "Support")
+            return cls(
+                "user",
+                data.get("userId", ""),
+                user.get("publicName") or user.get("fullName") or "Support",
+            )
         if typename == "CustomerActor":
             customer = data.get("customer") or {}
-            return cls("customer", data.get("customerId", ""), customer.get("fullName") or "Customer")
+            return cls(
+                "customer", data.get("customerId", ""), customer.get("fullName") or "Customer"
+            )
         if typename == "MachineUserActor":
             machine = data.get("machineUser") or {}
-            return cls("machine_user", data.get("machineUserId", ""), machine.get("publicName") or "Support")
+            return cls(
+                "machine_user",
+                data.get("machineUserId", ""),
+                machine.get("publicName") or "Support",
+            )
         if typename == "DeletedCustomerActor":
             return cls("deleted_customer", data.get("customerId", ""), "Deleted customer")
         return cls("system", data.get("systemId", ""), "Plain")
@@ -263,6 +274,18 @@ class AttachmentUpload:
     form_data: tuple[tuple[str, str], ...]
     expires_at: datetime | None
 
+    @classmethod
+    def from_graphql(cls, data: Mapping[str, Any]) -> AttachmentUpload:
+        return cls(
+            attachment=Attachment.from_graphql(data["attachment"]),
+            upload_form_url=data.get("uploadFormUrl") or "",
+            form_data=tuple(
+                (item.get("key") or "", item.get("value") or "")
+                for item in data.get("uploadFormData") or ()
+            ),
+            expires_at=parse_datetime(data.get("expiresAt")),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class EmailParticipant:
@@ -299,7 +322,8 @@ class EmailEntry:
 class CustomEntry:
     """A custom timeline entry (form submissions, createThread's first message).
 
-    components is the raw JSON of Plain's CustomTimelineEntryComponent list, presented by the portal.
+    components is the raw JSON of Plain's CustomTimelineEntryComponent list (each with its
+    __typename), presented by the portal.
     """
 
     title: str
@@ -333,13 +357,83 @@ class TimelineEntry:
     id: str
     timestamp: datetime | None
     actor: Actor
-    entry: ChatEntry | EmailEntry | CustomEntry | MessageEntry | StatusChangeEntry | HiddenEntry = field(
-        repr=False
+    entry: ChatEntry | EmailEntry | CustomEntry | MessageEntry | StatusChangeEntry | HiddenEntry = (
+        field(repr=False)
     )
 
     @property
     def is_visible(self) -> bool:
         return not isinstance(self.entry, HiddenEntry)
+
+    @classmethod
+    def from_graphql(cls, data: Mapping[str, Any]) -> TimelineEntry:
+        return cls(
+            id=data["id"],
+            timestamp=parse_datetime(data.get("timestamp")),
+            actor=Actor.from_graphql(data.get("actor")),
+            entry=entry_from_graphql(data.get("entry")),
+        )
+
+
+def _attachments(data: Mapping[str, Any]) -> tuple[Attachment, ...]:
+    return tuple(Attachment.from_graphql(item) for item in data.get("attachments") or ())
+
+
+# Channel of each message entry type, as MessageEntry.channel.
+_MESSAGE_CHANNELS = {
+    "SlackMessageEntry": "slack",
+    "SlackReplyEntry": "slack",
+    "MSTeamsMessageEntry": "ms_teams",
+    "DiscordMessageEntry": "discord",
+}
+
+
+def entry_from_graphql(
+    data: Mapping[str, Any] | None,
+) -> ChatEntry | EmailEntry | CustomEntry | MessageEntry | StatusChangeEntry | HiddenEntry:
+    """A timeline entry's `entry`, default-deny: any type not known here is a HiddenEntry.
+
+    The gateway's documents select content only for customer-visible types, so an unknown type
+    has nothing but its __typename anyway; refusing it here as well keeps the rule in two places.
+    """
+    data = data or {}
+    typename = data.get("__typename") or ""
+    if typename == "ChatEntry":
+        return ChatEntry(
+            text=data.get("chatText") or data.get("text") or "", attachments=_attachments(data)
+        )
+    if typename == "EmailEntry":
+        return EmailEntry(
+            subject=data.get("subject"),
+            from_=EmailParticipant.from_graphql(data.get("from") or {}),
+            to=EmailParticipant.from_graphql(data.get("to") or {}),
+            cc=tuple(
+                EmailParticipant.from_graphql(item)
+                for item in data.get("additionalRecipients") or ()
+            ),
+            text=data.get("textContent") or "",
+            markdown=data.get("markdownContent"),
+            attachments=_attachments(data),
+        )
+    if typename == "CustomEntry":
+        return CustomEntry(
+            title=data.get("title") or "",
+            type=data.get("type"),
+            components=tuple(data.get("components") or ()),
+            attachments=_attachments(data),
+        )
+    if typename == "ThreadStatusTransitionedEntry":
+        return StatusChangeEntry(
+            previous_status=data.get("previousStatus") or "",
+            next_status=data.get("nextStatus") or "",
+        )
+    if typename in _MESSAGE_CHANNELS:
+        return MessageEntry(
+            channel=_MESSAGE_CHANNELS[typename],
+            text=data.get("text") or data.get("markdownContent") or "",
+            attachments=_attachments(data),
+        )
+    return HiddenEntry(typename=typename or "Unknown")
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,3 +454,16 @@ class ThreadFieldSchema:
     enum_values: tuple[str, ...] = ()
     description: str = ""
     order: int = 0
+
+    @classmethod
+    def from_graphql(cls, data: Mapping[str, Any]) -> ThreadFieldSchema:
+        return cls(
+            id=data["id"],
+            key=data.get("key") or "",
+            label=data.get("label") or "",
+            type=data.get("type") or "STRING",
+            is_required=bool(data.get("isRequired")),
+            enum_values=tuple(data.get("enumValues") or ()),
+            description=data.get("description") or "",
+            order=int(data.get("order") or 0),
+        )
