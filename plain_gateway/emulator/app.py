@@ -1,0 +1,611 @@
+"""The emulator's WSGI app: Plain's GraphQL endpoint plus a JSON control API.
+
+Routes (any path prefix before them is kept, so the app can sit under a sub-path):
+  POST /graphql/v1                      GraphQL (Bearer key), as Plain answers it
+  GET  /graphql/v1/schema.graphql       the emulator's SDL
+  POST /_emulator/reset                 forget all data
+  POST /_emulator/inbound-email         a customer's email reaches support
+  POST /_emulator/agents                a human agent and an API key acting as them
+  GET|POST|DELETE /_emulator/faults     latency and failures injected into GraphQL requests
+  GET|DELETE /_emulator/requests        the GraphQL request log
+  POST /_emulator/uploads/<id>          the upload form an attachment upload URL points at
+  GET  /_emulator/downloads/<id>        a signed attachment download URL
+The control API takes the emulator's own key as a Bearer token; uploads and downloads are
+authorised by their form token or URL signature, as presigned storage URLs are.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import sys
+import threading
+import time
+import traceback
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qs, quote
+
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    GraphQLSyntaxError,
+    OperationDefinitionNode,
+    OperationType,
+    execute,
+    parse,
+    validate,
+)
+from ulid import ULID
+
+from plain_gateway.emulator import state as st
+from plain_gateway.emulator.paging import PagingError
+from plain_gateway.emulator.resolvers import (
+    SCHEMA_PATH,
+    Context,
+    QueryError,
+    build_executable_schema,
+    default_resolver,
+    sign_download,
+)
+
+__all__ = ["EmulatorApp", "create_app"]
+
+GRAPHQL_PATH = "/graphql/v1"
+CONTROL_PREFIX = "/_emulator"
+REQUEST_LOG_SIZE = 1000
+DOCUMENT_CACHE_SIZE = 256
+MAX_UPLOAD_BODY = st.ATTACHMENT_MAX_BYTES + 256 * 1024  # the file plus the form's own fields
+
+_documents: OrderedDict[str, tuple[str, Any]] = OrderedDict()
+_documents_lock = threading.Lock()
+
+StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+
+
+@dataclass(slots=True)
+class Response:
+    status: int
+    body: bytes = b""
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def _json(status: int, payload: Any, headers: Iterable[tuple[str, str]] = ()) -> Response:
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    return Response(status, body, (("Content-Type", "application/json"), *headers))
+
+
+def _error(
+    status: int, code: str, message: str, headers: Iterable[tuple[str, str]] = ()
+) -> Response:
+    return _json(status, {"errors": [{"message": message, "extensions": {"code": code}}]}, headers)
+
+
+def _control_error(status: int, code: str, message: str, fields: Any = ()) -> Response:
+    return _json(status, {"error": {"code": code, "message": message, "fields": list(fields)}})
+
+
+@dataclass(slots=True)
+class Faults:
+    latency_ms: int = 0
+    fail_next: int = 0
+    status: int = 503
+    retry_after_seconds: int | None = None
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "latency_ms": self.latency_ms,
+            "fail_next": self.fail_next,
+            "status": self.status,
+            "retry_after_seconds": self.retry_after_seconds,
+        }
+
+
+class _Rollback(Exception):
+    """A mutation crashed halfway: undo its writes but still send the response."""
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+class _Request:
+    def __init__(self, environ: dict[str, Any]) -> None:
+        self.environ = environ
+        self.method = environ.get("REQUEST_METHOD", "GET").upper()
+        self.path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+        self.query = parse_qs(environ.get("QUERY_STRING", ""))
+        self.content_type = environ.get("CONTENT_TYPE", "")
+        try:
+            self.content_length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            self.content_length = 0
+        self._body: bytes | None = None
+
+    def body(self) -> bytes:
+        if self._body is None:
+            stream = self.environ.get("wsgi.input")
+            self._body = stream.read(self.content_length) if stream and self.content_length else b""
+        return self._body
+
+    def json(self) -> Any:
+        return json.loads(self.body() or b"null")
+
+    def bearer(self) -> str | None:
+        header = self.environ.get("HTTP_AUTHORIZATION", "")
+        scheme, _, token = header.partition(" ")
+        return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+    def base_url(self, prefix: str) -> str:
+        scheme = self.environ.get("wsgi.url_scheme", "http")
+        server = self.environ.get("SERVER_NAME", "localhost")
+        host = self.environ.get("HTTP_HOST") or f"{server}:{self.environ.get('SERVER_PORT', '80')}"
+        return f"{scheme}://{host}{prefix}"
+
+
+class EmulatorApp:
+    """A WSGI callable. `state` is the workspace; tests may read it directly."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        data_path: str | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not api_key:
+            raise ValueError("the emulator needs an API key")
+        self._api_key = api_key
+        self._sleep = sleep
+        self.state = st.State(api_key=api_key, data_path=data_path, clock=clock)
+        self.schema = build_executable_schema()
+        self._url_secret = hashlib.sha256(b"plain-emulator-downloads:" + api_key.encode()).digest()
+        self._faults = Faults()
+        self._requests: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_SIZE)
+        self._local = threading.Lock()  # faults and request log
+
+    # --- WSGI -----------------------------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        request = _Request(environ)
+        try:
+            response = self._route(request)
+        except Exception:  # the emulator's own bug: answer as a server would, and say why
+            traceback.print_exc(file=environ.get("wsgi.errors", sys.stderr))
+            response = _error(500, "INTERNAL_SERVER_ERROR", "the emulator crashed; see its log")
+        headers = [*response.headers, ("Content-Length", str(len(response.body)))]
+        headers.append(("x-request-id", f"req_{ULID()}"))
+        reason = HTTPStatus(response.status).phrase
+        start_response(f"{response.status} {reason}", headers)
+        return [response.body]
+
+    def _route(self, request: _Request) -> Response:
+        path = request.path
+        if path.endswith(GRAPHQL_PATH):
+            if request.method != "POST":
+                return _error(405, "METHOD_NOT_ALLOWED", "use POST", (("Allow", "POST"),))
+            return self._graphql(request, prefix=path[: -len(GRAPHQL_PATH)])
+        if path.endswith(GRAPHQL_PATH + "/schema.graphql") and request.method == "GET":
+            return Response(
+                200, SCHEMA_PATH.read_bytes(), (("Content-Type", "text/plain; charset=utf-8"),)
+            )
+        prefix, marker, rest = path.partition(CONTROL_PREFIX + "/")
+        if marker:
+            return self._control(request, rest.strip("/"), prefix=prefix)
+        return _error(404, "NOT_FOUND", f"no route for {request.method} {path}")
+
+    # --- GraphQL --------------------------------------------------------------------------------
+
+    def _graphql(self, request: _Request, *, prefix: str) -> Response:
+        started = time.perf_counter()
+        log: dict[str, Any] = {
+            "operationName": None,
+            "variables": None,
+            "timestamp": datetime.now(tz=UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
+        }
+        response = self._graphql_answer(request, log, prefix=prefix)
+        log["status"] = response.status
+        log["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
+        with self._local:
+            self._requests.append(log)
+        return response
+
+    def _graphql_answer(self, request: _Request, log: dict[str, Any], *, prefix: str) -> Response:
+        with self._local:
+            latency_ms = self._faults.latency_ms
+        if latency_ms:
+            self._sleep(latency_ms / 1000)
+        try:
+            body = request.json()
+        except ValueError:
+            return _error(400, "BAD_REQUEST", "the body is not JSON")
+        if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+            return _error(400, "BAD_REQUEST", "the body needs a `query` string")
+        variables = body.get("variables") or {}
+        operation_name = body.get("operationName")
+        log["operationName"] = operation_name
+        log["variables"] = variables
+        token = request.bearer()
+        if token is None:
+            return _error(
+                401, "UNAUTHENTICATED", "an API key is required: Authorization: Bearer <key>"
+            )
+        failure = self._injected_failure()
+        if failure is not None:
+            return failure
+        if not isinstance(variables, dict):
+            return _error(400, "BAD_REQUEST", "`variables` must be an object")
+        kind, document = self._document(body["query"])
+        if kind != "ok":
+            return _json(200, {"errors": document})
+        try:
+            with self.state.transaction() as state:
+                actor = state.actor_for_key(token)
+                if actor is None:
+                    return _error(401, "UNAUTHENTICATED", "the API key is not valid")
+                state.snoozes_wake()
+                context = Context(
+                    state=state,
+                    actor=actor,
+                    base_url=request.base_url(prefix),
+                    url_secret=self._url_secret,
+                )
+                result = execute(
+                    self.schema,
+                    document,
+                    context_value=context,
+                    variable_values=variables,
+                    operation_name=operation_name,
+                    field_resolver=default_resolver,
+                )
+                payload: dict[str, Any] = {}
+                if result.errors:
+                    payload["errors"] = [self._format(e, request) for e in result.errors]
+                # Errors before execution (variable values) leave `data` out; after, it is null.
+                if (
+                    result.data is not None
+                    or any(e.path for e in result.errors or ())
+                    or not result.errors
+                ):
+                    payload["data"] = result.data
+                response = _json(200, payload)
+                if _crashed(result.errors) and _is_mutation(document, operation_name):
+                    raise _Rollback(response)
+                return response
+        except _Rollback as rollback:
+            return rollback.response
+
+    def _document(self, query: str) -> tuple[str, Any]:
+        """Parse and validate once per distinct query text (shared by all apps: one schema)."""
+        with _documents_lock:
+            cached = _documents.get(query)
+            if cached is not None:
+                _documents.move_to_end(query)
+                return cached
+        try:
+            document = parse(query)
+        except GraphQLSyntaxError as exc:
+            outcome: tuple[str, Any] = ("error", [_with_code(exc, "GRAPHQL_PARSE_FAILED")])
+        else:
+            problems = validate(self.schema, document)
+            outcome = (
+                ("error", [_with_code(e, "GRAPHQL_VALIDATION_FAILED") for e in problems])
+                if problems
+                else ("ok", document)
+            )
+        with _documents_lock:
+            _documents[query] = outcome
+            while len(_documents) > DOCUMENT_CACHE_SIZE:
+                _documents.popitem(last=False)
+        return outcome
+
+    def _format(self, error: GraphQLError, request: _Request) -> dict[str, Any]:
+        original = error.original_error
+        if isinstance(original, QueryError):
+            code = original.code
+        elif isinstance(original, PagingError):
+            code = "BAD_USER_INPUT"
+        elif original is None or isinstance(original, GraphQLError):
+            # No path: the request itself is wrong (variable values, operation name).
+            code = "BAD_USER_INPUT" if error.path is None else "INTERNAL_SERVER_ERROR"
+        else:
+            code = "INTERNAL_SERVER_ERROR"
+            print(
+                "plain emulator: resolver crashed",
+                file=request.environ.get("wsgi.errors", sys.stderr),
+            )
+            traceback.print_exception(original, file=request.environ.get("wsgi.errors", sys.stderr))
+        return _with_code(error, code)
+
+    def _injected_failure(self) -> Response | None:
+        with self._local:
+            faults = self._faults
+            if faults.fail_next <= 0:
+                return None
+            faults.fail_next -= 1
+            status, retry_after = faults.status, faults.retry_after_seconds
+        headers: list[tuple[str, str]] = []
+        if retry_after is not None:
+            headers.append(("Retry-After", str(retry_after)))
+        if status == 429:
+            reset_at = int(time.time()) + (retry_after or 1)
+            headers += [
+                ("x-ratelimit-limit", "60"),
+                ("x-ratelimit-remaining", "0"),
+                ("x-ratelimit-reset", str(reset_at)),
+            ]
+            return _error(
+                429, "RATE_LIMITED", "too many requests (injected by the emulator)", headers
+            )
+        return _error(status, "INTERNAL_SERVER_ERROR", f"injected failure ({status})", headers)
+
+    # --- control API ----------------------------------------------------------------------------
+
+    def _control(self, request: _Request, route: str, *, prefix: str) -> Response:
+        head, _, tail = route.partition("/")
+        if head == "uploads" and tail and request.method == "POST":
+            return self._upload(request, tail)
+        if head == "downloads" and tail and request.method == "GET":
+            return self._download(request, tail)
+        token = request.bearer()
+        if token is None or not hmac.compare_digest(token.encode(), self._api_key.encode()):
+            return _error(401, "UNAUTHENTICATED", "the control API needs the emulator's API key")
+        try:
+            body = request.json() if request.method in ("POST", "PUT") else None
+        except ValueError:
+            return _control_error(400, "bad_request", "the body is not JSON")
+        body = body or {}
+        if not isinstance(body, dict):
+            return _control_error(400, "bad_request", "the body must be a JSON object")
+        handler = {
+            ("POST", "reset"): self._reset,
+            ("POST", "inbound-email"): self._inbound_email,
+            ("POST", "agents"): self._agents,
+            ("GET", "faults"): self._faults_get,
+            ("POST", "faults"): self._faults_set,
+            ("DELETE", "faults"): self._faults_clear,
+            ("GET", "requests"): self._requests_get,
+            ("DELETE", "requests"): self._requests_clear,
+        }.get((request.method, route))
+        if handler is None:
+            return _control_error(404, "not_found", f"no control route {request.method} /{route}")
+        try:
+            return handler(body)
+        except st.StateError as error:
+            status = 404 if error.code == "not_found" else 400
+            fields = [
+                {"field": f.field, "message": f.message, "type": f.type} for f in error.fields
+            ]
+            return _control_error(status, error.code, error.message, fields)
+        except (KeyError, TypeError, ValueError) as exc:
+            return _control_error(400, "bad_request", f"invalid body: {exc!r}")
+
+    def _reset(self, _body: dict[str, Any]) -> Response:
+        with self.state.transaction() as state:
+            state.reset()
+        with self._local:
+            self._faults = Faults()
+            self._requests.clear()
+        return _json(200, {"ok": True})
+
+    def _inbound_email(self, body: dict[str, Any]) -> Response:
+        with self.state.transaction() as state:
+            entry = state.email_receive(
+                from_email=body["from_email"],
+                from_name=body.get("from_name"),
+                subject=body.get("subject") or "",
+                text=body["text"],
+                markdown=body.get("markdown"),
+                thread_id=body.get("thread_id"),
+                tenant_external_id=body.get("tenant_external_id"),
+                to=_participant(body["to"]) if body.get("to") else None,
+                cc=[_participant(p) for p in body.get("cc") or ()],
+                bcc=[_participant(p) for p in body.get("bcc") or ()],
+                attachment_ids=body.get("attachment_ids"),
+            )
+            return _json(
+                200,
+                {
+                    "thread_id": entry.thread_id,
+                    "customer_id": entry.customer_id,
+                    "timeline_entry_id": entry.id,
+                    "email_id": entry.data["email_id"],
+                },
+            )
+
+    def _agents(self, body: dict[str, Any]) -> Response:
+        with self.state.transaction() as state:
+            user, api_key = state.agent_create(
+                full_name=body["full_name"],
+                public_name=body.get("public_name") or body["full_name"],
+                email=body.get("email"),
+            )
+            return _json(201, {"user_id": user.id, "api_key": api_key})
+
+    def _faults_get(self, _body: dict[str, Any]) -> Response:
+        with self._local:
+            return _json(200, self._faults.view())
+
+    def _faults_set(self, body: dict[str, Any]) -> Response:
+        with self._local:
+            if "latency_ms" in body:
+                latency = int(body["latency_ms"])
+                if latency < 0:
+                    raise ValueError("latency_ms must not be negative")
+                self._faults.latency_ms = latency
+            if "fail_next" in body:
+                status = int(body.get("status", 503))
+                if status not in (429, 500, 502, 503, 504):
+                    raise ValueError("status must be 429 or a 5xx")
+                self._faults.fail_next = int(body["fail_next"])
+                self._faults.status = status
+                retry = body.get("retry_after_seconds")
+                self._faults.retry_after_seconds = int(retry) if retry is not None else None
+            return _json(200, self._faults.view())
+
+    def _faults_clear(self, _body: dict[str, Any]) -> Response:
+        with self._local:
+            self._faults = Faults()
+            return _json(200, self._faults.view())
+
+    def _requests_get(self, _body: dict[str, Any]) -> Response:
+        with self._local:
+            return _json(200, {"requests": list(self._requests)})
+
+    def _requests_clear(self, _body: dict[str, Any]) -> Response:
+        with self._local:
+            self._requests.clear()
+        return _json(200, {"ok": True})
+
+    # --- attachment storage ---------------------------------------------------------------------
+
+    def _upload(self, request: _Request, attachment_id: str) -> Response:
+        if request.content_length > MAX_UPLOAD_BODY:
+            return _control_error(400, "attachment_file_size_too_large", "the upload exceeds 6MB")
+        try:
+            fields, files = _multipart(request.content_type, request.body())
+        except ValueError as exc:
+            return _control_error(400, "bad_request", str(exc))
+        if fields.get("key") != attachment_id or "file" not in files:
+            return _control_error(
+                400, "bad_request", "the form needs `key` (the attachment id) and `file`"
+            )
+        content_type, content = files["file"]
+        try:
+            with self.state.transaction() as state:
+                state.attachment_store(
+                    attachment_id=attachment_id,
+                    token=fields.get("token", ""),
+                    content=content,
+                    content_type=content_type,
+                )
+        except st.StateError as error:
+            status = 403 if error.type == "FORBIDDEN" else 400
+            return _control_error(status, error.code, error.message)
+        return Response(204)
+
+    def _download(self, request: _Request, attachment_id: str) -> Response:
+        expires = (request.query.get("expires") or [""])[0]
+        token = (request.query.get("token") or [""])[0]
+        if not expires.isdigit() or not hmac.compare_digest(
+            token, sign_download(self._url_secret, attachment_id, int(expires))
+        ):
+            return _control_error(403, "forbidden", "invalid download signature")
+        with self.state.transaction() as state:
+            if state.now() > int(expires):
+                return _control_error(403, "forbidden", "the download URL has expired")
+            attachment = state.attachments.get(attachment_id)
+            content = state.blobs.get(attachment_id)
+            if attachment is None or content is None:
+                return _control_error(404, "not_found", "no such attachment")
+            disposition = f"attachment; filename*=UTF-8''{_rfc5987(attachment.file_name)}"
+            return Response(
+                200,
+                content,
+                (
+                    ("Content-Type", attachment.mime_type),
+                    ("Content-Disposition", disposition),
+                    ("X-Content-Type-Options", "nosniff"),
+                ),
+            )
+
+
+def create_app(
+    *,
+    api_key: str,
+    data_path: str | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.time,
+) -> EmulatorApp:
+    """A fresh emulator. `data_path` is a SQLite file (kept across restarts) or None (memory).
+
+    `sleep` and `clock` are injectable so tests of latency and snoozing never really wait.
+    """
+    return EmulatorApp(api_key=api_key, data_path=data_path, sleep=sleep, clock=clock)
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _with_code(error: GraphQLError, code: str) -> dict[str, Any]:
+    formatted = dict(error.formatted)
+    formatted["extensions"] = {**(formatted.get("extensions") or {}), "code": code}
+    return formatted
+
+
+def _crashed(errors: list[GraphQLError] | None) -> bool:
+    return any(
+        e.original_error is not None
+        and not isinstance(e.original_error, QueryError | PagingError | GraphQLError)
+        for e in errors or ()
+    )
+
+
+def _is_mutation(document: DocumentNode, operation_name: str | None) -> bool:
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode) and (
+            operation_name is None or (definition.name and definition.name.value == operation_name)
+        ):
+            return definition.operation == OperationType.MUTATION
+    return False
+
+
+def _participant(value: Any) -> dict[str, Any]:
+    if isinstance(value, str):
+        return {"email": value, "name": None}
+    return {"email": value["email"], "name": value.get("name")}
+
+
+def _rfc5987(name: str) -> str:
+    return quote(name, safe="")
+
+
+def _multipart(
+    content_type: str, body: bytes
+) -> tuple[dict[str, str], dict[str, tuple[str | None, bytes]]]:
+    """A multipart/form-data body as ({field: text}, {field: (content type, bytes)})."""
+    kind, _, params = content_type.partition(";")
+    if kind.strip().lower() != "multipart/form-data":
+        raise ValueError("the upload must be multipart/form-data")
+    boundary = None
+    for param in params.split(";"):
+        name, _, value = param.strip().partition("=")
+        if name.lower() == "boundary":
+            boundary = value.strip('"')
+    if not boundary:
+        raise ValueError("the multipart body has no boundary")
+    fields: dict[str, str] = {}
+    files: dict[str, tuple[str | None, bytes]] = {}
+    delimiter = b"--" + boundary.encode()
+    for chunk in body.split(delimiter)[1:]:
+        if chunk.startswith(b"--"):
+            break
+        chunk = chunk.removeprefix(b"\r\n")
+        head, sep, content = chunk.partition(b"\r\n\r\n")
+        if not sep:
+            raise ValueError("a multipart part has no headers")
+        content = content.removesuffix(b"\r\n")
+        headers = {}
+        for line in head.decode("utf-8", "replace").split("\r\n"):
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        disposition = headers.get("content-disposition", "")
+        params_map = {}
+        for part in disposition.split(";")[1:]:
+            key, _, value = part.strip().partition("=")
+            params_map[key.lower()] = value.strip('"')
+        field_name = params_map.get("name")
+        if field_name is None:
+            continue
+        if "filename" in params_map:
+            files[field_name] = (headers.get("content-type"), content)
+        else:
+            fields[field_name] = content.decode("utf-8", "replace")
+    return fields, files

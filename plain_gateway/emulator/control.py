@@ -1,0 +1,144 @@
+"""EmulatorControl: a small client for the emulator's control API (what Plain's API cannot do).
+
+Works against the embedded emulator (pass its httpx.WSGITransport) or a standalone one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+__all__ = ["EmulatorControl", "EmulatorControlError"]
+
+GRAPHQL_SUFFIX = "/graphql/v1"
+
+Participant = str | dict[str, Any]
+
+
+class EmulatorControlError(RuntimeError):
+    """The control API refused a request. `code` is the emulator's (Plain's) error code."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+class EmulatorControl:
+    """Drives an emulator whose GraphQL endpoint is `url` (…/graphql/v1)."""
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        api_key: str,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        base = url.rstrip("/")
+        base = base.removesuffix(GRAPHQL_SUFFIX)
+        self._client = httpx.Client(
+            base_url=f"{base}/_emulator",
+            headers={"Authorization": f"Bearer {api_key}"},
+            transport=transport,
+            timeout=timeout,
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> EmulatorControl:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        response = self._client.request(method, path, json=body)
+        if response.is_success:
+            return response.json()
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = {}
+        error = payload.get("error") or (payload.get("errors") or [{}])[0]
+        code = error.get("code") or (error.get("extensions") or {}).get("code") or "error"
+        raise EmulatorControlError(
+            response.status_code, code, error.get("message") or response.text
+        )
+
+    def reset(self) -> None:
+        """Forget all data, faults and logged requests."""
+        self._call("POST", "/reset")
+
+    def inbound_email(
+        self,
+        *,
+        from_email: str,
+        subject: str,
+        text: str,
+        from_name: str | None = None,
+        markdown: str | None = None,
+        thread_id: str | None = None,
+        tenant_external_id: str | None = None,
+        to: Participant | None = None,
+        cc: Sequence[Participant] = (),
+        bcc: Sequence[Participant] = (),
+        attachment_ids: Sequence[str] = (),
+    ) -> dict[str, str]:
+        """A customer's email reaches support: into `thread_id`, or a new EMAIL thread (in the
+        tenant, if given). The customer is created from the sender when unknown.
+
+        Returns {"thread_id", "customer_id", "timeline_entry_id", "email_id"}.
+        """
+        return self._call(
+            "POST",
+            "/inbound-email",
+            {
+                "from_email": from_email,
+                "from_name": from_name,
+                "subject": subject,
+                "text": text,
+                "markdown": markdown,
+                "thread_id": thread_id,
+                "tenant_external_id": tenant_external_id,
+                "to": to,
+                "cc": list(cc),
+                "bcc": list(bcc),
+                "attachment_ids": list(attachment_ids),
+            },
+        )
+
+    def add_agent(self, *, full_name: str, public_name: str, email: str | None = None) -> str:
+        """Create a human agent; returns an API key whose requests act as that agent."""
+        body = {"full_name": full_name, "public_name": public_name, "email": email}
+        return self._call("POST", "/agents", body)["api_key"]
+
+    def set_latency(self, *, ms: int) -> None:
+        """Add `ms` milliseconds to every GraphQL request."""
+        self._call("POST", "/faults", {"latency_ms": ms})
+
+    def fail_next(self, *, count: int, status: int, retry_after_seconds: int | None = None) -> None:
+        """Answer the next `count` GraphQL requests with `status` (429 or 5xx)."""
+        self._call(
+            "POST",
+            "/faults",
+            {
+                "fail_next": count,
+                "status": status,
+                "retry_after_seconds": retry_after_seconds,
+            },
+        )
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "/faults")
+
+    def requests(self) -> list[dict[str, Any]]:
+        """The GraphQL requests seen, oldest first: operationName, variables, timestamp, status."""
+        return self._call("GET", "/requests")["requests"]
+
+    def clear_requests(self) -> None:
+        self._call("DELETE", "/requests")

@@ -1,0 +1,230 @@
+"""The emulator's control API: reset, inbound email, agents, faults and the request log."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from plain_gateway.emulator import EmulatorControl, EmulatorControlError, create_app
+
+URL = "http://emulator.test/graphql/v1"
+
+TIMELINE = """
+query q($id: ID!) { thread(threadId: $id) {
+  status channel title tenant { externalId } customer { fullName email { email } }
+  timelineEntries { edges { node {
+    actor { __typename ... on CustomerActor { customerId } }
+    entry { __typename ... on EmailEntry {
+      subject textContent isStartOfThread receivedAt { iso8601 } sentAt { iso8601 }
+      from { email name } to { email }
+      additionalRecipients { email name } hiddenRecipients { email name }
+    } }
+  } } }
+} }
+"""
+
+
+def _entries(graphql, thread_id):
+    body = graphql(TIMELINE, id=thread_id)["data"]["thread"]
+    return body, [edge["node"] for edge in body["timelineEntries"]["edges"]]
+
+
+def test_reset_forgets_all_data(graphql, emulator_control, emulator_factory):
+    emulator_factory.thread()
+
+    emulator_control.reset()
+
+    body = graphql(
+        "{ threads { totalCount } customers { totalCount } tenants { edges { cursor } } }"
+    )
+    assert body["data"] == {
+        "threads": {"totalCount": 0},
+        "customers": {"totalCount": 0},
+        "tenants": {"edges": []},
+    }
+    # The API key still works after a reset, and refs start again.
+    assert emulator_factory.thread()["ref"] == "T-1"
+
+
+def test_an_inbound_email_creates_the_customer_and_an_email_thread_in_the_tenant(
+    graphql, emulator_control, emulator_factory
+):
+    emulator_factory.tenant(external_id="org-acme")
+
+    ids = emulator_control.inbound_email(
+        from_email="dana@acme.test",
+        from_name="Dana Scully",
+        subject="Invoice missing",
+        text="Where is my invoice?",
+        tenant_external_id="org-acme",
+        cc=["boss@acme.test"],
+        bcc=[{"email": "audit@acme.test", "name": "Audit"}],
+    )
+
+    thread, entries = _entries(graphql, ids["thread_id"])
+    assert ids["thread_id"].startswith("th_") and ids["customer_id"].startswith("c_")
+    assert (thread["status"], thread["channel"], thread["title"]) == (
+        "TODO",
+        "EMAIL",
+        "Invoice missing",
+    )
+    assert thread["tenant"] == {"externalId": "org-acme"}
+    assert thread["customer"] == {"fullName": "Dana Scully", "email": {"email": "dana@acme.test"}}
+    (entry,) = entries
+    assert entry["actor"] == {"__typename": "CustomerActor", "customerId": ids["customer_id"]}
+    email = entry["entry"]
+    assert email["from"] == {"email": "dana@acme.test", "name": "Dana Scully"}
+    assert email["additionalRecipients"] == [{"email": "boss@acme.test", "name": None}]
+    assert email["hiddenRecipients"] == [{"email": "audit@acme.test", "name": "Audit"}]
+    assert (email["isStartOfThread"], email["sentAt"]) == (True, None)
+    assert email["receivedAt"]["iso8601"].endswith("Z")
+
+
+def test_an_inbound_email_into_a_done_thread_reopens_it_for_the_known_customer(
+    graphql, emulator_control
+):
+    first = emulator_control.inbound_email(from_email="dana@acme.test", subject="Help", text="one")
+    graphql(
+        "mutation m($id: ID!) { markThreadAsDone(input: { threadId: $id }) { error { code } } }",
+        id=first["thread_id"],
+    )
+
+    second = emulator_control.inbound_email(
+        from_email="DANA@acme.test", subject="Re: Help", text="two", thread_id=first["thread_id"]
+    )
+
+    thread, entries = _entries(graphql, first["thread_id"])
+    assert second["customer_id"] == first["customer_id"]
+    assert second["thread_id"] == first["thread_id"]
+    assert thread["status"] == "TODO"
+    assert [e["entry"]["__typename"] for e in entries] == [
+        "EmailEntry",
+        "ThreadStatusTransitionedEntry",
+        "EmailEntry",
+        "ThreadStatusTransitionedEntry",
+    ]
+    assert entries[2]["entry"]["isStartOfThread"] is False
+
+
+def test_an_inbound_email_to_an_unknown_thread_or_tenant_is_refused(emulator_control):
+    with pytest.raises(EmulatorControlError) as thread_error:
+        emulator_control.inbound_email(
+            from_email="a@b.test", subject="x", text="x", thread_id="th_01NOPE"
+        )
+    with pytest.raises(EmulatorControlError) as tenant_error:
+        emulator_control.inbound_email(
+            from_email="a@b.test", subject="x", text="x", tenant_external_id="nope"
+        )
+    with pytest.raises(EmulatorControlError) as email_error:
+        emulator_control.inbound_email(from_email="not-an-email", subject="x", text="x")
+
+    assert (thread_error.value.status, thread_error.value.code) == (404, "not_found")
+    assert (tenant_error.value.status, tenant_error.value.code) == (404, "not_found")
+    assert (email_error.value.status, email_error.value.code) == (400, "input_validation")
+
+
+def test_the_control_api_needs_the_emulators_own_key(emulator_app, emulator_control):
+    agent_key = emulator_control.add_agent(full_name="Sam", public_name="Sam")
+    for key in (None, "wrong", agent_key):
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        with httpx.Client(transport=httpx.WSGITransport(app=emulator_app)) as client:
+            response = client.post("http://emulator.test/_emulator/reset", headers=headers)
+        assert response.status_code == 401, key
+
+
+def test_latency_is_added_to_every_graphql_request():
+    slept: list[float] = []
+    app = create_app(api_key="k", sleep=slept.append)
+    transport = httpx.WSGITransport(app=app)
+    control = EmulatorControl(url=URL, api_key="k", transport=transport)
+    control.set_latency(ms=250)
+
+    with httpx.Client(transport=transport) as client:
+        for _ in range(2):
+            client.post(
+                URL, json={"query": "{ myUser { id } }"}, headers={"Authorization": "Bearer k"}
+            )
+    control.clear_faults()
+    with httpx.Client(transport=transport) as client:
+        client.post(URL, json={"query": "{ myUser { id } }"}, headers={"Authorization": "Bearer k"})
+
+    assert slept == [0.25, 0.25]
+
+
+def test_fail_next_answers_that_many_requests_with_the_status_then_recovers(
+    emulator_control, emulator_http
+):
+    emulator_control.fail_next(count=2, status=503)
+
+    statuses = [
+        emulator_http.post(
+            "/graphql/v1",
+            json={"query": "{ myUser { id } }"},
+            headers={"Authorization": "Bearer test-key"},
+        ).status_code
+        for _ in range(3)
+    ]
+
+    assert statuses == [503, 503, 200]
+
+
+def test_an_injected_429_carries_retry_after_and_the_rate_limit_reset(
+    emulator_control, emulator_http
+):
+    emulator_control.fail_next(count=1, status=429, retry_after_seconds=7)
+
+    response = emulator_http.post(
+        "/graphql/v1",
+        json={"query": "{ myUser { id } }"},
+        headers={"Authorization": "Bearer test-key"},
+    )
+
+    assert response.status_code == 429
+    assert response.headers["retry-after"] == "7"
+    assert int(response.headers["x-ratelimit-reset"]) > 1_600_000_000
+    assert response.headers["x-ratelimit-remaining"] == "0"
+    assert response.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+
+
+def test_faults_refuse_a_status_that_is_not_429_or_5xx(emulator_control):
+    with pytest.raises(EmulatorControlError) as error:
+        emulator_control.fail_next(count=1, status=200)
+
+    assert error.value.status == 400
+
+
+def test_faults_do_not_touch_the_control_api(emulator_control):
+    emulator_control.fail_next(count=5, status=500)
+
+    emulator_control.clear_faults()
+    emulator_control.reset()
+
+
+def test_the_request_log_records_graphql_requests_and_can_be_cleared(graphql, emulator_control):
+    emulator_control.clear_requests()
+    graphql("query tenants($first: Int) { tenants(first: $first) { edges { cursor } } }", first=5)
+    emulator_control.fail_next(count=1, status=500)
+    with pytest.raises(AssertionError):
+        graphql("query again { myUser { id } }")
+
+    log = emulator_control.requests()
+    emulator_control.clear_requests()
+
+    assert [(r["operationName"], r["status"]) for r in log] == [(None, 200), (None, 500)]
+    assert log[0]["variables"] == {"first": 5}
+    assert log[0]["timestamp"].endswith("Z")
+    assert "test-key" not in str(log)
+    assert emulator_control.requests() == []
+
+
+def test_the_request_log_keeps_the_operation_name(emulator_http, emulator_control):
+    emulator_http.post(
+        "/graphql/v1",
+        json={
+            "query": "query tenants { tenants { edges { cursor } } }",
+            "operationName": "tenants",
+        },
+        headers={"Authorization": "Bearer test-key"},
+    )
+
+    assert [r["operationName"] for r in emulator_control.requests()] == ["tenants"]
