@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "portal.accounts",
     "portal.tenancy",
     "portal.support",
+    "portal.demo",
 ]
 
 MIDDLEWARE = [
@@ -136,10 +137,17 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 # A task that outlives the visibility timeout is handed to a second worker; keep every time limit
 # and retry delay well below it.
+# (portal/tenancy/services.py's RETRY_MAX_SECONDS is 600; a test asserts time limit + longest
+# retry delay < visibility timeout.)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
-CELERY_BEAT_SCHEDULE = {}
+CELERY_BEAT_SCHEDULE = {
+    # Re-enqueue outbox rows whose retry is due or whose worker died mid-task.
+    "tenancy-sweep-outbox": {"task": "tenancy.sync_events_sweep", "schedule": 60.0},
+    # Repair drift between Plain's tenant memberships and the database.
+    "tenancy-reconcile": {"task": "tenancy.tenants_reconcile", "schedule": 15 * 60.0},
+}
 
 # Production hardening; on by default when DEBUG is off.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

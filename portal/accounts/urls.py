@@ -1,5 +1,37 @@
-from django.urls import include, path
+"""Authentication URLs, mounted at /accounts/. URL names are Django's own (login, logout, ...).
+
+Logout accepts POST only (Django's LogoutView). Password reset mails go through EMAIL_URL
+(the console by default).
+"""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from portal.accounts.views import LoginView
 
 urlpatterns = [
-    path("", include("django.contrib.auth.urls")),
+    path("login/", LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "password_change/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("password_reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password_reset/done/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
 ]
