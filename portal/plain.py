@@ -26,7 +26,7 @@ _transport: httpx.BaseTransport | None = None
 def _embedded_transport() -> httpx.BaseTransport:
     global _transport
     if _transport is None:
-        app = create_app(api_key=_api_key(), data_path=settings.PLAIN_EMULATOR_DATA)
+        app = create_app(api_key=_api_key(), data_path=settings.PLAIN_EMULATOR_DATA or None)
         _transport = httpx.WSGITransport(app=app)
     return _transport
 

@@ -1,0 +1,26 @@
+"""Run every benchmark module in turn: `python -m bench` (or `python -m bench pages`)."""
+
+from __future__ import annotations
+
+import sys
+
+from bench import pages
+
+# A later benchmark (the tenant sync, say) is one more module with a run() added here.
+MODULES = {"pages": pages}
+
+
+def main(argv: list[str]) -> int:
+    names = argv or list(MODULES)
+    unknown = [name for name in names if name not in MODULES]
+    if unknown:
+        print(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(MODULES)}")
+        return 2
+    failed = False
+    for name in names:
+        failed |= not MODULES[name].run()  # run() is False when a hard target is missed
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

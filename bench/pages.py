@@ -1,0 +1,242 @@
+"""Page benchmark: the thread list and a 100-entry thread page, over an emulator with latency.
+
+For each page, VIEWS views through Django's test client, after a few warm-up views. The emulator
+adds LATENCY_MS to every request, like the network hop to Plain. Reported per page:
+- calls to Plain per view, from the emulator's request log (target: 1);
+- the time per view, the part of it spent inside the httpx transport (waiting for Plain: the
+  emulator, in-process, answers there), and the rest: the portal's own time (target: under
+  10 ms at the median), as median and p95;
+- the portal's own CPU time, measured the same way with the thread's CPU clock. On a busy machine
+  wall-clock time includes waiting for a core; CPU time does not, so it says what the code costs.
+
+The emulator runs in this process, so its work lands inside the transport and is not counted as
+the portal's; the gateway client's own work (building the request, parsing the answer) is.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+
+from bench.environment import django_configure
+
+VIEWS = 50
+WARMUP_VIEWS = 5
+LATENCY_MS = 20
+LIST_THREADS = 30
+TIMELINE_ENTRIES = 100
+TARGET_CALLS_PER_VIEW = 1
+TARGET_PORTAL_MEDIAN_MS = 10.0
+
+
+class _TransportClock:
+    """Accumulates wall and CPU seconds spent inside WSGITransport.handle_request."""
+
+    def __init__(self) -> None:
+        self.wall = 0.0
+        self.cpu = 0.0
+        self._original: Callable | None = None
+
+    def install(self) -> None:
+        original = httpx.WSGITransport.handle_request
+        self._original = original
+        clock = self
+
+        def timed(transport: httpx.WSGITransport, request: httpx.Request) -> httpx.Response:
+            wall, cpu = time.perf_counter(), time.thread_time()
+            try:
+                response = original(transport, request)
+                response.read()  # the emulator may produce its body lazily
+                return response
+            finally:
+                clock.wall += time.perf_counter() - wall
+                clock.cpu += time.thread_time() - cpu
+
+        httpx.WSGITransport.handle_request = timed  # type: ignore[method-assign]
+
+    def uninstall(self) -> None:
+        if self._original is not None:
+            httpx.WSGITransport.handle_request = self._original  # type: ignore[method-assign]
+
+    def reset(self) -> None:
+        self.wall = self.cpu = 0.0
+
+
+@dataclass(frozen=True)
+class PageResult:
+    name: str
+    views: int
+    calls_per_view: float
+    total_ms: list[float]
+    plain_ms: list[float]
+    portal_cpu_ms: list[float]
+
+    @property
+    def portal_ms(self) -> list[float]:
+        return [total - plain for total, plain in zip(self.total_ms, self.plain_ms, strict=True)]
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def _seed() -> tuple[object, str]:
+    """An organisation, a member, LIST_THREADS threads and one of TIMELINE_ENTRIES entries."""
+    from portal.accounts.models import User
+    from portal.plain import get_plain_client
+    from portal.tenancy.models import Membership, Organization
+    from portal.tenancy.services import plain_customer_ensure
+
+    plain = get_plain_client()
+    organization = Organization.objects.create(name="Bench Corp", slug="bench-corp")
+    plain.upsert_tenant(external_id=organization.tenant_external_id, name=organization.name)
+    user = User.objects.create_user(email="bench@bench.test", full_name="Bench User")
+    Membership.objects.create(user=user, organization=organization)
+    customer_id = plain_customer_ensure(user=user)
+    for i in range(LIST_THREADS - 1):
+        plain.create_thread(
+            customer_id=customer_id,
+            tenant_external_id=organization.tenant_external_id,
+            title=f"Request {i}",
+            text=f"Request {i}: something is **not** right.",
+            priority=i % 4,
+        )
+    long_thread = plain.create_thread(
+        customer_id=customer_id,
+        tenant_external_id=organization.tenant_external_id,
+        title="A long conversation",
+        text="The first message, with a [link](https://example.com) and `code`.",
+    )
+    # createThread made the first entry; alternate support chats and customer replies.
+    for i in range(1, TIMELINE_ENTRIES):
+        text = f"Message {i}: a paragraph with *emphasis*, a list\n\n- one\n- two\n"
+        if i % 2:
+            plain.send_chat(customer_id=customer_id, thread_id=long_thread.id, text=text)
+        else:
+            plain.reply_to_thread(thread_id=long_thread.id, text=text, as_customer_id=customer_id)
+    return user, long_thread.id
+
+
+def _measure(
+    name: str,
+    client,
+    url: str,
+    control,
+    clock: _TransportClock,
+    *,
+    before_each: Callable[[], object] | None = None,
+) -> PageResult:
+    for _ in range(WARMUP_VIEWS):
+        assert client.get(url).status_code == 200
+    control.clear_requests()
+    total_ms: list[float] = []
+    plain_ms: list[float] = []
+    portal_cpu_ms: list[float] = []
+    for _ in range(VIEWS):
+        if before_each is not None:
+            before_each()
+        clock.reset()
+        wall, cpu = time.perf_counter(), time.thread_time()
+        response = client.get(url)
+        wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
+        if response.status_code != 200:
+            raise RuntimeError(f"{name}: {url} answered {response.status_code}")
+        total_ms.append(wall * 1000)
+        plain_ms.append(clock.wall * 1000)
+        portal_cpu_ms.append((cpu - clock.cpu) * 1000)
+    calls = len(control.requests())
+    return PageResult(name, VIEWS, calls / VIEWS, total_ms, plain_ms, portal_cpu_ms)
+
+
+def _pair(values: list[float]) -> str:
+    return f"{_median(values):6.1f} /{_p95(values):6.1f}"
+
+
+def _table(results: list[PageResult]) -> str:
+    header = (
+        f"{'page':<29} {'calls/view':>10}  {'total ms':>14}  {'Plain ms':>14}  "
+        f"{'portal ms':>14}  {'portal CPU ms':>14}  {'portal/total':>12}"
+    )
+    under = (
+        f"{'':<29} {'':>10}  {'median /  p95':>14}  {'median /  p95':>14}  "
+        f"{'median /  p95':>14}  {'median /  p95':>14}  {'(median)':>12}"
+    )
+    lines = [header, under, "-" * len(header)]
+    for r in results:
+        share = _median(r.portal_ms) / _median(r.total_ms) if _median(r.total_ms) else 0.0
+        lines.append(
+            f"{r.name:<29} {r.calls_per_view:>10.2f}  {_pair(r.total_ms):>14}  "
+            f"{_pair(r.plain_ms):>14}  {_pair(r.portal_ms):>14}  {_pair(r.portal_cpu_ms):>14}  "
+            f"{share:>12.0%}"
+        )
+    return "\n".join(lines)
+
+
+def run() -> bool:
+    """Run the page benchmark and print its table; False when a page needs more than one call."""
+    django_configure()
+    from django.test import Client
+    from django.urls import reverse
+
+    from portal.plain import get_emulator_control, reset_plain_client
+    from portal.support.markdown import markdown_cache_clear
+
+    clock = _TransportClock()
+    clock.install()
+    try:
+        reset_plain_client()
+        user, long_thread_id = _seed()
+        control = get_emulator_control()
+        control.set_latency(ms=LATENCY_MS)
+        client = Client()
+        client.force_login(user)
+        list_url = reverse("support:thread_list")
+        thread_url = reverse("support:thread_detail", args=[long_thread_id])
+        results = [
+            _measure("thread list (25 rows)", client, list_url, control, clock),
+            _measure(f"thread ({TIMELINE_ENTRIES} entries)", client, thread_url, control, clock),
+            # Every message rendered afresh, as on the first view of a thread in a process.
+            _measure(
+                f"thread ({TIMELINE_ENTRIES}), cold markdown",
+                client,
+                thread_url,
+                control,
+                clock,
+                before_each=markdown_cache_clear,
+            ),
+        ]
+        control.set_latency(ms=0)
+    finally:
+        clock.uninstall()
+        reset_plain_client()
+
+    print(
+        f"\nPages: {VIEWS} views each after {WARMUP_VIEWS} warm-up views; the emulator adds "
+        f"{LATENCY_MS} ms to every request to Plain.\n"
+    )
+    print(_table(results))
+    calls_ok = all(r.calls_per_view <= TARGET_CALLS_PER_VIEW for r in results)
+    warm = [r for r in results if "cold" not in r.name]
+    portal_ok = all(_median(r.portal_ms) < TARGET_PORTAL_MEDIAN_MS for r in warm)
+    print(
+        f"\ntarget: {TARGET_CALLS_PER_VIEW} call to Plain per page view: "
+        f"{'met' if calls_ok else 'MISSED'}"
+    )
+    print(
+        f"target: portal's own time under {TARGET_PORTAL_MEDIAN_MS:.0f} ms at the median "
+        f"(warm pages, wall clock): {'met' if portal_ok else 'MISSED'}"
+    )
+    print(
+        "(times depend on the machine and its load; the count of calls does not, so only a "
+        "missed call target fails the run)\n"
+    )
+    return calls_ok

@@ -1,0 +1,195 @@
+"""Who may see and change a thread: members of its tenant's organisation, now; nobody else.
+
+Everything else is the 404 of an id that does not exist, on every route.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.http import Http404
+from django.urls import reverse
+
+from portal.support.selectors import thread_get_for_user
+from portal.tenancy.models import Membership
+from portal.tenancy.services import plain_customer_ensure
+from tests.factories import MembershipFactory, UserFactory
+from tests.portal.support.conftest import org_in_plain
+from tests.portal.support.pages import page_text, without_tokens
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+NONEXISTENT_ID = "th_01JZZZZZZZZZZZZZZZZZZZZZZZ"
+ROUTES = ("thread_detail", "thread_reply", "thread_resolve", "thread_reopen")
+
+
+def hit(client, route: str, thread_id: str, **extra):
+    url = reverse(f"support:{route}", args=[thread_id])
+    if route == "thread_detail":
+        return client.get(url, **extra)
+    return client.post(url, {"text": "Let me in"}, **extra)
+
+
+def snapshot(plain, thread_id: str):
+    found = plain.thread(thread_id=thread_id)
+    return found.thread.status, [entry.id for entry in found.timeline.items]
+
+
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("extra", [{}, HTMX], ids=["plain", "htmx"])
+def test_another_organisations_thread_is_the_404_of_a_nonexistent_id(
+    client, plain, alice, carol, acme, make_thread, route, extra
+):
+    acme_thread = make_thread(user=alice, organization=acme, title="Acme internal matter")
+    before = snapshot(plain, acme_thread.id)
+    client.force_login(carol)
+
+    forbidden = hit(client, route, acme_thread.id, **extra)
+    missing = hit(client, route, NONEXISTENT_ID, **extra)
+
+    assert forbidden.status_code == missing.status_code == 404
+    assert without_tokens(page_text(forbidden)) == without_tokens(page_text(missing))
+    assert "Acme internal matter" not in page_text(forbidden)
+    assert snapshot(plain, acme_thread.id) == before
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_a_thread_without_tenant_is_nobodys(client, plain, alice, make_thread, route):
+    orphan = make_thread(user=alice, organization=None, title="No tenant here")
+    before = snapshot(plain, orphan.id)
+    client.force_login(alice)  # even the customer who opened it
+
+    response = hit(client, route, orphan.id)
+
+    assert response.status_code == 404
+    assert snapshot(plain, orphan.id) == before
+
+
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize(
+    "bad_id", ["nonsense", "th_", "th_abc$def", "c_01JZZZZZZZZZZZZZZZZZZZZZZZ"]
+)
+def test_a_malformed_id_is_a_404_without_asking_plain(
+    alice_client, emulator_control, route, bad_id
+):
+    emulator_control.clear_requests()
+
+    response = hit(alice_client, route, bad_id)
+
+    assert response.status_code == 404
+    assert emulator_control.requests() == []
+
+
+def test_a_member_removed_from_the_organisation_loses_access_on_the_next_request(
+    client, alice, acme, make_thread
+):
+    thread = make_thread(user=alice, organization=acme, title="Soon out of reach")
+    client.force_login(alice)
+    url = reverse("support:thread_detail", args=[thread.id])
+    assert client.get(url).status_code == 200
+
+    Membership.objects.filter(user=alice, organization=acme).delete()
+
+    assert client.get(url).status_code == 404
+    for route in ("thread_reply", "thread_resolve", "thread_reopen"):
+        assert hit(client, route, thread.id).status_code == 404
+    listing = client.get(reverse("support:thread_list"))
+    assert "Soon out of reach" not in page_text(listing)
+    assert "not part of an organisation" in page_text(listing)
+
+
+def test_another_member_of_the_organisation_sees_and_answers_the_thread(
+    client, plain, alice, bob, acme, make_thread
+):
+    thread = make_thread(user=alice, organization=acme, title="Shared with Bob")
+    client.force_login(bob)
+
+    assert "Shared with Bob" in page_text(
+        client.get(reverse("support:thread_detail", args=[thread.id]))
+    )
+    response = hit(client, "thread_reply", thread.id)
+
+    assert response.status_code == 302
+    last = plain.thread(thread_id=thread.id).timeline.items[-1]
+    assert last.actor.id == plain_customer_ensure(user=bob)
+
+
+def test_a_forged_tenant_or_customer_in_the_create_form_changes_nothing(
+    alice_client, plain, alice, carol, acme, globex
+):
+    carol_customer = plain_customer_ensure(user=carol)
+
+    response = alice_client.post(
+        reverse("support:thread_create"),
+        {
+            "title": "Forged",
+            "message": "Hello",
+            "tenant_external_id": globex.tenant_external_id,
+            "tenantIdentifier": globex.tenant_external_id,
+            "customer_id": carol_customer,
+            "customerId": carol_customer,
+            "organization": globex.pk,
+        },
+    )
+
+    thread_id = response["Location"].rstrip("/").split("/")[-1]
+    thread = plain.thread(thread_id=thread_id).thread
+    assert thread.tenant.external_id == acme.tenant_external_id
+    assert thread.customer.id == plain_customer_ensure(user=alice)
+
+
+def test_an_organisation_the_user_is_not_in_is_refused_in_the_create_form(
+    client, plain, emulator_control, acme, globex
+):
+    initech = org_in_plain(plain, name="Initech", slug="initech")
+    user = UserFactory()
+    MembershipFactory(user=user, organization=acme)
+    MembershipFactory(user=user, organization=initech)
+    client.force_login(user)
+    emulator_control.clear_requests()
+
+    response = client.post(
+        reverse("support:thread_create"),
+        {"title": "Sneaky", "message": "Hi", "organization": globex.pk},
+    )
+
+    assert response.status_code == 200
+    assert "Select a valid choice" in page_text(response)
+    assert "createThread" not in [r["operationName"] for r in emulator_control.requests()]
+
+
+def test_a_forged_customer_in_a_reply_changes_nothing(
+    alice_client, plain, alice, carol, acme, make_thread
+):
+    thread = make_thread(user=alice, organization=acme)
+    carol_customer = plain_customer_ensure(user=carol)
+
+    alice_client.post(
+        reverse("support:thread_reply", args=[thread.id]),
+        {"text": "Who am I?", "as_customer_id": carol_customer, "customer_id": carol_customer},
+    )
+
+    last = plain.thread(thread_id=thread.id).timeline.items[-1]
+    assert last.entry.text == "Who am I?"
+    assert last.actor.id == plain_customer_ensure(user=alice)
+
+
+def test_the_selector_is_the_one_gate(alice, carol, acme, make_thread):
+    thread = make_thread(user=alice, organization=acme)
+
+    assert thread_get_for_user(user=alice, thread_id=thread.id).thread.id == thread.id
+    with pytest.raises(Http404):
+        thread_get_for_user(user=carol, thread_id=thread.id)
+    with pytest.raises(Http404):
+        thread_get_for_user(user=UserFactory(), thread_id=thread.id)
+
+
+def test_anonymous_posts_go_to_the_login(client, alice, acme, plain, make_thread):
+    thread = make_thread(user=alice, organization=acme)
+    before = snapshot(plain, thread.id)
+
+    for route in ("thread_reply", "thread_resolve", "thread_reopen"):
+        response = hit(client, route, thread.id)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+    assert snapshot(plain, thread.id) == before
