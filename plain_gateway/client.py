@@ -53,6 +53,8 @@ DEFAULT_TIMELINE_PAGE_SIZE = 50
 # Memberships listed per customer by customers(); a customer in more tenants than this shows the
 # first ones only.
 CUSTOMER_TENANTS_PAGE_SIZE = 50
+# Plain caps attachments at 6 MB; a download a little longer than that is not an attachment.
+ATTACHMENT_DOWNLOAD_MAX_BYTES = 6 * 1024 * 1024 + 64 * 1024
 USER_AGENT = f"plain-support-portal-gateway/1.0 httpx/{httpx.__version__}"
 OPERATION_NAME_HEADER = "x-graphql-operation-name"
 
@@ -450,6 +452,16 @@ class PlainClient:
             ),
         )
 
+    def thread_by_external_id(self, *, customer_id: str, external_id: str) -> Thread | None:
+        """The customer's thread created with `external_id`, or None when there is none.
+
+        How a caller that lost createThread's answer finds out whether the thread was made.
+        """
+        data = self._payload(
+            "threadByExternalId", {"customerId": customer_id, "externalId": external_id}
+        )
+        return Thread.from_graphql(data) if data else None
+
     def create_thread(
         self,
         *,
@@ -613,6 +625,45 @@ class PlainClient:
         download = self._required(payload, "attachmentDownloadUrl", "createAttachmentDownloadUrl")
         return download["downloadUrl"]
 
+    def download_attachment(
+        self, *, url: str, max_bytes: int = ATTACHMENT_DOWNLOAD_MAX_BYTES
+    ) -> bytes:
+        """The bytes at a URL from create_attachment_download_url.
+
+        Like the upload URL, it is storage rather than Plain's API: no API key is sent to it. Only
+        http(s) URLs are fetched, redirects are not followed, and an answer longer than
+        `max_bytes` is cut off with PlainResponseError (Plain's own limit is 6 MB). One attempt;
+        a failure raises PlainTimeoutError, PlainTransportError or PlainResponseError.
+        """
+        context = {"operation_name": "downloadAttachment"}
+        if httpx.URL(url).scheme not in ("http", "https"):
+            raise PlainResponseError("The attachment URL is not an http(s) URL", **context)
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            with self._http.stream("GET", url, auth=None, headers={"Accept": "*/*"}) as response:
+                if not response.is_success:
+                    raise PlainResponseError(
+                        f"The attachment download was refused with HTTP {response.status_code}",
+                        status_code=response.status_code,
+                        request_id=request_id_from(response.headers),
+                        **context,
+                    )
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise PlainResponseError(
+                            f"The attachment is larger than {max_bytes} bytes", **context
+                        )
+                    chunks.append(chunk)
+        except httpx.TimeoutException as exc:
+            raise PlainTimeoutError("The attachment download timed out", **context) from exc
+        except httpx.TransportError as exc:
+            raise PlainTransportError(
+                f"The attachment download failed ({type(exc).__name__})", **context
+            ) from exc
+        return b"".join(chunks)
+
     # --- the agent side (tests, seed data) -----------------------------------------------------
     def send_chat(self, *, customer_id: str, thread_id: str, text: str) -> None:
         """Post a chat message to the customer on the thread, as the key's machine user."""
@@ -655,6 +706,36 @@ class PlainClient:
             {"input": {key: value for key, value in label_input.items() if value is not None}},
         )
         return LabelType.from_graphql(self._required(payload, "labelType", "createLabelType"))
+
+    def create_thread_field_schema(
+        self,
+        *,
+        key: str,
+        label: str,
+        type: str,
+        enum_values: Sequence[str] = (),
+        is_required: bool = False,
+        description: str = "",
+        order: int = 0,
+    ) -> ThreadFieldSchema:
+        """A thread field customers can fill in (workspace settings; the tests and seed use it)."""
+        payload = self._payload(
+            "createThreadFieldSchema",
+            {
+                "input": {
+                    "key": key,
+                    "label": label,
+                    "type": type,
+                    "enumValues": list(enum_values),
+                    "isRequired": is_required,
+                    "description": description,
+                    "order": order,
+                    "isAiAutoFillEnabled": False,
+                }
+            },
+        )
+        schema = self._required(payload, "threadFieldSchema", "createThreadFieldSchema")
+        return ThreadFieldSchema.from_graphql(schema)
 
     def create_thread_event(
         self,

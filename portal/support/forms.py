@@ -1,29 +1,118 @@
-"""Forms for opening a thread and replying. They validate input; they do not talk to Plain."""
+"""Forms for opening a thread and replying. They validate input; they do not talk to Plain.
+
+What Plain would refuse is refused here first, beside the field concerned: its attachment limits
+(ATTACHMENT_*), the length of a message component, and the workspace's thread fields (required,
+one of the enum's values, a bounded length). The workspace's categories and thread fields come in
+as `RequestOptions` (read from Plain through a short cache by the selectors).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Protocol
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol
 
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
+from django.template.defaultfilters import filesizeformat
 
 from portal.accounts.models import User
 from portal.support.presentation import PRIORITY_CHOICES
+from portal.support.selectors import RequestOptions
 from portal.tenancy.models import Organization
 from portal.tenancy.selectors import organization_list_for_user
 
-__all__ = ["ReplyForm", "ThreadCreateForm", "add_plain_field_errors"]
+__all__ = [
+    "ATTACHMENT_BANNED_EXTENSIONS",
+    "ATTACHMENT_MAX_COUNT",
+    "ATTACHMENT_MAX_TOTAL_BYTES",
+    "ReplyForm",
+    "ThreadCreateForm",
+    "add_plain_field_errors",
+]
 
 TITLE_MAX_LENGTH = 200
 MARKDOWN_HINT = "Markdown works: **bold**, _italic_, `code`, lists and links."
+# A new request's message becomes one Text component, which Plain takes up to 10,000 characters.
+CREATE_MESSAGE_MAX_LENGTH = 10_000
 MESSAGE_MAX_LENGTH = 20_000
+# Plain documents no limit for a text thread field; a field is a short answer, not a message.
+THREAD_FIELD_TEXT_MAX_LENGTH = 1_000
+THREAD_FIELD_PREFIX = "field__"
+
+# Plain's attachment limits (API docs, "Attachments"): per message, at most 25 files, 6 MB in all,
+# and never one of these file types.
+ATTACHMENT_MAX_COUNT = 25
+ATTACHMENT_MAX_TOTAL_BYTES = 6 * 1024 * 1024
+_BANNED = "bat bin chm com cpl crt exe hlp hta inf ins isp jse lnk mdb msc msi msp mst pcd pif reg"
+ATTACHMENT_BANNED_EXTENSIONS = frozenset(
+    f"{_BANNED} scr sct shs vba vbe vbs wsf wsh wsl".split(" ")
+)
+ATTACHMENT_FILE_NAME_MAX_LENGTH = 255
+ATTACHMENT_HINT = "Up to 25 files, 6 MB in total."
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class AttachmentsField(forms.FileField):
+    """Any number of files (cleaned to a list), checked against Plain's attachment limits."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        attrs = {
+            # Read by static/js/uploads.js to warn before a long upload Plain would refuse.
+            "data-max-files": str(ATTACHMENT_MAX_COUNT),
+            "data-max-bytes": str(ATTACHMENT_MAX_TOTAL_BYTES),
+            "data-banned-extensions": " ".join(sorted(ATTACHMENT_BANNED_EXTENSIONS)),
+        }
+        kwargs.setdefault("widget", MultipleFileInput(attrs=attrs))
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", "Attachments")
+        kwargs.setdefault("help_text", ATTACHMENT_HINT)
+        kwargs.setdefault("max_length", ATTACHMENT_FILE_NAME_MAX_LENGTH)
+        super().__init__(**kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+        single_clean = super().clean
+        items = data if isinstance(data, list | tuple) else [data]
+        files = [single_clean(item, initial) for item in items if item]
+        attachments_check(files)
+        return [file for file in files if file]
+
+
+def _extension(name: str) -> str:
+    _, dot, extension = name.rpartition(".")
+    return extension.lower() if dot else ""
+
+
+def attachments_check(files: Sequence[UploadedFile]) -> None:
+    """Raise ValidationError (all problems at once) when Plain would refuse these files."""
+    problems = []
+    if len(files) > ATTACHMENT_MAX_COUNT:
+        problems.append(f"Attach at most {ATTACHMENT_MAX_COUNT} files; you chose {len(files)}.")
+    total = sum(file.size or 0 for file in files)
+    if total > ATTACHMENT_MAX_TOTAL_BYTES:
+        problems.append(
+            f"Attachments can be at most {filesizeformat(ATTACHMENT_MAX_TOTAL_BYTES)} together; "
+            f"these are {filesizeformat(total)}."
+        )
+    banned = [
+        file.name for file in files if _extension(file.name or "") in ATTACHMENT_BANNED_EXTENSIONS
+    ]
+    if banned:
+        types = ", ".join(sorted({f".{_extension(name)}" for name in banned}))
+        problems.append(f"Files of type {types} cannot be attached ({', '.join(banned)}).")
+    if problems:
+        raise forms.ValidationError(problems)
 
 
 class ThreadCreateForm(forms.Form):
-    """Title, message and priority; an organisation only when the user has several.
+    """Title, message, priority, the workspace's category and thread fields, and attachments.
 
-    The organisation choices are the user's memberships now, so a posted id of any other
-    organisation is rejected. Nothing else in the POST (a tenant or customer field) is read.
+    An organisation is asked for only when the user has several; its choices are the user's
+    memberships now, so a posted id of any other organisation is rejected. Nothing else in the
+    POST (a tenant or customer field) is read.
     """
 
     title = forms.CharField(
@@ -32,7 +121,7 @@ class ThreadCreateForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     message = forms.CharField(
-        max_length=MESSAGE_MAX_LENGTH,
+        max_length=CREATE_MESSAGE_MAX_LENGTH,
         strip=True,
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text=MARKDOWN_HINT,
@@ -49,16 +138,41 @@ class ThreadCreateForm(forms.Form):
         label="Organisation",
         empty_label=None,
     )
+    attachments = AttachmentsField()
 
-    field_order = ("organization", "title", "message", "priority")
-
-    def __init__(self, *args: object, user: User, **kwargs: object) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        user: User,
+        options: RequestOptions | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.organizations = list(organization_list_for_user(user=user))
         if len(self.organizations) > 1:
             self.fields["organization"].queryset = organization_list_for_user(user=user)
         else:
             del self.fields["organization"]
+        options = options or RequestOptions()
+        self._field_schemas = {}
+        if options.label_types:
+            self.fields["category"] = forms.ChoiceField(
+                label="Category",
+                required=False,
+                choices=[("", "Choose a category")]
+                + [(label_type.id, label_type.name) for label_type in options.label_types],
+            )
+        for schema in options.field_schemas:
+            field = _thread_field(schema)
+            if field is not None:
+                name = THREAD_FIELD_PREFIX + schema.key
+                self.fields[name] = field
+                self._field_schemas[name] = schema
+        # Thread fields in the order the schemas were sent (error paths index into it).
+        self.thread_field_names: list[str] = []
+        self.order_fields(
+            ["organization", "title", "category", "priority", "message", *self._field_schemas]
+        )
 
     @property
     def chosen_organization(self) -> Organization:
@@ -66,6 +180,59 @@ class ThreadCreateForm(forms.Form):
         if "organization" in self.fields:
             return self.cleaned_data["organization"]
         return self.organizations[0]
+
+    @property
+    def thread_field_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self._field_schemas]
+
+    def label_type_ids(self) -> list[str]:
+        """labelTypeIds for createThread (after is_valid())."""
+        category = self.cleaned_data.get("category")
+        return [category] if category else []
+
+    def thread_field_inputs(self) -> list[dict[str, Any]]:
+        """createThread's threadFields (after is_valid()): one per answered field.
+
+        An empty optional text or choice is left out; a checkbox always has a value.
+        """
+        inputs = []
+        self.thread_field_names = []
+        for name, schema in self._field_schemas.items():
+            value = self.cleaned_data.get(name)
+            if schema.type == "BOOL":
+                item = {"key": schema.key, "type": "BOOL", "booleanValue": bool(value)}
+            elif value in (None, ""):
+                continue
+            else:
+                item = {"key": schema.key, "type": schema.type, "stringValue": value}
+            inputs.append(item)
+            self.thread_field_names.append(name)
+        return inputs
+
+
+def _thread_field(schema: Any) -> forms.Field | None:
+    """The form field for one of Plain's thread field schemas, or None for a type not asked.
+
+    NUMBER, CURRENCY and DATE fields are left to agents: the portal asks customers only for text,
+    yes/no and choices.
+    """
+    common = {"label": schema.label or schema.key, "help_text": schema.description or ""}
+    if schema.type == "STRING":
+        return forms.CharField(
+            required=schema.is_required,
+            max_length=THREAD_FIELD_TEXT_MAX_LENGTH,
+            strip=True,
+            **common,
+        )
+    if schema.type == "BOOL":
+        # Unticked is an answer too (false), so even a required field is always present.
+        return forms.BooleanField(required=False, **common)
+    if schema.type == "ENUM" and schema.enum_values:
+        choices = [(value, value) for value in schema.enum_values]
+        if not schema.is_required:
+            choices.insert(0, ("", "—"))
+        return forms.ChoiceField(required=schema.is_required, choices=choices, **common)
+    return None
 
 
 class ReplyForm(forms.Form):
@@ -76,6 +243,7 @@ class ReplyForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=MARKDOWN_HINT,
     )
+    attachments = AttachmentsField()
 
 
 class _FieldError(Protocol):
@@ -86,13 +254,29 @@ class _FieldError(Protocol):
 
 
 # Plain's field paths for the inputs our forms send, mapped to the form field that holds them.
-_PLAIN_FIELD_PREFIXES: dict[str, tuple[str, ...]] = {
+_PLAIN_FIELD_PREFIXES: Mapping[str, tuple[str, ...]] = {
     "title": ("title",),
     "message": ("components", "text", "textcontent", "markdowncontent", "message"),
     "text": ("text", "textcontent", "markdowncontent", "components", "message"),
     "priority": ("priority",),
     "organization": ("tenantidentifier", "tenant"),
+    "category": ("labeltypeids", "labeltype"),
+    "attachments": ("attachmentids", "attachment", "filename", "filesizebytes"),
 }
+_THREAD_FIELD_PATH = re.compile(r"threadfields\[(\d+)\]")
+
+
+def _target_field(form: forms.Form, path: str) -> str | None:
+    indexed = _THREAD_FIELD_PATH.match(path)
+    if indexed is not None:
+        names = getattr(form, "thread_field_names", ())
+        index = int(indexed.group(1))
+        return names[index] if index < len(names) else None
+    for name in form.fields:
+        prefixes = _PLAIN_FIELD_PREFIXES.get(name, (name,))
+        if any(path.startswith(prefix) for prefix in prefixes):
+            return name
+    return None
 
 
 def add_plain_field_errors(
@@ -106,13 +290,7 @@ def add_plain_field_errors(
     placed = False
     for error in errors:
         path = (error.field or "").replace("_", "").lower()
-        target = None
-        for name in form.fields:
-            prefixes = _PLAIN_FIELD_PREFIXES.get(name, (name,))
-            if any(path.startswith(prefix) for prefix in prefixes):
-                target = name
-                break
-        form.add_error(target, error.message or fallback)
+        form.add_error(_target_field(form, path), error.message or fallback)
         placed = True
     if not placed:
         form.add_error(None, fallback)

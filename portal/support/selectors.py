@@ -1,34 +1,64 @@
-"""Reads from Plain for the customer-facing pages, and the one place that decides access.
+"""Reads for the customer-facing pages, and the one place that decides access.
 
 Authorization comes from our database, asked again on every call: a thread is the user's when the
 tenant Plain reports for it is one of the tenants of the organisations the user belongs to now.
 Anything else (another organisation's thread, a thread with no tenant, a malformed id, an id Plain
 does not know) raises the same Http404, so a response never tells whether a thread exists.
+`thread_get_for_user` is that check; everything that reads or changes a thread, or one of its
+attachments, goes through it.
+
+Also here: the workspace's request options (categories and thread fields, cached briefly) and the
+user's own saved submissions (our database only).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.core.cache import cache
+from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
-from plain_gateway.types import PageInfo, Thread, ThreadWithTimeline
+from plain_gateway import PlainError
+from plain_gateway.types import (
+    Attachment,
+    LabelType,
+    PageInfo,
+    Thread,
+    ThreadFieldSchema,
+    ThreadWithTimeline,
+    TimelineEntry,
+)
 from portal.accounts.models import User
 from portal.plain import get_plain_client
+from portal.support.models import Submission
 from portal.support.presentation import ThreadRow, thread_rows
 from portal.tenancy.models import Organization
 from portal.tenancy.selectors import organization_list_for_user
 
 __all__ = [
     "PAGE_SIZE",
+    "REQUEST_OPTIONS_CACHE_KEY",
     "STATUS_TABS",
     "TIMELINE_PAGE_SIZE",
+    "RequestOptions",
     "ThreadListing",
+    "attachment_content_get",
+    "attachment_get_for_user",
+    "request_options_get",
+    "submission_get_for_user",
+    "submission_list_for_thread",
+    "submission_list_for_user",
     "thread_get_for_user",
     "thread_list_for_user",
     "user_tenant_external_ids",
 ]
+
+logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 25
 TIMELINE_PAGE_SIZE = 50
@@ -153,3 +183,173 @@ def thread_get_for_user(
 
 def _belongs_to(thread: Thread, tenant_ids: frozenset[str]) -> bool:
     return thread.tenant is not None and thread.tenant.external_id in tenant_ids
+
+
+# --- attachments ----------------------------------------------------------------------------------
+
+# Plain's attachment ids ("att_" and a ULID); anything else never reaches Plain.
+_ATTACHMENT_ID = re.compile(r"[A-Za-z]{1,8}_[0-9A-Za-z]{1,64}")
+# How far back through a thread's timeline an attachment is looked for (pages of
+# TIMELINE_PAGE_SIZE entries): a link on the thread page is found on the first page or soon after.
+ATTACHMENT_SEARCH_MAX_PAGES = 20
+
+
+def _visible_attachment(
+    entries: tuple[TimelineEntry, ...], attachment_id: str
+) -> Attachment | None:
+    for entry in entries:
+        if not entry.is_visible:
+            continue
+        for attachment in getattr(entry.entry, "attachments", ()):
+            if attachment.id == attachment_id:
+                return attachment
+    return None
+
+
+def attachment_get_for_user(*, user: User, thread_id: str, attachment_id: str) -> Attachment:
+    """The attachment, when it is on a customer-visible entry of a thread the user may see.
+
+    Access is thread_get_for_user's decision; then the attachment id must appear on a visible
+    entry of that thread's timeline (paged backwards from the newest entry), so an id taken from
+    the URL is never trusted on its own. Anything else raises the same Http404.
+    """
+    if not _ATTACHMENT_ID.fullmatch(attachment_id or ""):
+        raise Http404
+    found = thread_get_for_user(user=user, thread_id=thread_id)
+    page = found.timeline
+    for _ in range(ATTACHMENT_SEARCH_MAX_PAGES):
+        attachment = _visible_attachment(page.items, attachment_id)
+        if attachment is not None:
+            return attachment
+        if not page.page_info.has_previous_page or not page.page_info.start_cursor:
+            break
+        earlier = get_plain_client().thread(
+            thread_id=found.thread.id,
+            last=TIMELINE_PAGE_SIZE,
+            before=page.page_info.start_cursor,
+        )
+        if earlier is None:
+            break
+        page = earlier.timeline
+    raise Http404
+
+
+def attachment_content_get(*, attachment: Attachment) -> bytes:
+    """The attachment's bytes, fetched server-side from a fresh download URL.
+
+    Only for an attachment from attachment_get_for_user. Plain calls making the URL a mutation;
+    it changes nothing, so it is read here.
+    """
+    client = get_plain_client()
+    url = client.create_attachment_download_url(attachment_id=attachment.id)
+    return client.download_attachment(url=url)
+
+
+# --- what the workspace asks of a new request -------------------------------------------------
+
+REQUEST_OPTIONS_CACHE_KEY = "support:request-options:v1"
+# The last good answer, for when Plain cannot be asked.
+REQUEST_OPTIONS_STALE_KEY = "support:request-options:v1:stale"
+REQUEST_OPTIONS_TTL_SECONDS = 5 * 60
+REQUEST_OPTIONS_STALE_TTL_SECONDS = 24 * 60 * 60
+# While Plain fails, ask again at most this often.
+REQUEST_OPTIONS_FAILURE_TTL_SECONDS = 30
+_OPTIONS_MAX_PAGES = 10
+_OPTIONS_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class RequestOptions:
+    """The categories (Plain's non-archived label types) and thread fields a request may carry."""
+
+    label_types: tuple[LabelType, ...] = ()
+    field_schemas: tuple[ThreadFieldSchema, ...] = ()
+
+
+def request_options_get() -> RequestOptions:
+    """The workspace's request options, from a cache shared by all users (5 minutes).
+
+    They are workspace settings, alike for every customer, so one answer serves everyone. When
+    Plain cannot be asked, the last good answer (a day old at most) or none: the form still works,
+    with fewer questions.
+    """
+    cached = cache.get(REQUEST_OPTIONS_CACHE_KEY)
+    if cached is not None:
+        return cached
+    try:
+        options = _request_options_fetch()
+    except PlainError as exc:
+        logger.warning(
+            "Could not read label types or thread fields from Plain: %s (request id %s)",
+            type(exc).__name__,
+            exc.request_id,
+        )
+        options = cache.get(REQUEST_OPTIONS_STALE_KEY) or RequestOptions()
+        cache.set(REQUEST_OPTIONS_CACHE_KEY, options, REQUEST_OPTIONS_FAILURE_TTL_SECONDS)
+        return options
+    cache.set(REQUEST_OPTIONS_CACHE_KEY, options, REQUEST_OPTIONS_TTL_SECONDS)
+    cache.set(REQUEST_OPTIONS_STALE_KEY, options, REQUEST_OPTIONS_STALE_TTL_SECONDS)
+    return options
+
+
+def _request_options_fetch() -> RequestOptions:
+    client = get_plain_client()
+    label_types: list[LabelType] = []
+    after = None
+    for _ in range(_OPTIONS_MAX_PAGES):
+        page = client.label_types(first=_OPTIONS_PAGE_SIZE, after=after)
+        label_types += [label_type for label_type in page.items if not label_type.is_archived]
+        if not page.page_info.has_next_page or not page.page_info.end_cursor:
+            break
+        after = page.page_info.end_cursor
+    schemas: list[ThreadFieldSchema] = []
+    after = None
+    for _ in range(_OPTIONS_MAX_PAGES):
+        schema_page = client.thread_field_schemas(first=_OPTIONS_PAGE_SIZE, after=after)
+        schemas += list(schema_page.items)
+        if not schema_page.page_info.has_next_page or not schema_page.page_info.end_cursor:
+            break
+        after = schema_page.page_info.end_cursor
+    schemas.sort(key=lambda schema: (schema.order, schema.label.lower()))
+    return RequestOptions(label_types=tuple(label_types), field_schemas=tuple(schemas))
+
+
+# --- the user's saved submissions (our database only) --------------------------------------------
+
+# A submission that could not be delivered stays in the user's view this long.
+FAILED_SUBMISSION_VISIBLE_FOR = timedelta(days=14)
+
+
+def _unsent(user: User) -> QuerySet[Submission]:
+    recent_failure = Q(
+        status=Submission.Status.FAILED,
+        updated_at__gte=timezone.now() - FAILED_SUBMISSION_VISIBLE_FOR,
+    )
+    return Submission.objects.filter(user=user).filter(
+        Q(status=Submission.Status.PENDING) | recent_failure
+    )
+
+
+def submission_list_for_user(*, user: User) -> list[Submission]:
+    """The user's new requests not (yet) in Plain: pending, or failed lately. Newest first."""
+    return list(_unsent(user).filter(kind=Submission.Kind.THREAD).order_by("-created_at", "-id"))
+
+
+def submission_list_for_thread(*, user: User, thread_id: str) -> list[Submission]:
+    """The user's replies to this thread not (yet) in Plain, oldest first.
+
+    Only for a thread the caller has just had through thread_get_for_user.
+    """
+    return list(
+        _unsent(user)
+        .filter(kind=Submission.Kind.REPLY, thread_id=thread_id)
+        .order_by("created_at", "id")
+    )
+
+
+def submission_get_for_user(*, user: User, key: str) -> Submission:
+    """One of the user's own submissions; anyone else's (or none) is Http404."""
+    submission = Submission.objects.filter(user=user, key=key).first()
+    if submission is None:
+        raise Http404
+    return submission

@@ -1,14 +1,17 @@
-"""The customer-facing pages: thread list, thread page, new thread, reply, resolve and reopen.
+"""The customer-facing pages: thread list, thread page, new thread, reply, resolve and reopen,
+attachment downloads, and the page of a saved (not yet sent) request or reply.
 
 Views translate HTTP: they call a selector or a service and render a template, or for htmx the
 partial that the page itself includes. When Plain fails they answer with a message and the
-user's text kept, never with a 500. Access is decided in selectors.thread_get_for_user, which
-every thread route calls first.
+user's text kept, never with a 500; what a customer sends is saved first and, while Plain is
+unwell, shown as waiting to be sent. Access is decided in selectors.thread_get_for_user, which
+every thread route calls first (directly, or through the service or selector it calls).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from django.contrib import messages
@@ -18,13 +21,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import reswap, retarget
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from plain_gateway import PlainError, PlainMutationError
 from plain_gateway.types import Thread
 from portal.support import selectors, services
 from portal.support.forms import ReplyForm, ThreadCreateForm, add_plain_field_errors
+from portal.support.models import Submission
 from portal.support.presentation import (
     opened_by,
     plain_error_message,
@@ -34,11 +39,17 @@ from portal.support.presentation import (
     status_tone,
     timeline_items,
 )
+from portal.tenancy.selectors import organization_list_for_user
 
 logger = logging.getLogger(__name__)
 
 # The status of a page that could not be completed because Plain failed.
 PLAIN_UNAVAILABLE_STATUS = 503
+
+SAVED_MESSAGE = "Saved - we'll send it as soon as Plain is reachable."
+ATTACH_AGAIN = " Please attach your files again."
+# A MIME type as Plain reports it; anything else is served as opaque bytes.
+_MIME_TYPE = re.compile(r"[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*")
 
 
 def _is_partial(request: HttpRequest) -> bool:
@@ -62,6 +73,13 @@ def _render(
         response = render(request, template, context, status=status)
     patch_vary_headers(response, ("HX-Request",))
     return response
+
+
+def _redirect(request: HttpRequest, url: str) -> HttpResponse:
+    """A redirect; for htmx, one the browser follows as a whole page (HX-Redirect)."""
+    if _is_partial(request):
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
 
 
 def _log_plain_failure(exc: PlainError, *, action: str) -> None:
@@ -100,6 +118,8 @@ def _thread_context(thread: Thread) -> dict[str, Any]:
 @require_GET
 @login_required
 def thread_list(request: HttpRequest) -> HttpResponse:
+    # First, so a request delivered now is in the list below.
+    services.submissions_retry_for_user(user=request.user)
     try:
         listing = selectors.thread_list_for_user(
             user=request.user,
@@ -111,6 +131,7 @@ def thread_list(request: HttpRequest) -> HttpResponse:
         return _plain_unavailable(request, exc, action="listing threads")
     if listing is None:
         return _render(request, "support/no_organisation.html", {})
+    first_page = not (request.GET.get("after") or request.GET.get("before"))
     return _render(
         request,
         "support/thread_list.html",
@@ -118,6 +139,12 @@ def thread_list(request: HttpRequest) -> HttpResponse:
             "listing": listing,
             "tabs": (("open", "Open"), ("done", "Resolved"), ("all", "All")),
             "user_organizations": listing.organizations,
+            # New requests not in Plain yet, atop the first page of the tabs they belong to.
+            "pending_submissions": (
+                selectors.submission_list_for_user(user=request.user)
+                if first_page and listing.status != "done"
+                else []
+            ),
         },
         partial="support/_thread_list.html",
     )
@@ -127,6 +154,8 @@ def thread_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def thread_detail(request: HttpRequest, thread_id: str) -> HttpResponse:
     before = request.GET.get("before") or None
+    # First, so a reply delivered now is in the timeline below.
+    services.submissions_retry_for_user(user=request.user)
     try:
         found = selectors.thread_get_for_user(user=request.user, thread_id=thread_id, before=before)
     except PlainError as exc:
@@ -143,6 +172,9 @@ def thread_detail(request: HttpRequest, thread_id: str) -> HttpResponse:
         "showing_earlier": before is not None,
         "reply_form": ReplyForm(),
         "thread_id": found.thread.id,
+        "pending_replies": selectors.submission_list_for_thread(
+            user=request.user, thread_id=found.thread.id
+        ),
     }
     # "Show earlier" swaps the older page in place of its own link.
     partial = "support/_timeline_page.html" if before else None
@@ -152,74 +184,118 @@ def thread_detail(request: HttpRequest, thread_id: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def thread_create(request: HttpRequest) -> HttpResponse:
-    if request.method == "POST":
-        form = ThreadCreateForm(request.POST, user=request.user)
-    else:
-        form = ThreadCreateForm(user=request.user)
-    if not form.organizations:
+    if not organization_list_for_user(user=request.user).exists():
+        # Before anything is asked of Plain: there is nothing to ask for.
         return _render(request, "support/no_organisation.html", {})
+    options = selectors.request_options_get()
+    if request.method == "POST":
+        form = ThreadCreateForm(request.POST, request.FILES, user=request.user, options=options)
+    else:
+        form = ThreadCreateForm(user=request.user, options=options)
     if request.method != "POST" or not form.is_valid():
         return _render(request, "support/thread_create.html", {"form": form})
+    files = form.cleaned_data.get("attachments") or []
     try:
-        thread = services.thread_create(
+        result = services.thread_submit(
             user=request.user,
             organization=form.chosen_organization,
             title=form.cleaned_data["title"],
             message=form.cleaned_data["message"],
             priority=form.cleaned_data["priority"],
+            label_type_ids=form.label_type_ids(),
+            thread_fields=form.thread_field_inputs(),
+            files=files,
         )
     except PlainMutationError as exc:
         _log_plain_failure(exc, action="opening a thread")
         add_plain_field_errors(form, exc.fields, fallback=plain_error_message(exc, sending=True))
+        if files:
+            form.add_error(None, ATTACH_AGAIN.strip())
         return _render(request, "support/thread_create.html", {"form": form})
     except PlainError as exc:
         _log_plain_failure(exc, action="opening a thread")
-        form.add_error(None, plain_error_message(exc, sending=True))
-        return _render(
-            request, "support/thread_create.html", {"form": form}, status=PLAIN_UNAVAILABLE_STATUS
+        form.add_error(
+            None, plain_error_message(exc, sending=True) + (ATTACH_AGAIN if files else "")
+        )
+        # htmx swaps only 2xx answers.
+        status = 200 if _is_partial(request) else PLAIN_UNAVAILABLE_STATUS
+        return _render(request, "support/thread_create.html", {"form": form}, status=status)
+    if result.is_pending:
+        messages.info(request, SAVED_MESSAGE)
+        return _redirect(
+            request, reverse("support:submission_detail", args=[result.submission.key])
         )
     messages.success(request, "Your request has been sent. We will reply here.")
-    return redirect("support:thread_detail", thread_id=thread.id)
+    return _redirect(request, reverse("support:thread_detail", args=[result.submission.thread_id]))
 
 
 @require_POST
 @login_required
 def thread_reply(request: HttpRequest, thread_id: str) -> HttpResponse:
-    form = ReplyForm(request.POST)
+    form = ReplyForm(request.POST, request.FILES)
     context: dict[str, Any] = {"reply_form": form, "thread_id": thread_id}
-    try:
-        # Access first: another organisation's thread is a 404 whatever the form holds.
-        found = selectors.thread_get_for_user(
-            user=request.user, thread_id=thread_id, timeline_size=1
-        )
+    if not form.is_valid():
+        try:
+            # Access first: another organisation's thread is a 404 whatever the form holds.
+            found = selectors.thread_get_for_user(
+                user=request.user, thread_id=thread_id, timeline_size=1
+            )
+        except PlainError as exc:
+            _log_plain_failure(exc, action="replying")
+            form.add_error(None, plain_error_message(exc, sending=True))
+            return _reply_form_again(request, context, status=PLAIN_UNAVAILABLE_STATUS)
         context.update(_thread_context(found.thread))
-        if not form.is_valid():
-            return _reply_form_again(request, context, status=200)
-        services.thread_reply(
-            user=request.user, thread=found.thread, text=form.cleaned_data["text"]
+        context["pending_replies"] = selectors.submission_list_for_thread(
+            user=request.user, thread_id=found.thread.id
+        )
+        return _reply_form_again(request, context, status=200)
+    files = form.cleaned_data.get("attachments") or []
+    try:
+        # Saves the reply, then checks access (Http404 for a thread not the user's) and sends it.
+        result = services.reply_submit(
+            user=request.user, thread_id=thread_id, text=form.cleaned_data["text"], files=files
         )
     except PlainMutationError as exc:
         _log_plain_failure(exc, action="replying")
         add_plain_field_errors(form, exc.fields, fallback=plain_error_message(exc, sending=True))
+        if files:
+            form.add_error(None, ATTACH_AGAIN.strip())
         return _reply_form_again(request, context, status=200)
     except PlainError as exc:
         _log_plain_failure(exc, action="replying")
-        form.add_error(None, plain_error_message(exc, sending=True))
+        form.add_error(
+            None, plain_error_message(exc, sending=True) + (ATTACH_AGAIN if files else "")
+        )
         return _reply_form_again(request, context, status=PLAIN_UNAVAILABLE_STATUS)
+    if result.thread is not None:
+        context.update(_thread_context(result.thread))
     if _is_partial(request):
-        # The form comes back empty, and the new message joins the timeline out of band.
-        sent = reply_item(
-            text=form.cleaned_data["text"],
-            author=request.user.get_full_name(),
-            timestamp=timezone.now(),
+        # The form comes back empty. A sent message joins the timeline out of band; a saved one
+        # is listed (with any others) as waiting to be sent.
+        context.update(
+            {
+                "reply_form": ReplyForm(),
+                "pending_replies": selectors.submission_list_for_thread(
+                    user=request.user, thread_id=thread_id
+                ),
+            }
         )
-        return _render(
-            request,
-            "support/_reply_form.html",
-            {**context, "reply_form": ReplyForm(), "sent_items": [sent]},
-        )
+        if result.is_pending:
+            context["saved_notice"] = SAVED_MESSAGE
+        else:
+            context["sent_items"] = [
+                reply_item(
+                    text=form.cleaned_data["text"],
+                    author=request.user.get_full_name(),
+                    timestamp=timezone.now(),
+                )
+            ]
+        return _render(request, "support/_reply_form.html", context)
+    if result.is_pending:
+        messages.info(request, SAVED_MESSAGE)
+        return redirect("support:submission_detail", key=result.submission.key)
     messages.success(request, "Your reply has been sent.")
-    return redirect(reverse("support:thread_detail", args=[found.thread.id]) + "#reply")
+    return redirect(reverse("support:thread_detail", args=[thread_id]) + "#reply")
 
 
 def _reply_form_again(
@@ -233,6 +309,48 @@ def _reply_form_again(
         partial="support/_reply_form.html",
         status=status,
     )
+
+
+@require_GET
+@login_required
+def submission_detail(request: HttpRequest, key: str) -> HttpResponse:
+    """A saved request or reply of the user's: waiting to be sent, or not sent. Once Plain has
+    it, the page leads to the thread. Our database only (and, in eager mode, a due retry)."""
+    services.submissions_retry_for_user(user=request.user)
+    submission = selectors.submission_get_for_user(user=request.user, key=key)
+    if submission.status == Submission.Status.SENT and submission.thread_id:
+        url = reverse("support:thread_detail", args=[submission.thread_id])
+        return redirect(url + ("#reply" if submission.kind == Submission.Kind.REPLY else ""))
+    return _render(request, "support/submission_detail.html", {"submission": submission})
+
+
+@require_GET
+@login_required
+def attachment_download(request: HttpRequest, thread_id: str, attachment_id: str) -> HttpResponse:
+    """The file, streamed through the portal after the thread's access check.
+
+    Served from here rather than by redirecting to Plain's signed URL: access is checked at
+    every download (a URL handed to the browser would work for an hour, for anyone holding it,
+    after a membership ends), the embedded emulator's URLs are not reachable by browsers, and
+    our headers (download, never rendered inline; nosniff; no caching) apply. Attachments are
+    6 MB at most, so relaying them costs little.
+    """
+    try:
+        attachment = selectors.attachment_get_for_user(
+            user=request.user, thread_id=thread_id, attachment_id=attachment_id
+        )
+        content = selectors.attachment_content_get(attachment=attachment)
+    except PlainError as exc:
+        return _plain_unavailable(request, exc, action="downloading an attachment")
+    mime_type = attachment.mime_type if _MIME_TYPE.fullmatch(attachment.mime_type or "") else ""
+    response = HttpResponse(content, content_type=mime_type or "application/octet-stream")
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=attachment.file_name or attachment.id
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 def _thread_status_change(request: HttpRequest, thread_id: str, *, resolve: bool) -> HttpResponse:

@@ -78,3 +78,15 @@ def make_thread(plain) -> Callable[..., Thread]:
         )
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def support_isolation(settings, tmp_path):
+    """Saved attachments go to a per-test folder, and no cached Plain settings (label types,
+    thread fields) outlive the emulator they came from."""
+    from django.core.cache import cache
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    cache.clear()
+    yield
+    cache.clear()

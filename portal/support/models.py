@@ -1,0 +1,105 @@
+"""The outbox of what customers send: every new request and reply, kept until Plain has it.
+
+A Submission is written (and committed) before Plain is called, with the customer's text, the
+fields they chose and their files (in Django's default storage). Delivery is tried at once, in the
+request; when Plain is slow, down or rate-limiting the row stays pending and
+portal/support/tasks.py delivers it later. portal/support/services.py says how, and what
+"exactly once" can and cannot mean for each kind.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from ulid import ULID
+
+from portal.tenancy.models import Organization
+
+__all__ = ["Submission", "new_submission_key"]
+
+SUBMISSION_KEY_PREFIX = "sub_"
+
+
+def new_submission_key() -> str:
+    """A unique, time-ordered key. It is also the externalId of the thread a new request makes."""
+    return f"{SUBMISSION_KEY_PREFIX}{ULID()}"
+
+
+class Submission(models.Model):
+    """One new request or reply, from the moment the customer sends it until Plain has it.
+
+    `payload` holds what is sent: {"title", "text", "priority", "label_type_ids",
+    "thread_fields": [CreateThreadFieldOnThreadInput objects], "files": [{"name", "path", "size",
+    "content_type", "attachment_id", "uploaded_at"}]} (title, priority, labels and fields for new
+    requests only). A file's `attachment_id` is set once it is uploaded to Plain, so a retry does
+    not upload it again.
+    """
+
+    class Kind(models.TextChoices):
+        THREAD = "thread", "New request"
+        REPLY = "reply", "Reply"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    # The idempotency key: createThread's externalId for new requests, and the public handle of
+    # the "saved" page.
+    key = models.CharField(max_length=40, unique=True, default=new_submission_key, editable=False)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="support_submissions"
+    )
+    # The organisation a new request is for (replies go to a thread, whose tenant decides).
+    organization = models.ForeignKey(
+        Organization, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Plain's thread: the one replied to, or the one a new request became once sent.
+    thread_id = models.CharField("Plain thread id", max_length=64, blank=True, default="")
+    payload = models.JSONField(default=dict, blank=True)
+
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+    # Not before this time is the row tried again: the retry's due time, or the lease of the
+    # attempt under way (so a sweep never delivers a row twice at once).
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="support_submission_due"),
+            models.Index(fields=["user", "status"], name="support_submission_user"),
+            models.Index(fields=["thread_id", "user"], name="support_submission_thread"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.key} ({self.status})"
+
+    @property
+    def title(self) -> str:
+        return str(self.payload.get("title") or "")
+
+    @property
+    def text(self) -> str:
+        return str(self.payload.get("text") or "")
+
+    @property
+    def files(self) -> list[dict[str, Any]]:
+        return list(self.payload.get("files") or [])
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+    @property
+    def is_failed(self) -> bool:
+        return self.status == self.Status.FAILED

@@ -1,0 +1,347 @@
+"""Attachments: uploaded with new requests and replies within Plain's limits, and downloaded
+through the portal with the thread's own access check."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+import portal.plain
+from portal.support.forms import ATTACHMENT_MAX_COUNT, ATTACHMENT_MAX_TOTAL_BYTES
+from portal.support.models import Submission
+from portal.tenancy.services import plain_customer_ensure
+from tests.portal.conftest import TEST_API_KEY
+from tests.portal.support.pages import input_value, page_text, textarea_value, without_tokens
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+SYSTEM = {"kind": "system", "id": "test"}
+
+
+def _file(name: str, content: bytes = b"hello", content_type: str = "text/plain"):
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def _calls(emulator_control) -> list[str]:
+    return [request["operationName"] for request in emulator_control.requests()]
+
+
+def _thread_id(response) -> str:
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return response["Location"].rstrip("/").split("/")[-1]
+
+
+def _attachments_of(plain, thread_id: str):
+    return [
+        attachment
+        for item in plain.thread(thread_id=thread_id).timeline.items
+        for attachment in getattr(item.entry, "attachments", ())
+    ]
+
+
+def _uploaded(plain, *, customer_id: str, name: str, content: bytes, kind: str = "CHAT") -> str:
+    upload = plain.create_attachment_upload_url(
+        customer_id=customer_id, file_name=name, size_bytes=len(content), attachment_type=kind
+    )
+    plain.upload_attachment(upload=upload, content=content)
+    return upload.attachment.id
+
+
+def _field_group(html: str, name: str) -> str:
+    start = html.index(f'name="{name}"')
+    end = html.index("</div>", start)
+    return html[html.rindex('<div class="field', 0, start) : end]
+
+
+@pytest.fixture
+def thread_with_file(plain, alice, acme):
+    """Alice's thread whose first message carries report.pdf."""
+    customer_id = plain_customer_ensure(user=alice)
+    attachment_id = _uploaded(
+        plain,
+        customer_id=customer_id,
+        name="report.pdf",
+        content=b"%PDF-1.4 quarterly",
+        kind="CUSTOM_TIMELINE_ENTRY",
+    )
+    thread = plain.create_thread(
+        customer_id=customer_id,
+        tenant_external_id=acme.tenant_external_id,
+        title="See the report",
+        text="Attached.",
+        attachment_ids=[attachment_id],
+    )
+    return thread, attachment_id
+
+
+# --- uploading ------------------------------------------------------------------------------------
+
+
+def test_a_new_request_uploads_its_files_to_plain_and_attaches_them(
+    alice_client, alice, acme, plain, emulator_control
+):
+    emulator_control.clear_requests()
+
+    response = alice_client.post(
+        reverse("support:thread_create"),
+        {
+            "title": "Screenshots",
+            "message": "See attached",
+            "attachments": [
+                _file("screen.png", b"\x89PNG fake", "image/png"),
+                _file("log.txt", b"line 1\nline 2"),
+            ],
+        },
+    )
+
+    attachments = _attachments_of(plain, _thread_id(response))
+    assert [(a.file_name, a.size_bytes) for a in attachments] == [
+        ("screen.png", 9),
+        ("log.txt", 13),
+    ]
+    calls = _calls(emulator_control)
+    assert calls.count("createAttachmentUploadUrl") == 2
+    # Upload URLs first, then one createThread that names them.
+    assert calls.index("createThread") > max(
+        i for i, name in enumerate(calls) if name == "createAttachmentUploadUrl"
+    )
+    submission = Submission.objects.get()
+    assert submission.status == Submission.Status.SENT
+    # Plain has the files: our copies are gone, their names and attachment ids stay.
+    assert [file["attachment_id"] for file in submission.files] == [a.id for a in attachments]
+    assert not any(default_storage.exists(file["path"]) for file in submission.files)
+
+
+def test_a_reply_carries_its_files(alice_client, alice, acme, plain, make_thread):
+    thread = make_thread(user=alice, organization=acme)
+
+    response = alice_client.post(
+        reverse("support:thread_reply", args=[thread.id]),
+        {"text": "Here is the log", "attachments": [_file("crash.log", b"boom")]},
+        **HTMX,
+    )
+
+    assert response.status_code == 200
+    last = plain.thread(thread_id=thread.id).timeline.items[-1]
+    assert last.entry.text == "Here is the log"
+    assert [(a.file_name, a.size_bytes) for a in last.entry.attachments] == [("crash.log", 4)]
+
+
+@pytest.mark.parametrize(
+    ("files", "words"),
+    [
+        (
+            [_file(f"f{i}.txt") for i in range(ATTACHMENT_MAX_COUNT + 1)],
+            f"Attach at most {ATTACHMENT_MAX_COUNT} files; you chose 26.",
+        ),
+        (
+            [
+                _file("a.bin.txt", b"x" * (ATTACHMENT_MAX_TOTAL_BYTES // 2)),
+                _file("b.txt", b"x" * (ATTACHMENT_MAX_TOTAL_BYTES // 2 + 1)),
+            ],
+            "Attachments can be at most 6.0\xa0MB together",
+        ),
+        ([_file("setup.EXE"), _file("notes.txt")], "Files of type .exe cannot be attached"),
+        ([_file("macro.vbs"), _file("run.bat")], "Files of type .bat, .vbs cannot be attached"),
+        ([_file("empty.txt", b"")], "The submitted file is empty."),
+    ],
+)
+def test_files_plain_would_refuse_are_refused_beside_the_field_before_anything_is_sent(
+    alice_client, emulator_control, files, words
+):
+    emulator_control.clear_requests()
+
+    response = alice_client.post(
+        reverse("support:thread_create"),
+        {"title": "Keep me", "message": "And me", "attachments": files},
+    )
+
+    html = page_text(response)
+    assert response.status_code == 200
+    assert words in _field_group(html, "attachments")
+    assert input_value(html, "title") == "Keep me"
+    assert textarea_value(html, "message") == "And me"
+    calls = _calls(emulator_control)
+    assert "createAttachmentUploadUrl" not in calls and "createThread" not in calls
+    assert not Submission.objects.exists()
+
+
+def test_a_reply_with_too_many_files_keeps_its_text(
+    alice_client, alice, acme, make_thread, emulator_control
+):
+    thread = make_thread(user=alice, organization=acme)
+    emulator_control.clear_requests()
+
+    response = alice_client.post(
+        reverse("support:thread_reply", args=[thread.id]),
+        {"text": "My words", "attachments": [_file(f"{i}.txt") for i in range(26)]},
+        **HTMX,
+    )
+
+    html = page_text(response)
+    assert "Attach at most 25 files" in _field_group(html, "attachments")
+    assert textarea_value(html, "text") == "My words"
+    assert "replyToThread" not in _calls(emulator_control)
+
+
+def test_the_forms_upload_as_multipart_with_and_without_javascript(
+    alice_client, alice, acme, make_thread
+):
+    thread = make_thread(user=alice, organization=acme)
+
+    for html in (
+        page_text(alice_client.get(reverse("support:thread_create"))),
+        page_text(alice_client.get(reverse("support:thread_detail", args=[thread.id]))),
+    ):
+        form = re.search(r"<form\b[^>]*data-upload-progress[^>]*>", html).group(0)
+        assert 'enctype="multipart/form-data"' in form
+        assert 'hx-encoding="multipart/form-data"' in form
+        assert 'method="post"' in form and "action=" in form
+        assert re.search(r'<input type="file" name="attachments"[^>]*multiple', html)
+        assert "<progress" in html
+        assert "js/uploads.js" in html
+
+
+# --- downloading ----------------------------------------------------------------------------------
+
+
+def test_an_attachment_downloads_through_the_portal(alice_client, thread_with_file):
+    thread, attachment_id = thread_with_file
+
+    response = alice_client.get(
+        reverse("support:attachment_download", args=[thread.id, attachment_id])
+    )
+
+    assert response.status_code == 200
+    assert response.content == b"%PDF-1.4 quarterly"
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == 'attachment; filename="report.pdf"'
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_another_organisations_attachment_is_the_same_404_as_none(client, carol, thread_with_file):
+    thread, attachment_id = thread_with_file
+    client.force_login(carol)
+
+    theirs = client.get(reverse("support:attachment_download", args=[thread.id, attachment_id]))
+    missing = client.get(
+        reverse("support:attachment_download", args=[thread.id, "att_01NOSUCHATTACHMENT"])
+    )
+
+    assert theirs.status_code == 404 and missing.status_code == 404
+    assert without_tokens(page_text(theirs)) == without_tokens(page_text(missing))
+
+
+def test_an_attachment_of_another_thread_is_404_even_for_a_member(
+    alice_client, alice, acme, make_thread, thread_with_file, emulator_control
+):
+    _, attachment_id = thread_with_file
+    other = make_thread(user=alice, organization=acme, title="Unrelated")
+    emulator_control.clear_requests()
+
+    response = alice_client.get(
+        reverse("support:attachment_download", args=[other.id, attachment_id])
+    )
+
+    assert response.status_code == 404
+    assert "createAttachmentDownloadUrl" not in _calls(emulator_control)
+
+
+def test_an_attachment_on_an_internal_note_is_not_downloadable(
+    alice_client, alice, acme, plain, make_thread
+):
+    thread = make_thread(user=alice, organization=acme)
+    customer_id = plain_customer_ensure(user=alice)
+    attachment_id = _uploaded(
+        plain, customer_id=customer_id, name="internal.txt", content=b"secret", kind="NOTE"
+    )
+    with portal.plain._embedded_transport().app.state.transaction() as state:
+        state.note_create(
+            actor=SYSTEM,
+            customer_id=customer_id,
+            thread_id=thread.id,
+            text="for agents",
+            attachment_ids=[attachment_id],
+        )
+
+    response = alice_client.get(
+        reverse("support:attachment_download", args=[thread.id, attachment_id])
+    )
+
+    assert response.status_code == 404
+    assert b"secret" not in response.content
+
+
+def test_an_attachment_further_back_than_the_first_timeline_page_is_found(
+    alice_client, alice, plain, thread_with_file
+):
+    thread, attachment_id = thread_with_file
+    customer_id = plain_customer_ensure(user=alice)
+    for n in range(60):
+        plain.send_chat(customer_id=customer_id, thread_id=thread.id, text=f"Update {n}")
+
+    response = alice_client.get(
+        reverse("support:attachment_download", args=[thread.id, attachment_id])
+    )
+
+    assert response.status_code == 200
+    assert response.content == b"%PDF-1.4 quarterly"
+
+
+def test_the_api_key_never_goes_to_the_download_url(alice_client, thread_with_file, monkeypatch):
+    thread, attachment_id = thread_with_file
+    seen: list[httpx.Request] = []
+    answer = httpx.WSGITransport.handle_request
+
+    def record(transport, request):
+        seen.append(request)
+        return answer(transport, request)
+
+    monkeypatch.setattr(httpx.WSGITransport, "handle_request", record)
+
+    response = alice_client.get(
+        reverse("support:attachment_download", args=[thread.id, attachment_id])
+    )
+
+    assert response.status_code == 200
+    downloads = [r for r in seen if "/_emulator/downloads/" in r.url.path]
+    graphql = [r for r in seen if r.url.path.endswith("/graphql/v1")]
+    assert len(downloads) == 1 and graphql
+    assert "authorization" not in downloads[0].headers
+    assert all(r.headers["authorization"] == f"Bearer {TEST_API_KEY}" for r in graphql)
+    assert TEST_API_KEY.encode() not in response.content
+
+
+def test_a_download_while_plain_fails_says_so_without_a_500(
+    alice_client, thread_with_file, emulator_control
+):
+    thread, attachment_id = thread_with_file
+    emulator_control.fail_next(count=20, status=503)
+
+    response = alice_client.get(
+        reverse("support:attachment_download", args=[thread.id, attachment_id])
+    )
+
+    assert response.status_code == 503
+    assert "Plain is not answering right now" in page_text(response)
+
+
+def test_a_malformed_attachment_id_never_reaches_plain(
+    alice_client, thread_with_file, emulator_control
+):
+    thread, _ = thread_with_file
+    emulator_control.clear_requests()
+
+    response = alice_client.get(
+        reverse("support:attachment_download", args=[thread.id, "not-an-attachment"])
+    )
+
+    assert response.status_code == 404
+    assert _calls(emulator_control) == []

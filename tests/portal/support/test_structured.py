@@ -1,0 +1,224 @@
+"""Structured requests: the workspace's categories (label types), priority and thread fields."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+import portal.plain
+from portal.support.forms import THREAD_FIELD_TEXT_MAX_LENGTH
+from portal.support.models import Submission
+from tests.portal.support.pages import input_value, page_text
+
+pytestmark = pytest.mark.django_db
+
+SYSTEM = {"kind": "system", "id": "test"}
+
+
+def _emulator_state():
+    return portal.plain._embedded_transport().app.state
+
+
+def _thread_id(response) -> str:
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return response["Location"].rstrip("/").split("/")[-1]
+
+
+def _select_options(html: str, name: str) -> list[tuple[str, str]]:
+    select = re.search(rf'<select\b[^>]*\bname="{re.escape(name)}"[^>]*>(.*?)</select>', html, re.S)
+    assert select is not None, f"no <select name={name}>"
+    return re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', select.group(1))
+
+
+@pytest.fixture
+def workspace(plain):
+    """Label types (one archived) and thread fields of every kind the portal asks for, and one
+    it does not (NUMBER)."""
+    bug = plain.create_label_type(name="Bug report")
+    question = plain.create_label_type(name="Question")
+    old = plain.create_label_type(name="Old category")
+    with _emulator_state().transaction() as state:
+        state.label_type_archive(actor=SYSTEM, label_type_id=old.id)
+    area = plain.create_thread_field_schema(
+        key="product_area",
+        label="Product area",
+        type="ENUM",
+        enum_values=["Billing", "API", "Dashboard"],
+        is_required=True,
+        order=1,
+    )
+    order = plain.create_thread_field_schema(
+        key="order_number",
+        label="Order number",
+        type="STRING",
+        description="From your invoice",
+        order=2,
+    )
+    blocking = plain.create_thread_field_schema(
+        key="is_blocking", label="This blocks my work", type="BOOL", order=3
+    )
+    seats = plain.create_thread_field_schema(key="seats", label="Seats", type="NUMBER", order=4)
+    return {
+        "bug": bug,
+        "question": question,
+        "old": old,
+        "area": area,
+        "order": order,
+        "blocking": blocking,
+        "seats": seats,
+    }
+
+
+def test_the_form_offers_the_workspaces_categories_priorities_and_fields(alice_client, workspace):
+    html = page_text(alice_client.get(reverse("support:thread_create")))
+
+    categories = _select_options(html, "category")
+    assert ("", "Choose a category") in categories
+    assert (workspace["bug"].id, "Bug report") in categories
+    assert (workspace["question"].id, "Question") in categories
+    assert all(value != workspace["old"].id for value, _ in categories)  # archived
+    assert _select_options(html, "priority") == [
+        ("0", "Urgent"),
+        ("1", "High"),
+        ("2", "Normal"),
+        ("3", "Low"),
+    ]
+    # A required choice has no empty option; the text field and the checkbox are there.
+    assert _select_options(html, "field__product_area") == [
+        ("Billing", "Billing"),
+        ("API", "API"),
+        ("Dashboard", "Dashboard"),
+    ]
+    assert re.search(r'<input type="text" name="field__order_number"[^>]*maxlength="1000"', html)
+    assert "From your invoice" in html
+    assert re.search(r'<input type="checkbox" name="field__is_blocking"', html)
+    # NUMBER fields are left to agents.
+    assert "field__seats" not in html
+
+
+def test_request_options_come_from_a_short_cache_not_from_plain_on_every_view(
+    alice_client, workspace, emulator_control
+):
+    emulator_control.clear_requests()
+
+    alice_client.get(reverse("support:thread_create"))
+    alice_client.get(reverse("support:thread_create"))
+
+    calls = [request["operationName"] for request in emulator_control.requests()]
+    assert calls.count("labelTypes") == 1
+    assert calls.count("threadFieldSchemas") == 1
+
+
+def test_a_structured_request_reaches_plain_with_its_category_priority_and_fields(
+    alice_client, alice, acme, plain, workspace
+):
+    response = alice_client.post(
+        reverse("support:thread_create"),
+        {
+            "title": "Invoice is wrong",
+            "message": "Charged twice.",
+            "priority": "1",
+            "category": workspace["bug"].id,
+            "field__product_area": "Billing",
+            "field__order_number": "  INV-42  ",
+            "field__is_blocking": "on",
+        },
+    )
+
+    thread = plain.thread(thread_id=_thread_id(response)).thread
+    assert thread.priority == 1
+    assert [label.label_type.id for label in thread.labels] == [workspace["bug"].id]
+    stored = _emulator_state().threads[thread.id].thread_fields
+    values = {field["key"]: field["string_value"] or field["boolean_value"] for field in stored}
+    assert values == {"product_area": "Billing", "order_number": "INV-42", "is_blocking": True}
+
+
+def test_an_unanswered_optional_field_is_not_sent_and_an_unticked_box_is_false(
+    alice_client, plain, workspace
+):
+    response = alice_client.post(
+        reverse("support:thread_create"),
+        {"title": "Hello", "message": "Hi", "field__product_area": "API"},
+    )
+
+    stored = _emulator_state().threads[_thread_id(response)].thread_fields
+    assert {field["key"]: field["boolean_value"] for field in stored} == {
+        "product_area": None,
+        "is_blocking": False,
+    }
+    assert plain.thread(thread_id=_thread_id(response)).thread.labels == ()
+
+
+@pytest.mark.parametrize(
+    ("posted", "field", "error"),
+    [
+        ({}, "field__product_area", "This field is required."),
+        ({"field__product_area": "Shipping"}, "field__product_area", "Select a valid choice."),
+        (
+            {"field__product_area": "API", "field__order_number": "x" * 1001},
+            "field__order_number",
+            f"at most {THREAD_FIELD_TEXT_MAX_LENGTH} characters",
+        ),
+        (
+            {"field__product_area": "API", "category": "lt_not_ours"},
+            "category",
+            "Select a valid choice.",
+        ),
+    ],
+)
+def test_fields_are_validated_as_plain_would_beside_the_field_and_nothing_is_sent(
+    alice_client, workspace, emulator_control, posted, field, error
+):
+    emulator_control.clear_requests()
+
+    response = alice_client.post(
+        reverse("support:thread_create"),
+        {"title": "Keep my title", "message": "Keep my text", **posted},
+    )
+
+    html = page_text(response)
+    assert response.status_code == 200
+    start = html.index(f'name="{field}"')
+    group = html[html.rindex('<div class="field', 0, start) : start]
+    assert error in group
+    assert input_value(html, "title") == "Keep my title"
+    calls = [request["operationName"] for request in emulator_control.requests()]
+    assert "createThread" not in calls
+    assert not Submission.objects.exists()
+
+
+def test_an_archived_category_is_refused(alice_client, workspace):
+    response = alice_client.post(
+        reverse("support:thread_create"),
+        {
+            "title": "Old",
+            "message": "Old category",
+            "category": workspace["old"].id,
+            "field__product_area": "API",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "Select a valid choice." in page_text(response)
+
+
+def test_without_categories_or_fields_the_form_is_the_plain_one(alice_client):
+    html = page_text(alice_client.get(reverse("support:thread_create")))
+
+    assert 'name="category"' not in html
+    assert "field__" not in html
+    assert 'name="priority"' in html
+
+
+def test_when_plain_cannot_be_asked_the_form_still_works_without_the_extra_questions(
+    alice_client, alice, acme, plain, emulator_control
+):
+    plain.create_label_type(name="Bug report")
+    emulator_control.fail_next(count=20, status=503)
+
+    html = page_text(alice_client.get(reverse("support:thread_create")))
+
+    assert 'name="title"' in html and 'name="message"' in html
+    assert 'name="category"' not in html
