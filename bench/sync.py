@@ -40,10 +40,11 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 ORGS = int(os.environ.get("BENCH_SYNC_ORGS", "1000"))
 MEMBERS_PER_ORG = int(os.environ.get("BENCH_SYNC_MEMBERS_PER_ORG", "10"))
+# The scenario sizes (at the default scale; smaller when BENCH_SYNC_* shrink it for a quick run).
 CHANGED = min(1000, ORGS * MEMBERS_PER_ORG // 2)
-KNOCKED_OUT = 100
-STRANGERS = 50
-UNMANAGED = 200
+KNOCKED_OUT = min(100, ORGS * MEMBERS_PER_ORG // 10)
+STRANGERS = min(50, ORGS)
+UNMANAGED = min(200, ORGS * MEMBERS_PER_ORG // 5)
 REDIS_URL = os.environ.get("REDIS_BENCH_URL", "redis://127.0.0.1:6379/14")
 WORKER_TIMEOUT_SECONDS = 1800
 WRITES = frozenset(

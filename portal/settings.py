@@ -45,6 +45,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.accounts.middleware.TimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -103,6 +104,9 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+# Files customers attach, kept (in the default storage) until Plain has them. Private: no URL
+# serves MEDIA_ROOT; attachments are downloaded through the portal's access-checked view.
+MEDIA_ROOT = VAR_DIR / "media"
 
 # Email: console by default, so password resets work in a checkout.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
@@ -147,6 +151,8 @@ CELERY_BEAT_SCHEDULE = {
     "tenancy-sweep-outbox": {"task": "tenancy.sync_events_sweep", "schedule": 60.0},
     # Repair drift between Plain's tenant memberships and the database.
     "tenancy-reconcile": {"task": "tenancy.tenants_reconcile", "schedule": 15 * 60.0},
+    # Deliver customers' saved requests and replies whose retry is due (or whose worker died).
+    "support-sweep-submissions": {"task": "support.submissions_sweep", "schedule": 60.0},
 }
 
 # Production hardening; on by default when DEBUG is off.

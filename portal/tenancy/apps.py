@@ -5,3 +5,7 @@ class TenancyConfig(AppConfig):
     name = "portal.tenancy"
     label = "tenancy"
     verbose_name = "Organizations"
+
+    def ready(self) -> None:
+        # Connects the receivers that write the sync outbox.
+        from portal.tenancy import signals  # noqa: F401

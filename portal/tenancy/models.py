@@ -1,7 +1,16 @@
+"""Organisations, their members, and the outbox that keeps Plain's tenants in step with them.
+
+An Organization maps onto one Plain tenant (by the tenant's externalId). Every change that Plain
+must hear about is written, in the same transaction as the change, as a SyncEvent (the outbox);
+portal/tenancy/signals.py writes them and portal/tenancy/tasks.py delivers them.
+"""
+
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils.text import slugify
 
 
@@ -21,6 +30,9 @@ class Organization(models.Model):
     )
     # Plain's tenant id, once known.
     plain_tenant_id = models.CharField("Plain tenant id", max_length=64, blank=True, default="")
+    # When Plain last confirmed this organisation's tenant or memberships (a delivered outbox row
+    # or a reconciliation).
+    last_synced_at = models.DateTimeField("last synced at", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -34,12 +46,14 @@ class Organization(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self.slug:
             self.slug = slugify(self.name)[:100]
         if not self.tenant_external_id:
             self.tenant_external_id = f"org-{self.slug}"
-        super().save(*args, **kwargs)
+        # The outbox rows the signals write must commit or roll back with the change itself.
+        with transaction.atomic(using=kwargs.get("using")):
+            super().save(*args, **kwargs)
 
 
 class Membership(models.Model):
@@ -64,3 +78,113 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.organization} ({self.role})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # As for Organization: the outbox row shares the change's transaction.
+        with transaction.atomic(using=kwargs.get("using")):
+            super().save(*args, **kwargs)
+
+
+class RetiredTenant(models.Model):
+    """A Plain tenant an organisation used to map to (re-mapped away, or the organisation deleted).
+
+    The portal keeps managing it: outbox rows and reconciliation take the portal's own customers
+    out of it (and keep them out), while customers the portal does not know stay. Deleting the
+    row (staff, in the admin) makes it an ordinary unmanaged tenant again.
+    """
+
+    external_id = models.CharField("Plain tenant external id", max_length=200, unique=True)
+    plain_tenant_id = models.CharField("Plain tenant id", max_length=64, blank=True, default="")
+    # The organisation that mapped to it (a plain id: the organisation may be gone).
+    organization_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    organization_name = models.CharField(max_length=200, blank=True, default="")
+    retired_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-retired_at"]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+
+class SyncEvent(models.Model):
+    """One outbox row: a change Plain must hear about, and how delivering it went.
+
+    `subject` says what is brought in line with the database when the row is processed:
+    "org:<id>" (the organisation's tenant: upsertTenant) or "user:<id>" / "customer:<plain id>"
+    (a customer's memberships of the managed tenants named in `payload["tenants"]`). Rows of the
+    same subject are processed together, and processing reads the current database state, so a
+    row is a reminder to look, not an instruction: replaying one, or replaying them out of order,
+    converges on the same result.
+
+    The organisation and user are referenced without a database constraint because rows outlive
+    them (a deleted user's row still has to remove the customer from its tenants); `payload`
+    snapshots what processing needs once they are gone.
+    """
+
+    class Kind(models.TextChoices):
+        TENANT_UPSERT = "tenant_upsert", "Tenant created or renamed"
+        TENANT_REMAP = "tenant_remap", "Organisation re-mapped to another tenant"
+        MEMBERSHIP_ADDED = "membership_added", "Membership added"
+        MEMBERSHIP_REMOVED = "membership_removed", "Membership removed"
+        ORGANIZATION_DELETED = "organization_deleted", "Organisation deleted"
+        USER_EMAIL_CHANGED = "user_email_changed", "Email changed"
+        USER_ACTIVATED = "user_activated", "User reactivated"
+        USER_DEACTIVATED = "user_deactivated", "User deactivated"
+        USER_DELETED = "user_deleted", "User deleted"
+        DRIFT_REPAIR = "drift_repair", "Drift repair (reconciliation)"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    subject = models.CharField(max_length=100, db_index=True)
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="sync_events",
+    )
+    organization_name = models.CharField(max_length=200, blank=True, default="")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    user_email = models.CharField(max_length=254, blank=True, default="")
+    # {"tenants": [external ids to look at], "customer_id": "c_...", "upsert_customer": bool}
+    payload = models.JSONField(default=dict, blank=True)
+
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+    # Not before this time may the sweep enqueue the row again: the retry's due time, or the lease
+    # of the task working on it now.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "sync outbox row"
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="tenancy_sync_due"),
+            models.Index(fields=["subject", "status"], name="tenancy_sync_subject"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.subject}, {self.status})"
+
+    @property
+    def tenants(self) -> list[str]:
+        return list(self.payload.get("tenants", []))

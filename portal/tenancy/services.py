@@ -1,10 +1,85 @@
-"""Writes that keep the portal's users and organisations known to Plain."""
+"""Writes that keep the portal's users and organisations known to Plain.
+
+How membership sync works
+-------------------------
+1. A change (service call, admin edit, shell) writes SyncEvent outbox rows in its own transaction
+   (portal/tenancy/signals.py calls the `outbox_*` functions below) and enqueues one Celery task
+   per row on commit.
+2. `sync_event_process` handles a row together with every other pending row of the same subject.
+   It reads the database as it is *now*: for a customer, which of the tenants the rows name the
+   user should be in (`desired`); it adds the customer to those (one addCustomerToTenants) and
+   removes it from the rest, if the portal manages them (one removeCustomerFromTenants). A tenant
+   is managed while an organisation maps to it, or once did (RetiredTenant); the portal never
+   removes anyone from a tenant it does not manage.
+3. After writing it reads the database again; if what it acted on changed meanwhile, it goes
+   round again. So a duplicated, late or reordered task can leave Plain stale for a moment but
+   never last: whichever task writes last has read the final state.
+4. Retriable failures (transport, timeout, 429, 5xx) leave the rows pending with a due time
+   (exponential backoff, at least Plain's rate-limit reset); permanent ones mark them failed with
+   the error. The periodic sweep re-enqueues rows whose due time (or a crashed task's lease) has
+   passed, and reconciliation (`tenants_reconcile`) repairs whatever drifted outside the portal.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from plain_gateway import PlainError, PlainMutationError, PlainNotFoundError
 from portal.accounts.models import User
 from portal.plain import get_plain_client
-from portal.tenancy.models import Membership, Organization
+from portal.tenancy import selectors
+from portal.tenancy.models import Membership, Organization, RetiredTenant, SyncEvent
+from portal.tenancy.selectors import MembershipDrift
+
+logger = logging.getLogger(__name__)
+
+# --- timing knobs: every one stays below the broker's visibility timeout --------------------
+# (tests/portal/tenancy/test_settings.py asserts it against the Celery settings)
+RETRY_BASE_SECONDS = 5.0
+RETRY_MAX_SECONDS = 600.0
+# After this many attempts a row that keeps failing for retriable reasons is marked failed too,
+# (about two hours of backoff): staff see it, and "sync now" starts it over.
+MAX_ATTEMPTS = 16
+# How many times one task goes round when the database keeps changing under it.
+MAX_ROUNDS = 4
+# How overdue a pending row must be before the periodic sweep enqueues it again.
+SWEEP_GRACE_SECONDS = 60.0
+# Rows of one subject handled together by one task.
+BATCH_SIZE = 200
+# Pages of Plain's customers read by reconciliation, and tenants named per customers() filter.
+RECONCILE_PAGE_SIZE = 100
+RECONCILE_TENANTS_PER_QUERY = 100
+
+
+def _lease_seconds() -> float:
+    """How long the sweep leaves a row alone while a task works on it (its hard time limit)."""
+    return float(getattr(settings, "CELERY_TASK_TIME_LIMIT", 300) or 300)
+
+
+def retry_delay(*, attempts: int, retry_after: float | None = None) -> float:
+    """Seconds before attempt `attempts + 1`: capped exponential backoff with jitter, never
+    shorter than the wait Plain asked for, never longer than RETRY_MAX_SECONDS."""
+    # A setting may shorten the base (the integration tests' workers do); never the cap.
+    base = float(getattr(settings, "TENANCY_RETRY_BASE_SECONDS", RETRY_BASE_SECONDS))
+    delay = min(RETRY_MAX_SECONDS, base * 2 ** max(0, attempts - 1))
+    delay *= 1 + random.uniform(0, 0.2)  # noqa: S311 - spreading retries, not cryptography
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return min(delay, RETRY_MAX_SECONDS)
+
+
+# === customers ===============================================================================
 
 
 def plain_customer_ensure(*, user: User) -> str:
@@ -15,53 +90,750 @@ def plain_customer_ensure(*, user: User) -> str:
     """
     if user.plain_customer_id:
         return user.plain_customer_id
-    customer, _ = get_plain_client().upsert_customer(
-        external_id=user.plain_external_id,
-        email=user.email,
-        full_name=user.get_full_name(),
-    )
+    return _customer_upsert(user=user)
+
+
+# Answers to upsertCustomer that a concurrent upsert of the same new customer can cause (two
+# deliveries of one row, or a killed worker's request landing late): asking again finds it.
+_UPSERT_RACE_CODES = frozenset(
+    {"customer_already_exists_with_external_id", "customer_already_exists_with_email"}
+)
+
+
+def _customer_upsert(*, user: User) -> str:
+    client = get_plain_client()
+    arguments = {
+        "external_id": user.plain_external_id,
+        "email": user.email,
+        "full_name": user.get_full_name(),
+    }
+    try:
+        customer, _ = client.upsert_customer(**arguments)
+    except PlainMutationError as error:
+        if error.code not in _UPSERT_RACE_CODES:
+            raise
+        # Once more; if the email truly belongs to another customer this fails the same way.
+        customer, _ = client.upsert_customer(**arguments)
+    # update(), not save(): no signal, no outbox row for our own bookkeeping.
     User.objects.filter(pk=user.pk).update(plain_customer_id=customer.id)
     user.plain_customer_id = customer.id
     return customer.id
 
 
-# Provisional, synchronous versions; the membership-sync work replaces their insides with the
-# durable outbox. Their signatures are the contract seed_demo and the admin use.
+# === organisations and memberships (the contract seed_demo and the admin use) ================
 
 
-def organization_create(
-    *, name: str, slug: str = "", tenant_external_id: str = ""
+def organization_create(*, name: str, slug: str = "", tenant_external_id: str = "") -> Organization:
+    """Create an organisation; its Plain tenant is upserted on commit (outbox)."""
+    with transaction.atomic():
+        return Organization.objects.create(
+            name=name, slug=slug, tenant_external_id=tenant_external_id
+        )
+
+
+def organization_rename(*, organization: Organization, name: str) -> Organization:
+    """Rename the organisation; its Plain tenant follows on commit."""
+    organization.name = name
+    organization.save()
+    return organization
+
+
+def organization_map_to_tenant(
+    *, organization: Organization, tenant_id: str, tenant_external_id: str
 ) -> Organization:
-    """Create an organisation and its Plain tenant."""
-    organization = Organization.objects.create(
-        name=name, slug=slug, tenant_external_id=tenant_external_id
+    """Map the organisation onto an existing Plain tenant (chosen by staff from a search).
+
+    The members move out of the previous tenant and into this one on commit. Raises ValueError
+    when another organisation already maps to the tenant.
+    """
+    clash = (
+        Organization.objects.filter(tenant_external_id=tenant_external_id)
+        .exclude(pk=organization.pk)
+        .first()
     )
-    tenant, _ = get_plain_client().upsert_tenant(
-        external_id=organization.tenant_external_id, name=organization.name
-    )
-    Organization.objects.filter(pk=organization.pk).update(plain_tenant_id=tenant.id)
-    organization.plain_tenant_id = tenant.id
+    if clash is not None:
+        raise ValueError(f"{clash.name} already maps to the tenant {tenant_external_id}.")
+    organization.tenant_external_id = tenant_external_id
+    organization.plain_tenant_id = tenant_id
+    organization.save()
     return organization
 
 
 def membership_add(
     *, user: User, organization: Organization, role: str = Membership.Role.MEMBER
 ) -> Membership:
-    """Make the user a member of the organisation, in the portal and in Plain's tenant."""
-    membership, _ = Membership.objects.get_or_create(
-        user=user, organization=organization, defaults={"role": role}
-    )
-    customer_id = plain_customer_ensure(user=user)
-    get_plain_client().add_customer_to_tenants(
-        customer_id=customer_id, tenant_external_ids=[organization.tenant_external_id]
-    )
+    """Make the user a member of the organisation; Plain's tenant follows on commit."""
+    with transaction.atomic():
+        membership, _ = Membership.objects.get_or_create(
+            user=user, organization=organization, defaults={"role": role}
+        )
     return membership
 
 
 def membership_remove(*, user: User, organization: Organization) -> None:
-    Membership.objects.filter(user=user, organization=organization).delete()
-    if user.plain_customer_id:
-        get_plain_client().remove_customer_from_tenants(
-            customer_id=user.plain_customer_id,
-            tenant_external_ids=[organization.tenant_external_id],
+    """End the membership; the customer leaves Plain's tenant on commit."""
+    with transaction.atomic():
+        for membership in Membership.objects.filter(user=user, organization=organization):
+            membership.delete()
+
+
+def organization_sync_now(*, organization: Organization) -> ReconcileReport:
+    """Staff's "sync now": retry the organisation's failed rows and repair its drift."""
+    with transaction.atomic():
+        retried = list(
+            SyncEvent.objects.filter(
+                organization=organization, status=SyncEvent.Status.FAILED
+            ).values_list("pk", flat=True)
         )
+        sync_event_retry(event_ids=retried)
+        SyncEvent.objects.filter(organization=organization, status=SyncEvent.Status.PENDING).update(
+            next_attempt_at=timezone.now()
+        )
+        pending = SyncEvent.objects.filter(
+            organization=organization, status=SyncEvent.Status.PENDING
+        ).values_list("pk", flat=True)
+        outbox_enqueue_on_commit(event_ids=list(pending))
+    return tenants_reconcile(organization=organization, apply=True)
+
+
+def sync_event_retry(*, event_ids: Sequence[int]) -> int:
+    """Put failed rows back to pending (attempts start over) and enqueue them on commit."""
+    with transaction.atomic():
+        count = SyncEvent.objects.filter(pk__in=event_ids, status=SyncEvent.Status.FAILED).update(
+            status=SyncEvent.Status.PENDING,
+            attempts=0,
+            next_attempt_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
+        outbox_enqueue_on_commit(event_ids=list(event_ids))
+    return count
+
+
+# === writing the outbox (called from signals, inside the change's transaction) ==============
+
+
+def outbox_enqueue_on_commit(*, event_ids: Iterable[int]) -> None:
+    """Enqueue one processing task per row once the current transaction commits."""
+    for event_id in event_ids:
+        transaction.on_commit(partial(_enqueue, event_id))
+
+
+def _enqueue(event_id: int) -> None:
+    from portal.tenancy import tasks  # tasks imports this module
+
+    try:
+        tasks.sync_event_process.delay(event_id)
+    except Exception:
+        # Broker down, or (eager mode) the task itself blew up: the row is durable and the sweep
+        # will enqueue it again. The request that made the change must not fail because of it.
+        logger.exception("Could not run or enqueue sync outbox row %s", event_id)
+
+
+def _record(
+    *,
+    kind: str,
+    subject: str,
+    organization_id: int | None = None,
+    organization_name: str = "",
+    user_id: int | None = None,
+    user_email: str = "",
+    tenants: Sequence[str] = (),
+    customer_id: str = "",
+    upsert_customer: bool = False,
+    enqueue: bool = True,
+) -> SyncEvent:
+    payload: dict[str, object] = {"tenants": sorted(set(tenants))}
+    if customer_id:
+        payload["customer_id"] = customer_id
+    if upsert_customer:
+        payload["upsert_customer"] = True
+    event = SyncEvent.objects.create(
+        kind=kind,
+        subject=subject,
+        organization_id=organization_id,
+        organization_name=organization_name,
+        user_id=user_id,
+        user_email=user_email,
+        payload=payload,
+        next_attempt_at=timezone.now(),
+    )
+    if enqueue:
+        outbox_enqueue_on_commit(event_ids=[event.pk])
+    return event
+
+
+def outbox_organization_created(*, organization: Organization) -> SyncEvent:
+    RetiredTenant.objects.filter(external_id=organization.tenant_external_id).delete()
+    return _record(
+        kind=SyncEvent.Kind.TENANT_UPSERT,
+        subject=f"org:{organization.pk}",
+        organization_id=organization.pk,
+        organization_name=organization.name,
+        tenants=[organization.tenant_external_id],
+    )
+
+
+def outbox_organization_renamed(*, organization: Organization) -> SyncEvent:
+    return outbox_organization_created(organization=organization)
+
+
+def outbox_organization_remapped(
+    *, organization: Organization, old_external_id: str, old_plain_tenant_id: str
+) -> list[SyncEvent]:
+    """The organisation now maps to another tenant: retire the old one, move every member."""
+    _retire_tenant(
+        external_id=old_external_id,
+        plain_tenant_id=old_plain_tenant_id,
+        organization=organization,
+    )
+    # The new tenant may be one the portal retired earlier: it is an organisation's again.
+    RetiredTenant.objects.filter(external_id=organization.tenant_external_id).delete()
+    rows = [
+        _record(
+            kind=SyncEvent.Kind.TENANT_REMAP,
+            subject=f"org:{organization.pk}",
+            organization_id=organization.pk,
+            organization_name=organization.name,
+            tenants=[organization.tenant_external_id],
+        )
+    ]
+    members = User.objects.filter(memberships__organization=organization).values(
+        "pk", "email", "plain_customer_id"
+    )
+    for member in members:
+        rows.append(
+            _record(
+                kind=SyncEvent.Kind.TENANT_REMAP,
+                subject=f"user:{member['pk']}",
+                organization_id=organization.pk,
+                organization_name=organization.name,
+                user_id=member["pk"],
+                user_email=member["email"],
+                tenants=[old_external_id, organization.tenant_external_id],
+                customer_id=member["plain_customer_id"],
+            )
+        )
+    return rows
+
+
+def outbox_organization_deleted(*, organization: Organization) -> SyncEvent:
+    _retire_tenant(
+        external_id=organization.tenant_external_id,
+        plain_tenant_id=organization.plain_tenant_id,
+        organization=organization,
+    )
+    # An audit row; processing it is a no-op (the organisation is gone). The members' own rows
+    # (written as their memberships cascaded) take them out of the tenant.
+    row = _record(
+        kind=SyncEvent.Kind.ORGANIZATION_DELETED,
+        subject=f"org:{organization.pk}",
+        organization_id=organization.pk,
+        organization_name=organization.name,
+        tenants=[organization.tenant_external_id],
+    )
+    return row
+
+
+def _retire_tenant(*, external_id: str, plain_tenant_id: str, organization: Organization) -> None:
+    RetiredTenant.objects.update_or_create(
+        external_id=external_id,
+        defaults={
+            "plain_tenant_id": plain_tenant_id,
+            "organization_id": organization.pk,
+            "organization_name": organization.name,
+        },
+    )
+
+
+def outbox_membership_changed(*, kind: str, user_id: int, organization_id: int) -> SyncEvent | None:
+    organization = (
+        Organization.objects.filter(pk=organization_id).values("name", "tenant_external_id").first()
+    )
+    user = User.objects.filter(pk=user_id).values("email", "plain_customer_id").first()
+    if organization is None or user is None:  # pragma: no cover - both exist inside the change
+        logger.warning("Membership change for a missing user or organisation: no outbox row")
+        return None
+    return _record(
+        kind=kind,
+        subject=f"user:{user_id}",
+        organization_id=organization_id,
+        organization_name=organization["name"],
+        user_id=user_id,
+        user_email=user["email"],
+        tenants=[organization["tenant_external_id"]],
+        customer_id=user["plain_customer_id"],
+    )
+
+
+def outbox_user_changed(
+    *, user: User, email_changed: bool, activated: bool, deactivated: bool
+) -> list[SyncEvent]:
+    """Rows for a user's email or active flag changing; written before the save, enqueued after.
+
+    One row per organisation so that each organisation's admin page shows it; processing merges
+    them (same subject).
+    """
+    if not (email_changed or activated or deactivated):
+        return []
+    if deactivated:
+        kind = SyncEvent.Kind.USER_DEACTIVATED
+    elif activated:
+        kind = SyncEvent.Kind.USER_ACTIVATED
+    else:
+        kind = SyncEvent.Kind.USER_EMAIL_CHANGED
+    organizations = list(
+        Organization.objects.filter(memberships__user_id=user.pk).values(
+            "pk", "name", "tenant_external_id"
+        )
+    )
+    if not organizations and not user.plain_customer_id:
+        return []  # unknown to Plain and in no tenant: nothing to tell
+    common = {
+        "kind": kind,
+        "subject": f"user:{user.pk}",
+        "user_id": user.pk,
+        "user_email": user.email,
+        "customer_id": user.plain_customer_id,
+        "upsert_customer": email_changed,
+        "enqueue": False,
+    }
+    if not organizations:
+        return [_record(**common)]
+    return [
+        _record(
+            organization_id=org["pk"],
+            organization_name=org["name"],
+            tenants=[org["tenant_external_id"]],
+            **common,
+        )
+        for org in organizations
+    ]
+
+
+def outbox_user_deleted(*, user: User) -> list[SyncEvent]:
+    """Rows for a user about to be deleted: the customer leaves every managed tenant it was in.
+
+    The payload keeps the Plain customer id, since the user row will be gone when it runs.
+    """
+    organizations = list(
+        Organization.objects.filter(memberships__user_id=user.pk).values(
+            "pk", "name", "tenant_external_id"
+        )
+    )
+    # The instance being deleted may be stale; a task may have created the customer since.
+    customer_id = (
+        User.objects.filter(pk=user.pk).values_list("plain_customer_id", flat=True).first() or ""
+    )
+    if not customer_id:
+        return []  # never reached Plain: nothing to remove
+    common = {
+        "kind": SyncEvent.Kind.USER_DELETED,
+        "subject": f"user:{user.pk}",
+        "user_id": user.pk,
+        "user_email": user.email,
+        "customer_id": customer_id,
+    }
+    if not organizations:
+        return [_record(**common)]
+    return [
+        _record(
+            organization_id=org["pk"],
+            organization_name=org["name"],
+            tenants=[org["tenant_external_id"]],
+            **common,
+        )
+        for org in organizations
+    ]
+
+
+# === processing the outbox ===================================================================
+
+
+@dataclass(frozen=True, slots=True)
+class SyncOutcome:
+    """What processing a row came to. `retry_in` is set when the rows stay pending for a retry."""
+
+    status: str  # "done", "pending", "failed" or "skipped" (nothing pending under that id)
+    retry_in: float | None = None
+    error: str = ""
+    writes: int = 0
+
+
+class _StateKeptChanging(Exception):
+    """The database changed under the task MAX_ROUNDS times in a row: try again later."""
+
+    retriable = True
+
+
+def sync_event_process(*, event_id: int) -> SyncOutcome:
+    """Deliver the row and every pending row of the same subject. Idempotent.
+
+    Returns how it went; the caller (the Celery task) schedules the retry when one is due.
+    """
+    event = SyncEvent.objects.filter(pk=event_id).first()
+    if event is None or event.status != SyncEvent.Status.PENDING:
+        return SyncOutcome("skipped")
+    batch = list(
+        SyncEvent.objects.filter(subject=event.subject, status=SyncEvent.Status.PENDING).order_by(
+            "pk"
+        )[:BATCH_SIZE]
+    )
+    if event.pk not in {row.pk for row in batch}:
+        batch.append(event)
+    ids = [row.pk for row in batch]
+    now = timezone.now()
+    # The attempt is on record (and the sweep kept off for the lease) before Plain is called.
+    SyncEvent.objects.filter(pk__in=ids, status=SyncEvent.Status.PENDING).update(
+        attempts=F("attempts") + 1,
+        next_attempt_at=now + timedelta(seconds=_lease_seconds()),
+        updated_at=now,
+    )
+    attempts = next(row.attempts for row in batch if row.pk == event.pk) + 1
+    writes = _Counter()
+    try:
+        if event.subject.startswith("org:"):
+            _tenant_sync(organization_id=int(event.subject[4:]), batch=batch, writes=writes)
+        else:
+            _customer_sync(subject=event.subject, batch=batch, writes=writes)
+    except (PlainError, _StateKeptChanging) as error:
+        return _record_failure(ids=ids, error=error, attempts=attempts, writes=writes.count)
+    except Exception as error:
+        # Not Plain's doing (a database hiccup, a bug): keep the rows and retry, loudly.
+        logger.exception("Sync outbox row %s failed unexpectedly", event.pk)
+        return _record_failure(
+            ids=ids, error=error, attempts=attempts, writes=writes.count, retriable=True
+        )
+    done_at = timezone.now()
+    organization_ids = {row.organization_id for row in batch if row.organization_id}
+    with transaction.atomic():
+        SyncEvent.objects.filter(pk__in=ids, status=SyncEvent.Status.PENDING).update(
+            status=SyncEvent.Status.DONE,
+            processed_at=done_at,
+            next_attempt_at=None,
+            last_error="",
+            updated_at=done_at,
+        )
+        if organization_ids:
+            Organization.objects.filter(pk__in=organization_ids).update(last_synced_at=done_at)
+    return SyncOutcome("done", writes=writes.count)
+
+
+def _record_failure(
+    *,
+    ids: Sequence[int],
+    error: Exception,
+    attempts: int,
+    writes: int,
+    retriable: bool | None = None,
+) -> SyncOutcome:
+    message = _describe(error)
+    if retriable is None:
+        retriable = bool(getattr(error, "retriable", False))
+    now = timezone.now()
+    if retriable and attempts < MAX_ATTEMPTS:
+        delay = retry_delay(attempts=attempts, retry_after=getattr(error, "retry_after", None))
+        SyncEvent.objects.filter(pk__in=ids, status=SyncEvent.Status.PENDING).update(
+            last_error=message,
+            next_attempt_at=now + timedelta(seconds=delay),
+            updated_at=now,
+        )
+        logger.warning("Sync outbox rows %s will be retried in %.0fs: %s", ids, delay, message)
+        return SyncOutcome("pending", retry_in=delay, error=message, writes=writes)
+    if retriable:
+        message = f"gave up after {attempts} attempts: {message}"
+    SyncEvent.objects.filter(pk__in=ids, status=SyncEvent.Status.PENDING).update(
+        status=SyncEvent.Status.FAILED,
+        last_error=message,
+        next_attempt_at=None,
+        processed_at=now,
+        updated_at=now,
+    )
+    logger.error("Sync outbox rows %s failed: %s", ids, message)
+    return SyncOutcome("failed", error=message, writes=writes)
+
+
+def _describe(error: Exception) -> str:
+    # PlainError's str() carries operation, status, code and request id, and never the API key.
+    text = str(error) or type(error).__name__
+    return f"{type(error).__name__}: {text}"[:2000]
+
+
+class _Counter:
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+# --- a tenant ---------------------------------------------------------------------------------
+
+
+def _tenant_sync(*, organization_id: int, batch: Sequence[SyncEvent], writes: _Counter) -> None:
+    """Upsert the organisation's tenant when a row asks for it, with the name it has now.
+
+    A re-map onto a tenant staff picked from Plain (its id already known) needs no write.
+    """
+    always = any(row.kind == SyncEvent.Kind.TENANT_UPSERT for row in batch)
+    for _ in range(MAX_ROUNDS):
+        before = selectors.organization_tenant_state(organization_id=organization_id)
+        if before is None:
+            return  # deleted since: its members' rows handle the tenant
+        name, external_id, plain_tenant_id = before
+        if always or not plain_tenant_id:
+            _tenant_upsert(
+                organization_id=organization_id, external_id=external_id, name=name, writes=writes
+            )
+        after = selectors.organization_tenant_state(organization_id=organization_id)
+        if after is None or after[:2] == (name, external_id):
+            return
+        always = True  # renamed or re-mapped meanwhile: what was written may be stale
+    raise _StateKeptChanging("the organisation kept changing while its tenant was upserted")
+
+
+def _tenant_upsert(*, organization_id: int, external_id: str, name: str, writes: _Counter) -> str:
+    tenant, _ = get_plain_client().upsert_tenant(external_id=external_id, name=name)
+    writes.count += 1
+    # Only if the organisation still maps to this tenant (a re-map may have raced us).
+    Organization.objects.filter(pk=organization_id, tenant_external_id=external_id).update(
+        plain_tenant_id=tenant.id
+    )
+    return tenant.id
+
+
+# --- a customer -------------------------------------------------------------------------------
+
+
+def _customer_sync(*, subject: str, batch: Sequence[SyncEvent], writes: _Counter) -> None:
+    """Bring the customer's memberships of the tenants the rows name in line with the database.
+
+    Writes: an upsertCustomer when the user has no customer yet (and should be in a tenant) or
+    changed email; one addCustomerToTenants for the tenants it should be in; one
+    removeCustomerFromTenants for the managed ones it should not. Adding a member again, or
+    removing a non-member, changes nothing in Plain, which is what makes replays harmless.
+    """
+    tenants = sorted({tenant for row in batch for tenant in row.tenants})
+    wants_upsert = any(row.payload.get("upsert_customer") for row in batch)
+    # The newest snapshot wins: a deleted user's row is the only place its customer id is left.
+    customer_id = next(
+        (row.payload["customer_id"] for row in reversed(batch) if row.payload.get("customer_id")),
+        "",
+    )
+    upsert = wants_upsert
+    for _ in range(MAX_ROUNDS):
+        state = selectors.customer_tenant_state(subject=subject, tenants=tenants)
+        user = state.user
+        if user is not None:
+            customer_id = user.plain_customer_id or customer_id
+            if (upsert and customer_id) or (not customer_id and state.desired):
+                customer_id = _customer_upsert(user=user)
+                writes.count += 1
+        upsert = False
+        if customer_id:
+            adds = sorted(state.desired)
+            removes = sorted((set(tenants) - state.desired) & state.managed)
+            if adds:
+                customer_id = _customer_add(
+                    user=user, customer_id=customer_id, adds=adds, state=state, writes=writes
+                )
+            if removes:
+                _customer_remove(customer_id=customer_id, removes=removes, writes=writes)
+        after = selectors.customer_tenant_state(subject=subject, tenants=tenants)
+        if after.fingerprint == state.fingerprint:
+            return
+        # What was written may be stale: go round again (re-sending the email if it was asked).
+        upsert = wants_upsert
+    raise _StateKeptChanging("the user's memberships kept changing while they were synced")
+
+
+def _customer_add(
+    *,
+    user: User | None,
+    customer_id: str,
+    adds: Sequence[str],
+    state: selectors.CustomerTenantState,
+    writes: _Counter,
+) -> str:
+    client = get_plain_client()
+    for organization_id, external_id, name in state.tenants_without_id:
+        _tenant_upsert(
+            organization_id=organization_id, external_id=external_id, name=name, writes=writes
+        )
+    try:
+        writes.count += 1
+        client.add_customer_to_tenants(customer_id=customer_id, tenant_external_ids=adds)
+        return customer_id
+    except PlainNotFoundError:
+        if user is None:
+            raise
+    # The customer or a tenant went missing in Plain (deleted by hand?): upsert both, once more.
+    customer_id = _customer_upsert(user=user)
+    writes.count += 1
+    for organization_id, external_id, name in state.tenant_names:
+        _tenant_upsert(
+            organization_id=organization_id, external_id=external_id, name=name, writes=writes
+        )
+    writes.count += 1
+    client.add_customer_to_tenants(customer_id=customer_id, tenant_external_ids=adds)
+    return customer_id
+
+
+def _customer_remove(*, customer_id: str, removes: Sequence[str], writes: _Counter) -> None:
+    client = get_plain_client()
+    writes.count += 1
+    try:
+        client.remove_customer_from_tenants(customer_id=customer_id, tenant_external_ids=removes)
+        return
+    except PlainNotFoundError:
+        if len(removes) == 1:
+            return  # no such customer or tenant in Plain: not a member either, as wanted
+    # One of several tenants (or the customer) does not exist: the others must still go.
+    for external_id in removes:
+        writes.count += 1
+        with contextlib.suppress(PlainNotFoundError):
+            client.remove_customer_from_tenants(
+                customer_id=customer_id, tenant_external_ids=[external_id]
+            )
+
+
+# === the sweep ===============================================================================
+
+
+def sync_events_sweep(*, now: datetime | None = None, limit: int = 1000) -> int:
+    """Enqueue pending rows overdue by SWEEP_GRACE_SECONDS (retry or lease). Returns how many.
+
+    A row is due again after its retry delay, or after the lease of the task that claimed it
+    ran out without finishing (a worker killed mid-task); the grace leaves rows whose task is
+    merely queued, or whose Celery retry is about to fire, to that task. Enqueuing a row twice
+    is harmless anyway.
+    """
+    cutoff = (now or timezone.now()) - timedelta(seconds=SWEEP_GRACE_SECONDS)
+    due = list(
+        SyncEvent.objects.filter(status=SyncEvent.Status.PENDING)
+        .filter(Q(next_attempt_at__lte=cutoff) | Q(next_attempt_at__isnull=True))
+        .order_by("pk")
+        .values_list("pk", "subject")[: limit * 5]
+    )
+    # One task per subject is enough: it takes every pending row of its subject.
+    seen: set[str] = set()
+    chosen = []
+    for pk, subject in due:
+        if subject not in seen:
+            seen.add(subject)
+            chosen.append(pk)
+        if len(chosen) >= limit:
+            break
+    for pk in chosen:
+        _enqueue(pk)
+    return len(chosen)
+
+
+def sync_events_prune(*, older_than: timedelta = timedelta(days=30)) -> int:
+    """Delete delivered rows older than `older_than` (failed and pending rows stay)."""
+    cutoff = timezone.now() - older_than
+    deleted, _ = SyncEvent.objects.filter(
+        status=SyncEvent.Status.DONE, processed_at__lt=cutoff
+    ).delete()
+    return deleted
+
+
+# === reconciliation ==========================================================================
+
+
+@dataclass(slots=True)
+class ReconcileReport:
+    """What a reconciliation found and did. `writes` counts the Plain writes it performed."""
+
+    organizations: int = 0
+    tenants: int = 0
+    reads: int = 0
+    writes: int = 0
+    missing_tenants: list[str] = field(default_factory=list)
+    drift: list[MembershipDrift] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+    @property
+    def in_sync(self) -> bool:
+        return not self.drift and not self.missing_tenants
+
+    def planned_writes(self) -> int:
+        """The fewest writes that repair the drift: one add and/or one remove per customer."""
+        count = len(self.missing_tenants)
+        for item in self.drift:
+            count += bool(item.add) + bool(item.remove) + (not item.customer_id and bool(item.add))
+        return count
+
+
+def tenants_reconcile(
+    *, organization: Organization | None = None, apply: bool = False, inline: bool = True
+) -> ReconcileReport:
+    """Compare Plain's memberships of the managed tenants with the database; repair with `apply`.
+
+    Plain is read in pages of RECONCILE_PAGE_SIZE customers. Without `apply` nothing is written
+    anywhere (--check, --dry-run). With it, every drifted customer gets a DRIFT_REPAIR outbox row
+    (tenants missing in Plain a TENANT_UPSERT row), processed at once when `inline`, else by the
+    workers; processing re-reads the database, so a change racing the reconciliation wins.
+    A reconciliation that finds nothing writes nothing.
+    """
+    scope = selectors.reconcile_scope(organization=organization)
+    plain = selectors.plain_tenant_members(
+        tenant_external_ids=scope.tenants,
+        page_size=RECONCILE_PAGE_SIZE,
+        tenants_per_query=RECONCILE_TENANTS_PER_QUERY,
+    )
+    report = ReconcileReport(
+        organizations=len(scope.organizations), tenants=len(scope.tenants), reads=plain.reads
+    )
+    report.missing_tenants = [
+        org.tenant_external_id for org in scope.organizations if not org.plain_tenant_id
+    ]
+    report.drift = selectors.membership_drift(scope=scope, plain=plain)
+    if not apply or report.in_sync:
+        if apply:
+            _mark_synced(scope.organizations)
+        return report
+
+    with transaction.atomic():
+        rows = [
+            _record(
+                kind=SyncEvent.Kind.TENANT_UPSERT,
+                subject=f"org:{org.pk}",
+                organization_id=org.pk,
+                organization_name=org.name,
+                tenants=[org.tenant_external_id],
+                enqueue=not inline,
+            )
+            for org in scope.organizations
+            if not org.plain_tenant_id
+        ]
+        for item in report.drift:
+            organization_for_row = scope.organization_of(item.add + item.remove)
+            rows.append(
+                _record(
+                    kind=SyncEvent.Kind.DRIFT_REPAIR,
+                    subject=f"user:{item.user_id}"
+                    if item.user_id
+                    else f"customer:{item.customer_id}",
+                    organization_id=organization_for_row.pk if organization_for_row else None,
+                    organization_name=organization_for_row.name if organization_for_row else "",
+                    user_id=item.user_id,
+                    user_email=item.label if item.user_id else "",
+                    tenants=[*item.add, *item.remove],
+                    customer_id=item.customer_id,
+                    enqueue=not inline,
+                )
+            )
+    if inline:
+        for row in rows:
+            outcome = sync_event_process(event_id=row.pk)
+            report.writes += outcome.writes
+            if outcome.status in {"failed", "pending"}:
+                report.failed.append(f"{row.subject}: {outcome.error}")
+    if not report.failed:
+        _mark_synced(scope.organizations)
+    return report
+
+
+def _mark_synced(organizations: Sequence[Organization]) -> None:
+    Organization.objects.filter(pk__in=[org.pk for org in organizations]).update(
+        last_synced_at=timezone.now()
+    )
