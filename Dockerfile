@@ -24,7 +24,7 @@ COPY . .
 # build step and never reaches the running container.
 RUN DJANGO_SECRET_KEY=collectstatic-build-only-not-a-secret DJANGO_DEBUG=false \
     python manage.py collectstatic --noinput \
-    && mkdir -p /app/var/emulator \
+    && mkdir -p /app/var/emulator /app/var/media \
     && chown -R portal:portal /app/var
 
 USER portal

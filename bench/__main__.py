@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import pages
+from bench import pages, sync
 
-# A later benchmark (the tenant sync, say) is one more module with a run() added here.
-MODULES = {"pages": pages}
+MODULES = {"pages": pages, "sync": sync}
 
 
 def main(argv: list[str]) -> int:

@@ -51,12 +51,14 @@ def get_plain_client() -> PlainClient:
                         url=EMBEDDED_URL,
                         transport=_embedded_transport(),
                         timeout=settings.PLAIN_TIMEOUT_SECONDS,
+                        max_rate_limit_wait=settings.PLAIN_MAX_RATE_LIMIT_WAIT_SECONDS,
                     )
                 else:
                     _client = PlainClient(
                         api_key=settings.PLAIN_API_KEY,
                         url=settings.PLAIN_API_URL,
                         timeout=settings.PLAIN_TIMEOUT_SECONDS,
+                        max_rate_limit_wait=settings.PLAIN_MAX_RATE_LIMIT_WAIT_SECONDS,
                     )
     return _client
 
@@ -67,9 +69,12 @@ def get_emulator_control() -> EmulatorControl | None:
     A standalone emulator given by PLAIN_API_URL also answers it (its URLs end in /graphql/v1).
     """
     if is_embedded():
-        return EmulatorControl(url=EMBEDDED_URL, api_key=_api_key(), transport=_embedded_transport())
-    if settings.PLAIN_API_URL.rstrip("/").endswith("/graphql/v1") and "plain.com" not in settings.PLAIN_API_URL:
-        return EmulatorControl(url=settings.PLAIN_API_URL, api_key=settings.PLAIN_API_KEY)
+        return EmulatorControl(
+            url=EMBEDDED_URL, api_key=_api_key(), transport=_embedded_transport()
+        )
+    url = settings.PLAIN_API_URL
+    if url.rstrip("/").endswith("/graphql/v1") and "plain.com" not in url:
+        return EmulatorControl(url=url, api_key=settings.PLAIN_API_KEY)
     return None
 
 

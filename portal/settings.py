@@ -73,6 +73,12 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Writers take the lock when their transaction starts, so a web process and a worker sharing
+    # the file wait for each other (timeout) instead of failing with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    )
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=60))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -128,7 +134,12 @@ CACHES = {
 PLAIN_API_URL = env.str("PLAIN_API_URL", default="")
 PLAIN_API_KEY = env.str("PLAIN_API_KEY", default="")
 PLAIN_TIMEOUT_SECONDS = env.float("PLAIN_TIMEOUT_SECONDS", default=10.0)
-PLAIN_EMULATOR_DATA = env.str("PLAIN_EMULATOR_DATA", default=str(VAR_DIR / "plain-emulator.sqlite3"))
+# The longest the client waits in place for a rate-limit reset; a longer one raises at once, and
+# whatever was being sent stays in the outbox for a later attempt instead of holding a web worker.
+PLAIN_MAX_RATE_LIMIT_WAIT_SECONDS = env.float("PLAIN_MAX_RATE_LIMIT_WAIT_SECONDS", default=5.0)
+PLAIN_EMULATOR_DATA = env.str(
+    "PLAIN_EMULATOR_DATA", default=str(VAR_DIR / "plain-emulator.sqlite3")
+)
 
 # Celery: eager with no broker (the embedded default), Redis workers when CELERY_BROKER_URL is set.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
