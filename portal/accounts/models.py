@@ -1,10 +1,24 @@
 from __future__ import annotations
 
 import uuid
+import zoneinfo
+from functools import lru_cache
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+
+
+@lru_cache(maxsize=1)
+def time_zone_names() -> frozenset[str]:
+    """Every IANA time zone name this system knows (read once: listing them scans the disk)."""
+    return frozenset(zoneinfo.available_timezones())
+
+
+def validate_time_zone(value: str) -> None:
+    if value and value not in time_zone_names():
+        raise ValidationError("%(value)s is not a known time zone.", params={"value": value})
 
 
 class UserManager(BaseUserManager["User"]):
@@ -45,6 +59,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     portal_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # Plain's customer id (c_...), kept once the customer has been upserted.
     plain_customer_id = models.CharField(max_length=64, blank=True, default="")
+    # IANA name the user's times are shown in; blank until known, meaning settings.TIME_ZONE.
+    time_zone = models.CharField(
+        "time zone",
+        max_length=64,
+        blank=True,
+        default="",
+        validators=[validate_time_zone],
+        help_text="An IANA name such as Europe/Paris; blank for the site's default.",
+    )
 
     objects = UserManager()
 

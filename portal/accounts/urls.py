@@ -7,11 +7,12 @@ Logout accepts POST only (Django's LogoutView). Password reset mails go through 
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from portal.accounts.views import LoginView
+from portal.accounts.views import LoginView, time_zone_set
 
 urlpatterns = [
     path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("time-zone/", time_zone_set, name="time_zone"),
     path("password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "password_change/done/",

@@ -1,12 +1,16 @@
-"""Views of the accounts app. Everything but login is Django's auth views, used as they are."""
+"""Views of the accounts app. Django's auth views, a rate-limited login, and where the browser
+stores the user's time zone."""
 
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.views.decorators.http import require_POST
 
 from portal.accounts.forms import RATE_LIMITED_CODE, LoginForm
+from portal.accounts.models import time_zone_names
 
 
 class LoginView(auth_views.LoginView):
@@ -20,3 +24,19 @@ class LoginView(auth_views.LoginView):
         if form.has_error(NON_FIELD_ERRORS, RATE_LIMITED_CODE):
             response.status_code = 429
         return response
+
+
+@require_POST
+@login_required
+def time_zone_set(request: HttpRequest) -> HttpResponse:
+    """Store the user's IANA time zone (POST time_zone=...), as portal.js detects it: 204.
+
+    An unknown name is a 400 and changes nothing. Times on the following pages are shown in it.
+    """
+    name = (request.POST.get("time_zone") or "").strip()
+    if name not in time_zone_names():
+        return HttpResponseBadRequest("Unknown time zone.")
+    if request.user.time_zone != name:
+        request.user.time_zone = name
+        request.user.save(update_fields=["time_zone"])
+    return HttpResponse(status=204)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from plain_gateway import (
     PlainAuthenticationError,
@@ -28,17 +28,28 @@ from plain_gateway.types import (
     ChatEntry,
     CustomEntry,
     EmailEntry,
+    MergedEntry,
     MessageEntry,
     StatusChangeEntry,
+    SurveyRequestEntry,
     Thread,
     TimelineEntry,
+    parse_datetime,
+)
+from portal.support.markdown import (
+    markdown_subset_to_html,
+    markdown_to_html,
+    plain_text_to_html,
+    slack_to_markdown,
 )
 
 __all__ = [
     "PRIORITY_CHOICES",
+    "AttachmentView",
     "ComponentView",
     "ThreadRow",
     "TimelineItem",
+    "component_views",
     "opened_by",
     "plain_error_message",
     "priority_label",
@@ -59,14 +70,6 @@ PRIORITY_CHOICES: tuple[tuple[int, str], ...] = (
 )
 _PRIORITY_WORDS = dict(PRIORITY_CHOICES)
 
-_CHANNEL_NAMES = {"slack": "Slack", "ms_teams": "Microsoft Teams", "discord": "Discord"}
-
-_STATUS_CHANGE_WORDS = {
-    "DONE": "marked this as resolved",
-    "TODO": "reopened this",
-    "SNOOZED": "put this on hold",
-}
-
 
 def priority_label(priority: int | None) -> str:
     """Plain's priority number in words (0 Urgent ... 3 Low)."""
@@ -76,37 +79,44 @@ def priority_label(priority: int | None) -> str:
 def status_label(thread: Thread) -> str:
     """The thread's status as the customer thinks of it.
 
-    A resolved thread is "Resolved". An open one (Todo or Snoozed in Plain) says whose turn it is:
-    "Waiting for you" when support spoke last, "Waiting for support" when the customer did, and
-    plain "Open" while neither side has a message on record.
+    A resolved thread (Done) is "Resolved". An open one says whose turn it is: "Waiting for you"
+    when support wrote last, "Waiting for support" when the customer did, or when nobody has
+    written yet. Snoozed is open too: snoozing is how an agent parks a thread in their own queue
+    (often right after replying), so the customer is told whose turn it is, as for Todo, rather
+    than a word for an agent's tool they never see.
     """
     if thread.status == "DONE":
         return "Resolved"
     inbound, outbound = thread.last_inbound_at, thread.last_outbound_at
-    if outbound is not None and _is_opening_moment(thread, outbound):
+    if outbound is not None and _is_opening_message(thread, outbound):
         # The customer's own first message, written through the API: it counts as theirs.
         inbound, outbound = max(inbound or outbound, outbound), None
     if outbound and (inbound is None or outbound > inbound):
         return "Waiting for you"
-    if inbound:
-        return "Waiting for support"
-    return "Open"
+    return "Waiting for support"
 
 
-def _is_opening_moment(thread: Thread, moment: datetime | None) -> bool:
-    """Whether `moment` is when a thread opened through the API got its first message.
+# How far apart Plain may stamp a thread opened through the API and its first message.
+_OPENING_MESSAGE_WINDOW = timedelta(seconds=5)
+
+
+def _is_opening_message(thread: Thread, moment: datetime) -> bool:
+    """Whether the last outbound message, at `moment`, is the first message of a thread the
+    portal opened through the API.
 
     A thread the portal opens is created by Plain's machine user (our API key) on behalf of the
-    customer, so Plain records its first message as the machine user's, i.e. as outbound. To the
-    customer it is their own message, not support speaking. This assumes Plain stamps the thread
-    and that message with the same moment, as the emulator does; were it not so, a new thread
-    would read "Waiting for you" until the customer writes again.
+    customer, so Plain may record its first message as the machine user's, i.e. as outbound. To
+    the customer it is their own message, not support speaking. With the message's source known,
+    that is an API message at the thread's opening (within a few seconds, in case Plain stamps
+    the two apart); a reply an agent writes in Plain has the thread's channel as its source
+    (EMAIL, CHAT, SLACK, ...) and never matches. Without a source, the moments must be equal.
     """
-    return (
-        thread.created_by.kind == "machine_user"
-        and moment is not None
-        and moment == thread.created_at
-    )
+    if thread.created_by.kind != "machine_user" or thread.created_at is None:
+        return False
+    source = thread.last_outbound_source
+    if source is None:
+        return moment == thread.created_at
+    return source == "API" and abs(moment - thread.created_at) <= _OPENING_MESSAGE_WINDOW
 
 
 def status_tone(thread: Thread) -> str:
@@ -182,23 +192,79 @@ def thread_rows(
 
 
 # --- timeline ---------------------------------------------------------------------------------
+#
+# Which entry types reach this point is decided in plain_gateway.types (CUSTOMER_VISIBLE_ENTRY_TYPES
+# and HIDDEN_ENTRY_TYPES, with reasons); here each visible one becomes a TimelineItem whose HTML
+# parts are computed once, so the template only places them. Within visible types the portal
+# leaves out what would mislead: Todo <-> Snoozed moves, merged messages of another customer,
+# custom entries with nothing customer-facing.
+
+_CHANNEL_NAMES = {
+    "slack": "via Slack",
+    "ms_teams": "via Microsoft Teams",
+    "discord": "via Discord",
+    "help_center": "in the help center",
+}
+_SUPPORT_KINDS = frozenset({"user", "machine_user", "system"})
+
+# Plain's component enums -> CSS modifiers. Only these values ever reach a class attribute.
+_TEXT_SIZES = {"S": "s", "M": "m", "L": "l"}
+_TEXT_COLORS = {
+    "NORMAL": "normal",
+    "MUTED": "muted",
+    "SUCCESS": "success",
+    "WARNING": "warning",
+    "ERROR": "error",
+}
+_SPACINGS = {"XS": "xs", "S": "s", "M": "m", "L": "l", "XL": "xl"}
+_BADGE_COLORS = {"GREY": "grey", "GREEN": "green", "YELLOW": "yellow", "RED": "red", "BLUE": "blue"}
+# Plain nests at most a row in a container; deeper input is cut off rather than recursed into.
+_MAX_COMPONENT_DEPTH = 3
 
 
 @dataclass(frozen=True, slots=True)
 class ComponentView:
-    """A custom entry component the portal can show: markdown, plain text, a link, a divider."""
+    """One of Plain's UI components, ready for templates/support/components/_components.html.
 
-    kind: str  # markdown | plain | link | badge | divider | spacer
+    kind: text | plain | badge | link | copy | divider | spacer | datetime | user | row |
+    container. `html` is the Text component's sanitized markdown; `text` the plain text, label
+    or value; `url` a link button's http(s) URL; `tooltip` a copy button's hover label; `moment`
+    a date-time; `content` a container's or a row's main components, `aside` a row's others.
+    """
+
+    kind: str
     text: str = ""
+    html: str = ""
+    url: str = ""
+    tooltip: str = ""
+    css_class: str = ""
+    moment: datetime | None = None
+    content: tuple[ComponentView, ...] = ()
+    aside: tuple[ComponentView, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentView:
+    """A file on an entry: its name, size, and where to download it ("" when it cannot be)."""
+
+    file_name: str
+    size_bytes: int
+    mime_type: str
     url: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class TimelineItem:
-    """One visible timeline entry, in the shape the templates read."""
+    """One visible timeline entry, in the shape the templates read.
+
+    kind: chat | email | custom | message | status | survey. Status and survey items are events
+    (`is_event`): a line saying what `author` did (`status_words`). `body_html` is the message,
+    rendered and sanitized; `full_html` an email's whole text when Plain has more than its newest
+    part. `merged_from` names the request a merged message came from.
+    """
 
     id: str
-    kind: str  # chat | email | custom | message | status
+    kind: str
     timestamp: datetime | None
     author: str
     author_kind: str  # customer | user | machine_user | system | deleted_customer
@@ -214,29 +280,18 @@ class TimelineItem:
     status_words: str = ""
     components: tuple[ComponentView, ...] = ()
     attachments: tuple[Attachment, ...] = field(default=())
+    files: tuple[AttachmentView, ...] = ()
+    body_html: str = ""
+    full_html: str = ""
+    edited: bool = False
+    deleted: bool = False
+    merged_from: str = ""
+    css_class: str = ""
+    via: str = ""
 
     @property
-    def css_class(self) -> str:
-        side = "support" if self.is_support else "customer"
-        return f"entry entry--{self.kind} entry--{side}"
-
-    @property
-    def body_template(self) -> str:
-        """The template of this entry's body (templates/support/entries/), or "" for a message.
-
-        Chats and channel messages, most of any timeline, are rendered inline: an include per
-        entry is a measurable share of a thread page's time.
-        """
-        return "" if self.kind in ("chat", "message") else f"support/entries/_{self.kind}.html"
-
-    @property
-    def via(self) -> str:
-        """How the message came, when not through the portal: "by email", "via Slack"."""
-        if self.kind == "email":
-            return "by email"
-        if self.channel:
-            return f"via {_CHANNEL_NAMES.get(self.channel, self.channel.capitalize())}"
-        return ""
+    def is_event(self) -> bool:
+        return self.kind in ("status", "survey")
 
 
 def _participant(participant: Any) -> str:
@@ -245,17 +300,33 @@ def _participant(participant: Any) -> str:
     return f"{participant.name} <{participant.email}>" if participant.name else participant.email
 
 
-def _is_support(actor: Actor) -> bool:
-    return actor.kind in ("user", "machine_user", "system")
+def _author(actor: Actor) -> str:
+    # Plain's own automations act as "system"; to a customer that is simply support.
+    return "Support" if actor.kind == "system" else actor.name
 
 
-def _component_views(components: Sequence[Mapping[str, Any]]) -> list[ComponentView]:
-    """Flatten Plain's component tree into the text-like parts a customer should read.
+def _safe_url(url: str) -> str:
+    """`url` when it is an absolute http(s) URL, else "" (javascript:, data:, relative, junk)."""
+    url = url.strip()
+    if not url or any(ord(char) < 0x20 or ord(char) == 0x7F for char in url):
+        return ""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else ""
+
+
+def component_views(
+    components: Sequence[Mapping[str, Any]], *, depth: int = 0
+) -> tuple[ComponentView, ...]:
+    """Plain's component tree as views, in order; unknown and agent-only kinds dropped.
 
     Accepts both shapes a component can have: the output union ({"__typename": "ComponentText",
-    "text": ...}) and the input form ({"componentText": {"text": ...}}). Unknown kinds are
-    dropped (default-deny).
+    "text": ...}) and the input form ({"componentText": {"text": ...}}).
     """
+    if depth >= _MAX_COMPONENT_DEPTH:
+        return ()
     views: list[ComponentView] = []
     for raw in components:
         if not isinstance(raw, Mapping):
@@ -267,47 +338,200 @@ def _component_views(components: Sequence[Mapping[str, Any]]) -> list[ComponentV
             if isinstance(value, Mapping):
                 typename = key[0].upper() + key[1:]
                 data = value
-        views.extend(_component_view(typename or "", data))
-    return views
+        view = _component_view(str(typename or ""), data, depth)
+        if view is not None:
+            views.append(view)
+    return tuple(views)
 
 
-def _component_view(typename: str, data: Mapping[str, Any]) -> list[ComponentView]:
+def _text(data: Mapping[str, Any], key: str) -> str:
+    value = data.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def _moment(raw: Any) -> datetime | None:
+    """A DateTime object ({iso8601, ...}) or an ISO string as a datetime; None if neither."""
+    try:
+        if isinstance(raw, Mapping):
+            return parse_datetime(raw)
+        return parse_datetime({"iso8601": raw}) if isinstance(raw, str) and raw else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _modifier(choices: Mapping[str, str], default: str, *values: Any) -> str:
+    """The CSS modifier of the first of `values` that is one of Plain's enum values, or default."""
+    for value in values:
+        if isinstance(value, str) and value in choices:
+            return choices[value]
+    return default
+
+
+def _component_view(typename: str, data: Mapping[str, Any], depth: int) -> ComponentView | None:
     if typename == "ComponentText":
-        return [ComponentView("markdown", text=str(data.get("text") or ""))]
-    if typename == "ComponentPlainText":
-        return [ComponentView("plain", text=str(data.get("plainText") or ""))]
-    if typename == "ComponentDivider":
-        return [ComponentView("divider")]
-    if typename == "ComponentSpacer":
-        return [ComponentView("spacer")]
-    if typename == "ComponentBadge":
-        return [ComponentView("badge", text=str(data.get("badgeLabel") or ""))]
-    if typename == "ComponentLinkButton":
-        url = str(data.get("linkButtonUrl") or data.get("url") or "")
-        label = str(data.get("linkButtonLabel") or data.get("label") or url)
-        # Only web links become links; anything else (javascript:, data:) shows as its label.
-        if url.lower().startswith(("https://", "http://")):
-            return [ComponentView("link", text=label, url=url)]
-        return [ComponentView("plain", text=label)]
-    if typename == "ComponentContainer":
-        return _component_views(data.get("containerContent") or ())
-    if typename == "ComponentRow":
-        return _component_views(
-            [*(data.get("rowMainContent") or ()), *(data.get("rowAsideContent") or ())]
+        text = _text(data, "text")
+        if not text.strip():
+            return None
+        size = _modifier(_TEXT_SIZES, "m", data.get("textSize"), data.get("size"))
+        color = _modifier(_TEXT_COLORS, "normal", data.get("textColor"), data.get("color"))
+        return ComponentView(
+            "text",
+            text=text,
+            html=markdown_subset_to_html(text),
+            css_class=f"c-text c-size-{size} c-color-{color}",
         )
-    return []
+    if typename == "ComponentPlainText":
+        text = _text(data, "plainText")
+        if not text:
+            return None
+        size = _modifier(_TEXT_SIZES, "m", data.get("plainTextSize"))
+        color = _modifier(_TEXT_COLORS, "normal", data.get("plainTextColor"))
+        return ComponentView(
+            "plain", text=text, css_class=f"c-text c-text--plain c-size-{size} c-color-{color}"
+        )
+    if typename == "ComponentBadge":
+        color = _modifier(_BADGE_COLORS, "grey", data.get("badgeColor"))
+        return ComponentView(
+            "badge", text=_text(data, "badgeLabel"), css_class=f"c-badge c-badge--{color}"
+        )
+    if typename == "ComponentLinkButton":
+        url = _safe_url(_text(data, "linkButtonUrl") or _text(data, "url"))
+        label = _text(data, "linkButtonLabel") or _text(data, "label") or url
+        if not url:
+            # Not a web link (javascript:, data:, ...): the label alone, never a link.
+            return ComponentView("plain", text=label, css_class="c-text c-size-m c-color-normal")
+        return ComponentView("link", text=label, url=url, css_class="c-link-button")
+    if typename == "ComponentCopyButton":
+        value = _text(data, "copyButtonValue")
+        tooltip = _text(data, "copyButtonTooltipLabel") or "Copy"
+        return ComponentView("copy", text=value, tooltip=tooltip, css_class="c-copy")
+    if typename == "ComponentDivider":
+        spacing = _modifier(_SPACINGS, "s", data.get("dividerSpacingSize"), data.get("spacingSize"))
+        return ComponentView("divider", css_class=f"c-divider c-divider--{spacing}")
+    if typename == "ComponentSpacer":
+        size = _modifier(_SPACINGS, "m", data.get("spacerSize"), data.get("size"))
+        return ComponentView("spacer", css_class=f"c-spacer c-spacer--{size}")
+    if typename == "ComponentDateTime":
+        return ComponentView(
+            "datetime", moment=_moment(data.get("dateTimeIso8601")), css_class="c-datetime"
+        )
+    if typename == "ComponentUser":
+        user = data.get("user") if isinstance(data.get("user"), Mapping) else {}
+        name = _text(user, "publicName")
+        return ComponentView("user", text=name or "Former team member", css_class="c-user")
+    if typename == "ComponentRow":
+        main = component_views(data.get("rowMainContent") or (), depth=depth + 1)
+        aside = component_views(data.get("rowAsideContent") or (), depth=depth + 1)
+        if not main and not aside:
+            return None
+        return ComponentView("row", content=main, aside=aside, css_class="c-row")
+    if typename == "ComponentContainer":
+        content = component_views(data.get("containerContent") or (), depth=depth + 1)
+        if not content:
+            return None
+        return ComponentView("container", content=content, css_class="c-container")
+    # ComponentWorkflowButton (an agent action) and anything Plain adds later.
+    return None
+
+
+def _status_words(body: StatusChangeEntry) -> str | None:
+    """What a status change means to the customer, or None for moves they cannot see."""
+    if body.next_status == "DONE" and body.previous_status != "DONE":
+        return "marked this as resolved"
+    if body.previous_status == "DONE" and body.next_status in ("TODO", "SNOOZED"):
+        return "reopened this"
+    return None
+
+
+def _email_bodies(body: EmailEntry) -> tuple[str, str]:
+    """(the email's newest part, its whole text or "") as HTML: markdown first, else text.
+
+    The email that opened the thread shows whole at once: its quoted history came from before
+    the thread, and nothing earlier in the timeline repeats it.
+    """
+    main = markdown_to_html(body.markdown) if body.markdown else plain_text_to_html(body.text)
+    if not body.has_more:
+        return main, ""
+    if body.full_markdown:
+        full = markdown_to_html(body.full_markdown)
+    else:
+        full = plain_text_to_html(body.full_text)
+    if not full or full == main:
+        return main, ""
+    return (full, "") if body.is_start_of_thread else (main, full)
+
+
+def _message_body(body: MessageEntry) -> str:
+    if body.markdown:
+        return markdown_to_html(body.markdown)
+    if body.channel == "slack":
+        return markdown_to_html(slack_to_markdown(body.text))
+    return plain_text_to_html(body.text)
+
+
+def _item(
+    *,
+    id: str,
+    kind: str,
+    timestamp: datetime | None,
+    actor: Actor,
+    attachment_url: Callable[[str], str] | None = None,
+    **values: Any,
+) -> TimelineItem:
+    attachments = values.get("attachments") or ()
+    if attachments:
+        values["files"] = tuple(
+            AttachmentView(
+                file_name=attachment.file_name or attachment.id,
+                size_bytes=attachment.size_bytes,
+                mime_type=attachment.mime_type,
+                url=attachment_url(attachment.id) if attachment_url else "",
+            )
+            for attachment in attachments
+        )
+    is_support = actor.kind in _SUPPORT_KINDS
+    side = "support" if is_support else "customer"
+    event = " entry--event" if kind in ("status", "survey") else ""
+    return TimelineItem(
+        id=id,
+        kind=kind,
+        timestamp=timestamp,
+        author=_author(actor),
+        author_kind=actor.kind,
+        is_support=is_support,
+        css_class=f"entry entry--{kind} entry--{side}{event}",
+        **values,
+    )
 
 
 def timeline_item(
-    entry: TimelineEntry, *, thread: Thread, is_first: bool = False
+    entry: TimelineEntry,
+    *,
+    thread: Thread,
+    is_first: bool = False,
+    attachment_url: Callable[[str], str] | None = None,
 ) -> TimelineItem | None:
     """The view of one entry, or None for anything a customer must not see (default-deny).
 
     `is_first` says the entry is the thread's very first one: when the thread was opened through
     the API, that entry is the customer's message although Plain's actor is our machine user.
+    `attachment_url` (attachment id -> download URL) links the entry's files.
     """
     body = entry.entry
     actor = entry.actor
+    timestamp = entry.timestamp
+    merged_from = ""
+    if isinstance(body, MergedEntry):
+        merged, child = body, body.child
+        # Only the thread's own customer's messages: the other thread may have been anyone's,
+        # and the portal cannot check its tenant without asking Plain again.
+        if child is None or not child.customer_id or child.customer_id != thread.customer.id:
+            return None
+        body, actor, timestamp = child.entry, child.actor, child.timestamp or timestamp
+        title = (merged.child_thread_title or "").strip()
+        merged_from = f"{merged.child_thread_ref} ({title})" if title else merged.child_thread_ref
+        # Its files belong to the other thread, which the download route does not serve.
+        is_first, attachment_url = False, None
     if (
         is_first
         and isinstance(body, CustomEntry)
@@ -316,20 +540,26 @@ def timeline_item(
         and actor.id == thread.created_by.id
     ):
         actor = Actor("customer", thread.customer.id, opened_by(thread))
-    common = {
+    common: dict[str, Any] = {
         "id": entry.id,
-        "timestamp": entry.timestamp,
-        "author": actor.name,
-        "author_kind": actor.kind,
-        "is_support": _is_support(actor),
+        "timestamp": timestamp,
+        "actor": actor,
+        "merged_from": merged_from,
+        "attachment_url": attachment_url,
     }
     if isinstance(body, ChatEntry):
-        return TimelineItem(
-            kind="chat", text=body.text, markdown=body.text, attachments=body.attachments, **common
+        return _item(
+            kind="chat",
+            text=body.text,
+            markdown=body.text,
+            body_html=markdown_to_html(body.text),
+            attachments=body.attachments,
+            **common,
         )
     if isinstance(body, EmailEntry):
+        main, full = _email_bodies(body)
         # BCC recipients are never part of the entry the gateway returns, and never shown here.
-        return TimelineItem(
+        return _item(
             kind="email",
             text=body.text,
             markdown=body.markdown,
@@ -337,34 +567,44 @@ def timeline_item(
             email_from=_participant(body.from_),
             email_to=_participant(body.to),
             email_cc=", ".join(filter(None, (_participant(cc) for cc in body.cc))),
+            body_html=main,
+            full_html=full,
             attachments=body.attachments,
+            via="by email",
             **common,
         )
     if isinstance(body, CustomEntry):
-        components = tuple(_component_views(body.components))
+        components = component_views(body.components)
         if not components and not body.attachments:
             return None
-        return TimelineItem(
+        return _item(
             kind="custom",
-            title=body.title,
+            title=body.title if body.title != thread.title else "",
             components=components,
             attachments=body.attachments,
             **common,
         )
     if isinstance(body, MessageEntry):
-        return TimelineItem(
+        deleted = body.deleted_at is not None
+        return _item(
             kind="message",
             text=body.text,
-            markdown=body.text,
+            markdown=body.markdown,
             channel=body.channel,
-            attachments=body.attachments,
+            body_html="" if deleted else _message_body(body),
+            attachments=() if deleted else body.attachments,
+            edited=body.edited_at is not None and not deleted,
+            deleted=deleted,
+            via=_CHANNEL_NAMES.get(body.channel, ""),
             **common,
         )
     if isinstance(body, StatusChangeEntry):
-        words = _STATUS_CHANGE_WORDS.get(body.next_status)
-        if words is None:
+        words = _status_words(body)
+        if words is None or merged_from:
             return None
-        return TimelineItem(kind="status", status_words=words, **common)
+        return _item(kind="status", status_words=words, **common)
+    if isinstance(body, SurveyRequestEntry) and not merged_from:
+        return _item(kind="survey", status_words="asked for feedback on this request", **common)
     return None
 
 
@@ -375,25 +615,53 @@ def timeline_items(
 
     `starts_thread` says the page holds the thread's first entry (no earlier page exists).
     """
+    attachment_url = _attachment_url_builder(thread.id)
     items = (
-        timeline_item(entry, thread=thread, is_first=starts_thread and index == 0)
+        timeline_item(
+            entry,
+            thread=thread,
+            is_first=starts_thread and index == 0,
+            attachment_url=attachment_url,
+        )
         for index, entry in enumerate(entries)
         if entry.is_visible
     )
     return [item for item in items if item is not None]
 
 
-def reply_item(*, text: str, author: str, timestamp: datetime) -> TimelineItem:
-    """The just-sent reply, shown at once after an htmx reply without fetching the timeline."""
-    return TimelineItem(
+def _attachment_url_builder(thread_id: str) -> Callable[[str], str] | None:
+    """attachment id -> its download URL on this thread, with one reverse() per page; None when
+    the portal has no download route (the files are then listed by name only)."""
+    marker = "att_0MARKER0"
+    try:
+        pattern = reverse("support:attachment_download", args=[thread_id, marker])
+    except NoReverseMatch:
+        return None
+    return lambda attachment_id: pattern.replace(marker, quote(attachment_id, safe=""))
+
+
+def reply_item(
+    *,
+    text: str,
+    author: str,
+    timestamp: datetime,
+    attachments: Sequence[Attachment] = (),
+    thread_id: str | None = None,
+) -> TimelineItem:
+    """The just-sent reply, shown at once after an htmx reply without fetching the timeline.
+
+    `attachments` are the files sent with it, linked for download when `thread_id` is given.
+    """
+    return _item(
         id="reply-just-sent",
         kind="chat",
         timestamp=timestamp,
-        author=author,
-        author_kind="customer",
-        is_support=False,
+        actor=Actor("customer", "", author),
         text=text,
         markdown=text,
+        body_html=markdown_to_html(text),
+        attachments=tuple(attachments),
+        attachment_url=_attachment_url_builder(thread_id) if thread_id else None,
     )
 
 

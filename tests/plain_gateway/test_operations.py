@@ -20,6 +20,7 @@ from graphql import (
 )
 
 from plain_gateway._operations import OPERATIONS, OPERATIONS_DIR
+from plain_gateway.types import CUSTOMER_VISIBLE_ENTRY_TYPES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SHARED = PROJECT_ROOT.parent / "shared"
@@ -32,17 +33,9 @@ needs_shared = pytest.mark.skipif(
     reason=f"Plain's real schema and checker live outside the repo, in {SHARED}; not present here",
 )
 
-# Entry types a customer may see. Anything else must never be selected inside `entry`.
-CUSTOMER_VISIBLE_ENTRIES = {
-    "ChatEntry",
-    "EmailEntry",
-    "CustomEntry",
-    "ThreadStatusTransitionedEntry",
-    "SlackMessageEntry",
-    "SlackReplyEntry",
-    "MSTeamsMessageEntry",
-    "DiscordMessageEntry",
-}
+# Entry types a customer may see (the one table, in plain_gateway.types). Anything else must never
+# be selected inside `entry`.
+CUSTOMER_VISIBLE_ENTRIES = set(CUSTOMER_VISIBLE_ENTRY_TYPES)
 MUTATION_ERROR_SELECTION = {"message", "type", "code", "fields"}
 FIELD_ERROR_SELECTION = {"field", "message", "type"}
 
@@ -196,11 +189,12 @@ def test_every_mutation_selects_its_error_in_full():
 def _entry_selection():
     document = _document("thread")
     fragments = _fragments(document)
-    (entry,) = [
+    # The thread's own `entry` comes first; merged entries nest another one inside it.
+    entry = next(
         field
         for field in _walk(document.definitions[0].selection_set, fragments)
         if field.name.value == "entry"
-    ]
+    )
     return entry, fragments
 
 

@@ -1,4 +1,9 @@
-"""Template helpers for the support pages: markdown, times, and the header's organisations."""
+"""Template helpers for the support pages: markdown, times, the header's organisations, and the
+site's small script.
+
+Times are shown in the current time zone: the user's own (User.time_zone), activated for each
+request by portal.accounts.middleware.TimeZoneMiddleware, else settings.TIME_ZONE.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ from datetime import datetime, tzinfo
 from html import escape
 
 from django import template
+from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
@@ -51,7 +58,7 @@ def relative_time(moment: datetime, *, now: datetime | None = None) -> str:
 
 
 def absolute_time_text(moment: datetime, *, zone: tzinfo | None = None) -> str:
-    """ "21 Nov 2026, 14:05 UTC" in the current time zone (settings.TIME_ZONE for now)."""
+    """ "21 Nov 2026, 14:05 EST" in `zone`, by default the current time zone."""
     local = moment.astimezone(zone or timezone.get_current_timezone())
     return (
         f"{local.day} {_MONTHS[local.month - 1]} {local.year}, "
@@ -59,17 +66,72 @@ def absolute_time_text(moment: datetime, *, zone: tzinfo | None = None) -> str:
     )
 
 
-# Written by hand rather than with format_html and Django's date filters: a list page shows a
-# time on every row and a thread page on every message, and this keeps each one cheap. Every part
-# is escaped with the standard library's html.escape (Django's adds only lazy-string handling).
+class Clock:
+    """The current time zone and "now", read once for a page full of times."""
+
+    __slots__ = ("now", "zone")
+
+    def __init__(self) -> None:
+        self.zone = timezone.get_current_timezone()
+        self.now = timezone.now()
+
+    # Written by hand rather than with format_html and Django's date filters: a list page shows a
+    # time on every row and a thread page on every message, and this keeps each one cheap. Every
+    # part is escaped with the standard library's html.escape (Django's adds only lazy-string
+    # handling).
+    def relative_tag(self, moment: datetime | None) -> str:
+        """<time> relative to now, the absolute local time as its title (hover)."""
+        if moment is None:
+            return '<span class="muted">unknown</span>'
+        local = moment.astimezone(self.zone)
+        return (
+            f'<time datetime="{escape(local.isoformat())}" '
+            f'title="{escape(absolute_time_text(local, zone=local.tzinfo))}">'
+            f"{escape(relative_time(moment, now=self.now))}</time>"
+        )
+
+    def absolute_tag(self, moment: datetime | None) -> str:
+        """<time> showing the absolute local time, relative to now as its title."""
+        if moment is None:
+            return '<span class="muted">unknown</span>'
+        local = moment.astimezone(self.zone)
+        return (
+            f'<time datetime="{escape(local.isoformat())}" '
+            f'title="{escape(relative_time(moment, now=self.now))}">'
+            f"{escape(absolute_time_text(local, zone=local.tzinfo))}</time>"
+        )
+
+
 @register.simple_tag
 def timestamp(moment: datetime | None) -> SafeString:
-    """<time> showing the moment relative to now, with the absolute local time as its title."""
-    if moment is None:
-        return mark_safe('<span class="muted">unknown</span>')
+    """<time> showing the moment relative to now, with the absolute local time as its title.
+
+    The datetime attribute carries the moment with the reader's UTC offset, so what a machine
+    reads and what the title says agree.
+    """
+    return mark_safe(Clock().relative_tag(moment))  # noqa: S308 - every part is escaped
+
+
+@register.simple_tag
+def local_time(moment: datetime | None) -> SafeString:
+    """<time> showing the absolute local time, relative to now as its title (a date component)."""
+    return mark_safe(Clock().absolute_tag(moment))  # noqa: S308 - every part is escaped
+
+
+@register.simple_tag(takes_context=True)
+def portal_script(context: template.Context) -> SafeString:
+    """The site's script tag (static/js/portal.js: copy buttons, time zone detection).
+
+    For a logged-in user without a stored time zone it carries where to store the browser's one,
+    which the script does once; every page works the same without it.
+    """
+    attributes = ""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and not getattr(user, "time_zone", ""):
+        attributes = f' data-time-zone-url="{escape(reverse("time_zone"))}"'
     return mark_safe(  # noqa: S308 - every part is escaped
-        f'<time datetime="{escape(moment.isoformat())}" '
-        f'title="{escape(absolute_time_text(moment))}">{escape(relative_time(moment))}</time>'
+        f'<script src="{escape(static("js/portal.js"))}" defer{attributes}></script>'
     )
 
 

@@ -5,23 +5,29 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.urls import NoReverseMatch, reverse
 
 from plain_gateway.types import (
     Actor,
+    Attachment,
     ChatEntry,
     CustomEntry,
     Customer,
     EmailEntry,
     EmailParticipant,
     HiddenEntry,
+    MergedEntry,
+    MessageEntry,
     StatusChangeEntry,
+    SurveyRequestEntry,
     Thread,
     TimelineEntry,
 )
-from portal.support.presentation import priority_label, status_label, timeline_items
+from portal.support.presentation import priority_label, reply_item, status_label, timeline_items
 
 T0 = datetime(2025, 1, 1, 12, tzinfo=UTC)
 LATER = T0 + timedelta(hours=1)
+SOON = T0 + timedelta(seconds=2)
 CUSTOMER = Actor("customer", "c_1", "Alice Archer")
 AGENT = Actor("user", "u_1", "Sam from Support")
 PORTAL_KEY = Actor("machine_user", "mu_1", "Support")
@@ -49,18 +55,48 @@ def make_thread(**changes) -> Thread:
     [
         ({"status": "DONE"}, "Resolved"),
         ({"status": "DONE", "last_outbound_at": LATER}, "Resolved"),
-        ({}, "Open"),
+        # Nobody has written yet: the request waits for support.
+        ({}, "Waiting for support"),
         ({"last_inbound_at": T0}, "Waiting for support"),
         ({"last_outbound_at": LATER}, "Waiting for you"),
         ({"last_inbound_at": T0, "last_outbound_at": LATER}, "Waiting for you"),
         ({"last_inbound_at": LATER, "last_outbound_at": T0}, "Waiting for support"),
+        # Snoozed is an agent parking the thread: the customer hears whose turn it is.
         ({"status": "SNOOZED", "last_outbound_at": LATER}, "Waiting for you"),
+        (
+            {"status": "SNOOZED", "last_inbound_at": LATER, "last_outbound_at": T0},
+            "Waiting for support",
+        ),
+        ({"status": "SNOOZED"}, "Waiting for support"),
         # Opened through the API: Plain counts the opening message as outbound; it is the
         # customer's, so support has not spoken yet.
         ({"created_by": PORTAL_KEY, "last_outbound_at": T0}, "Waiting for support"),
         ({"created_by": PORTAL_KEY, "last_outbound_at": LATER}, "Waiting for you"),
         # Opened by an agent (outreach): their opening message is support speaking.
         ({"created_by": AGENT, "last_outbound_at": T0}, "Waiting for you"),
+        # With the message's source known: an API message at the opening, even stamped a moment
+        # apart from the thread, is the customer's; an agent's reply from Plain never is.
+        (
+            {"created_by": PORTAL_KEY, "last_outbound_at": SOON, "last_outbound_source": "API"},
+            "Waiting for support",
+        ),
+        (
+            {"created_by": PORTAL_KEY, "last_outbound_at": T0, "last_outbound_source": "EMAIL"},
+            "Waiting for you",
+        ),
+        (
+            {"created_by": PORTAL_KEY, "last_outbound_at": LATER, "last_outbound_source": "API"},
+            "Waiting for you",
+        ),
+        (
+            {
+                "created_by": PORTAL_KEY,
+                "last_outbound_at": SOON,
+                "last_outbound_source": "API",
+                "last_inbound_at": LATER,
+            },
+            "Waiting for support",
+        ),
     ],
 )
 def test_status_in_the_customers_words(changes, words):
@@ -115,29 +151,20 @@ def test_emails_carry_subject_from_to_and_cc():
     assert item.via == "by email"
 
 
-def test_custom_entries_keep_text_components_and_drop_unknown_ones():
+def test_custom_entries_keep_their_component_tree_and_drop_agent_only_parts():
     components = (
         {"__typename": "ComponentText", "text": "**md**"},
-        {"__typename": "ComponentPlainText", "plainText": "plain"},
         {"__typename": "ComponentWorkflowButton", "workflowButtonLabel": "Run"},
         {
-            "__typename": "ComponentLinkButton",
-            "linkButtonUrl": "javascript:x",
-            "linkButtonLabel": "Bad",
-        },
-        {
-            "__typename": "ComponentLinkButton",
-            "linkButtonUrl": "https://ok.test",
-            "linkButtonLabel": "Ok",
-        },
-        {
             "__typename": "ComponentContainer",
-            "containerContent": [{"__typename": "ComponentText", "text": "inside"}],
-        },
-        {
-            "__typename": "ComponentRow",
-            "rowMainContent": [{"__typename": "ComponentPlainText", "plainText": "main"}],
-            "rowAsideContent": [{"__typename": "ComponentBadge", "badgeLabel": "aside"}],
+            "containerContent": [
+                {"__typename": "ComponentText", "text": "inside"},
+                {
+                    "__typename": "ComponentRow",
+                    "rowMainContent": [{"__typename": "ComponentPlainText", "plainText": "main"}],
+                    "rowAsideContent": [{"__typename": "ComponentBadge", "badgeLabel": "aside"}],
+                },
+            ],
         },
         {"componentPlainText": {"plainText": "input shape"}},
     )
@@ -148,16 +175,16 @@ def test_custom_entries_keep_text_components_and_drop_unknown_ones():
         starts_thread=True,
     )
 
-    assert [(c.kind, c.text, c.url) for c in item.components] == [
-        ("markdown", "**md**", ""),
-        ("plain", "plain", ""),
-        ("plain", "Bad", ""),
-        ("link", "Ok", "https://ok.test"),
-        ("markdown", "inside", ""),
-        ("plain", "main", ""),
-        ("badge", "aside", ""),
-        ("plain", "input shape", ""),
-    ]
+    text, container, plain = item.components
+    assert (text.kind, text.text) == ("text", "**md**")
+    assert "<strong>md</strong>" in text.html
+    assert container.kind == "container"
+    inside, row = container.content
+    assert (inside.kind, inside.text) == ("text", "inside")
+    assert [(c.kind, c.text) for c in row.content] == [("plain", "main")]
+    assert [(c.kind, c.text) for c in row.aside] == [("badge", "aside")]
+    assert (plain.kind, plain.text) == ("plain", "input shape")
+    assert item.title == "Form"
 
 
 def test_a_custom_entry_with_nothing_to_show_is_left_out():
@@ -202,3 +229,242 @@ def test_status_changes_read_as_sentences():
     )
 
     assert [item.status_words for item in items] == ["marked this as resolved", "reopened this"]
+    assert all(item.is_event for item in items)
+
+
+def test_moves_between_todo_and_snoozed_are_not_shown():
+    items = timeline_items(
+        [
+            entry(StatusChangeEntry("TODO", "SNOOZED"), actor=AGENT, entry_id="a"),
+            entry(StatusChangeEntry("SNOOZED", "TODO"), entry_id="b"),
+            entry(StatusChangeEntry("SNOOZED", "DONE"), actor=AGENT, entry_id="c"),
+            entry(StatusChangeEntry("DONE", "SNOOZED"), actor=AGENT, entry_id="d"),
+        ],
+        thread=make_thread(),
+        starts_thread=True,
+    )
+
+    assert [(item.id, item.status_words) for item in items] == [
+        ("c", "marked this as resolved"),
+        ("d", "reopened this"),
+    ]
+
+
+def test_plains_own_automations_read_as_support():
+    (item,) = timeline_items(
+        [entry(StatusChangeEntry("TODO", "DONE"), actor=Actor("system", "s", "Plain"))],
+        thread=make_thread(),
+        starts_thread=True,
+    )
+
+    assert (item.author, item.is_support) == ("Support", True)
+
+
+def make_email(**changes) -> EmailEntry:
+    values = {
+        "subject": "Re: Logs",
+        "from_": EmailParticipant("a@x.test", "A"),
+        "to": EmailParticipant("support@x.test"),
+        "cc": (),
+        "text": "Newest part",
+        "markdown": "Newest **part**",
+    }
+    return EmailEntry(**{**values, **changes})
+
+
+def test_an_email_prefers_markdown_and_falls_back_to_its_text():
+    with_markdown, text_only = timeline_items(
+        [
+            entry(make_email(), entry_id="a"),
+            entry(make_email(markdown=None, text="Plain <b>text</b>"), entry_id="b"),
+        ],
+        thread=make_thread(),
+        starts_thread=True,
+    )
+
+    assert "<strong>part</strong>" in with_markdown.body_html
+    assert text_only.body_html == "<p>Plain &lt;b&gt;text&lt;/b&gt;</p>"
+
+
+def test_an_email_with_more_offers_the_whole_email_and_the_opening_one_shows_it_at_once():
+    whole = "Newest **part**\n\n> On Monday, A wrote:\n> the earlier mail"
+    reply, opening, nothing_more = timeline_items(
+        [
+            entry(make_email(has_more=True, full_markdown=whole), entry_id="a"),
+            entry(
+                make_email(has_more=True, full_markdown=whole, is_start_of_thread=True),
+                entry_id="b",
+            ),
+            entry(make_email(has_more=False, full_markdown=whole), entry_id="c"),
+        ],
+        thread=make_thread(),
+        starts_thread=True,
+    )
+
+    assert "earlier mail" not in reply.body_html and "earlier mail" in reply.full_html
+    assert "earlier mail" in opening.body_html and opening.full_html == ""
+    assert nothing_more.full_html == ""
+
+
+def test_the_whole_email_falls_back_to_its_text():
+    (item,) = timeline_items(
+        [entry(make_email(has_more=True, full_markdown=None, full_text="All <of> it"))],
+        thread=make_thread(),
+        starts_thread=True,
+    )
+
+    assert item.full_html == "<p>All &lt;of&gt; it</p>"
+
+
+@pytest.mark.parametrize(
+    ("body", "via", "html"),
+    [
+        (
+            MessageEntry("slack", "<https://x.test|the *docs*> and *bold*"),
+            "via Slack",
+            '<a href="https://x.test" target="_blank" rel="noopener noreferrer nofollow">'
+            "the *docs*</a> and <strong>bold</strong>",
+        ),
+        (
+            MessageEntry("ms_teams", "plain **text**", markdown="teams **md**"),
+            "via Microsoft Teams",
+            "teams <strong>md</strong>",
+        ),
+        (MessageEntry("ms_teams", "no <markdown>"), "via Microsoft Teams", "no &lt;markdown&gt;"),
+        (
+            MessageEntry("discord", "**d**", markdown="**d**"),
+            "via Discord",
+            "<strong>d</strong>",
+        ),
+        (
+            MessageEntry("help_center", "_ai_", markdown="_ai_"),
+            "in the help center",
+            "<em>ai</em>",
+        ),
+    ],
+)
+def test_channel_messages_render_in_their_own_markup(body, via, html):
+    (item,) = timeline_items([entry(body)], thread=make_thread(), starts_thread=True)
+
+    assert item.kind == "message"
+    assert item.via == via
+    assert html in item.body_html
+
+
+def test_edited_and_deleted_channel_messages_say_so_and_a_deleted_one_shows_nothing():
+    attachment = Attachment(
+        id="att_1", file_name="secret.txt", size_bytes=3, mime_type="text/plain"
+    )
+    edited, deleted = timeline_items(
+        [
+            entry(MessageEntry("slack", "fixed", edited_at=LATER), entry_id="a"),
+            entry(
+                MessageEntry("slack", "gone", (attachment,), deleted_at=LATER),
+                entry_id="b",
+            ),
+        ],
+        thread=make_thread(),
+        starts_thread=True,
+    )
+
+    assert edited.edited and not edited.deleted
+    assert deleted.deleted and deleted.body_html == "" and deleted.files == ()
+
+
+def test_a_survey_request_is_an_event():
+    (item,) = timeline_items(
+        [entry(SurveyRequestEntry(), actor=Actor("system", "s", "Plain"))],
+        thread=make_thread(),
+        starts_thread=True,
+    )
+
+    assert item.is_event
+    assert (item.author, item.status_words) == ("Support", "asked for feedback on this request")
+
+
+def merged(child_customer_id: str | None, body=None, *, child=True) -> MergedEntry:
+    return MergedEntry(
+        child_thread_ref="T-9",
+        child_thread_title="Older request",
+        child=(
+            TimelineEntry(
+                id="ti_child",
+                timestamp=T0,
+                actor=AGENT,
+                entry=body or ChatEntry(text="from the merged thread"),
+                customer_id=child_customer_id,
+            )
+            if child
+            else None
+        ),
+    )
+
+
+def test_merged_messages_of_the_same_customer_show_with_where_they_came_from():
+    (item,) = timeline_items(
+        [entry(merged("c_1"), entry_id="ti_merged", at=LATER)],
+        thread=make_thread(),
+        starts_thread=False,
+    )
+
+    assert item.id == "ti_merged"
+    assert (item.kind, item.author, item.timestamp) == ("chat", "Sam from Support", T0)
+    assert "from the merged thread" in item.body_html
+    assert item.merged_from == "T-9 (Older request)"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        merged("c_other"),
+        merged(None),
+        merged("c_1", child=False),
+        merged("c_1", HiddenEntry("NoteEntry")),
+        merged("c_1", StatusChangeEntry("TODO", "DONE")),
+        merged("c_1", SurveyRequestEntry()),
+    ],
+)
+def test_merged_entries_of_another_customer_or_of_no_message_are_left_out(body):
+    assert timeline_items([entry(body)], thread=make_thread(), starts_thread=True) == []
+
+
+def test_files_link_to_the_threads_download_route_once_resolved():
+    files = (
+        Attachment(id="att_1", file_name="log.txt", size_bytes=2048, mime_type="text/plain"),
+        Attachment(id="att_2", file_name="", size_bytes=1, mime_type="image/png"),
+    )
+
+    (item,) = timeline_items(
+        [entry(ChatEntry(text="see files", attachments=files))],
+        thread=make_thread(),
+        starts_thread=True,
+    )
+
+    assert [(f.file_name, f.size_bytes) for f in item.files] == [("log.txt", 2048), ("att_2", 1)]
+    assert [f.url for f in item.files] == [download_url("att_1"), download_url("att_2")]
+
+
+def download_url(attachment_id: str) -> str:
+    """Where the portal serves a file of thread th_1 ("" while it has no download route)."""
+    try:
+        return reverse("support:attachment_download", args=["th_1", attachment_id])
+    except NoReverseMatch:
+        return ""
+
+
+def test_the_reply_just_sent_is_the_customers_chat():
+    item = reply_item(text="Thanks **a lot**", author="Alice Archer", timestamp=T0)
+
+    assert (item.kind, item.author, item.is_support) == ("chat", "Alice Archer", False)
+    assert "<strong>a lot</strong>" in item.body_html
+    assert item.css_class == "entry entry--chat entry--customer"
+
+
+def test_the_reply_just_sent_lists_its_files():
+    file = Attachment(id="att_9", file_name="shot.png", size_bytes=10, mime_type="image/png")
+
+    item = reply_item(
+        text="see", author="Alice", timestamp=T0, attachments=[file], thread_id="th_1"
+    )
+
+    assert [(f.file_name, f.url) for f in item.files] == [("shot.png", download_url("att_9"))]

@@ -1,0 +1,50 @@
+"""Shows every page in the logged-in user's time zone.
+
+TimeZoneMiddleware activates User.time_zone (an IANA name) for the request, so Django's current
+time zone, and with it every time the templates show, is the user's. Anonymous users, and users
+whose zone is not known yet, get settings.TIME_ZONE. It belongs after AuthenticationMiddleware.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Callable
+from functools import lru_cache
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+__all__ = ["TimeZoneMiddleware", "zone_for"]
+
+
+@lru_cache(maxsize=256)
+def zone_for(name: str) -> zoneinfo.ZoneInfo | None:
+    """The zone called `name`, or None for blank or unknown names (then the default applies)."""
+    if not name:
+        return None
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+class TimeZoneMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        zone = (
+            zone_for(getattr(user, "time_zone", "") or "")
+            if user is not None and user.is_authenticated
+            else None
+        )
+        if zone is None:
+            timezone.deactivate()
+        else:
+            timezone.activate(zone)
+        try:
+            return self.get_response(request)
+        finally:
+            # Threads serve many users: never let one's zone outlive their request.
+            timezone.deactivate()
