@@ -33,6 +33,8 @@ __all__ = [
 
 TITLE_MAX_LENGTH = 200
 MARKDOWN_HINT = "Markdown works: **bold**, _italic_, `code`, lists and links."
+# The first message of a request is a Plain Text component, whose markdown is a smaller subset.
+TEXT_COMPONENT_HINT = "You can use **bold**, _italic_ and [links](https://example.com)."
 # A new request's message becomes one Text component, which Plain takes up to 10,000 characters.
 CREATE_MESSAGE_MAX_LENGTH = 10_000
 MESSAGE_MAX_LENGTH = 20_000
@@ -108,6 +110,7 @@ def attachments_check(files: Sequence[UploadedFile]) -> None:
 
 
 class ThreadCreateForm(forms.Form):
+    label_suffix = ""
     """Title, message, priority, the workspace's category and thread fields, and attachments.
 
     An organisation is asked for only when the user has several; its choices are the user's
@@ -124,7 +127,7 @@ class ThreadCreateForm(forms.Form):
         max_length=CREATE_MESSAGE_MAX_LENGTH,
         strip=True,
         widget=forms.Textarea(attrs={"rows": 8}),
-        help_text=MARKDOWN_HINT,
+        help_text=TEXT_COMPONENT_HINT,
     )
     priority = forms.TypedChoiceField(
         choices=[(str(value), label) for value, label in PRIORITY_CHOICES],
@@ -236,6 +239,7 @@ def _thread_field(schema: Any) -> forms.Field | None:
 
 
 class ReplyForm(forms.Form):
+    label_suffix = ""
     text = forms.CharField(
         label="Your reply",
         max_length=MESSAGE_MAX_LENGTH,

@@ -13,6 +13,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+
+from plain_gateway.types import Attachment
 from ulid import ULID
 
 from portal.tenancy.models import Organization
@@ -95,6 +97,20 @@ class Submission(models.Model):
     @property
     def files(self) -> list[dict[str, Any]]:
         return list(self.payload.get("files") or [])
+
+    @property
+    def sent_attachments(self) -> tuple[Attachment, ...]:
+        """The files Plain has accepted, as the gateway's Attachment values."""
+        return tuple(
+            Attachment(
+                id=f["attachment_id"],
+                file_name=f.get("name") or "",
+                size_bytes=int(f.get("size") or 0),
+                mime_type=f.get("content_type") or "application/octet-stream",
+            )
+            for f in self.files
+            if f.get("attachment_id")
+        )
 
     @property
     def is_pending(self) -> bool:

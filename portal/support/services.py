@@ -395,6 +395,8 @@ def _reply_send(submission: Submission) -> Thread:
     get_plain_client().reply_to_thread(
         thread_id=found.thread.id,
         text=submission.text,
+        # The reply box takes markdown; email threads render markdownContent for the customer.
+        markdown=submission.text,
         as_customer_id=customer_id,
         attachment_ids=attachment_ids,
     )

@@ -288,6 +288,8 @@ def thread_reply(request: HttpRequest, thread_id: str) -> HttpResponse:
                     text=form.cleaned_data["text"],
                     author=request.user.get_full_name(),
                     timestamp=timezone.now(),
+                    attachments=result.submission.sent_attachments,
+                    thread_id=thread_id,
                 )
             ]
         return _render(request, "support/_reply_form.html", context)

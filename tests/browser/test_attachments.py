@@ -55,11 +55,6 @@ def test_reply_with_an_attachment_is_sent_in_place_and_downloads(
     assert response.headers["x-content-type-options"] == "nosniff"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the htmx reply's just-sent timeline item is built from the text only "
-    "(portal/support/views.py thread_reply -> presentation.reply_item has no files)",
-)
 def test_reply_sent_in_place_shows_its_attachment(page: Page, alice, acme, make_thread) -> None:
     thread = make_thread(user=alice, organization=acme, title="Chart renders blank")
     log_in(page, email=alice.email)
