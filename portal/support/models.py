@@ -13,10 +13,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-
-from plain_gateway.types import Attachment
 from ulid import ULID
 
+from plain_gateway.types import Attachment
 from portal.tenancy.models import Organization
 
 __all__ = ["Submission", "new_submission_key"]
