@@ -129,6 +129,10 @@ CACHES = {
     )
 }
 
+# Sessions are read from the cache (Redis in production) and written through to the database, so a
+# page view costs no session query while a cache restart logs nobody out.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 # Plain. With PLAIN_API_URL unset the portal talks to the embedded emulator in-process
 # (portal/plain.py). The key's setting name contains KEY so Django's error reports mask it.
 PLAIN_API_URL = env.str("PLAIN_API_URL", default="")
