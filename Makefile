@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint format bench emulator worker clean
+.PHONY: run test lint format bench emulator worker beat clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,9 @@ emulator: $(BIN)/.installed var
 
 worker: $(BIN)/.installed
 	$(BIN)/celery -A portal worker --loglevel=INFO
+
+beat: $(BIN)/.installed var
+	$(BIN)/celery -A portal beat --loglevel=INFO --schedule var/celerybeat-schedule
 
 clean:
 	rm -rf $(VENV) var
