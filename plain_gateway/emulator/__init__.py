@@ -10,7 +10,8 @@ What it emulates: customers (upsert by id, email or external id), tenants and me
 message info), timelines (chat, email, note, custom, event, status, priority and label entries),
 label types, thread field schemas, attachments (upload and download URLs served by the emulator,
 Plain's size, type and count limits), Relay pagination with Plain's limits, Plain's mutation error
-codes, Bearer authentication, and injected latency, 5xx and 429 responses.
+codes, Bearer authentication, injected latency, 5xx and 429 responses, and a clock that can be
+shifted from real time (so a demo can be given a past).
 
 What it does NOT emulate:
 - permissions and API key scopes (every key may do everything; no FORBIDDEN for missing scopes);

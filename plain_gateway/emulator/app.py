@@ -8,6 +8,8 @@ Routes (any path prefix before them is kept, so the app can sit under a sub-path
   POST /_emulator/agents                a human agent and an API key acting as them
   GET|POST|DELETE /_emulator/faults     latency and failures injected into GraphQL requests
   GET|DELETE /_emulator/requests        the GraphQL request log
+  GET|POST /_emulator/clock             the clock's offset from real time ({"offset_seconds"}),
+                                        so a demo can write a history; reset clears it
   POST /_emulator/uploads/<id>          the upload form an attachment upload URL points at
   GET  /_emulator/downloads/<id>        a signed attachment download URL
 The control API takes the emulator's own key as a Bearer token; uploads and downloads are
@@ -19,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 import sys
 import threading
 import time
@@ -373,6 +376,8 @@ class EmulatorApp:
             ("DELETE", "faults"): self._faults_clear,
             ("GET", "requests"): self._requests_get,
             ("DELETE", "requests"): self._requests_clear,
+            ("GET", "clock"): self._clock_get,
+            ("POST", "clock"): self._clock_set,
         }.get((request.method, route))
         if handler is None:
             return _control_error(404, "not_found", f"no control route {request.method} /{route}")
@@ -463,6 +468,20 @@ class EmulatorApp:
         with self._local:
             self._requests.clear()
         return _json(200, {"ok": True})
+
+    def _clock_get(self, _body: dict[str, Any]) -> Response:
+        with self.state.transaction() as state:
+            return _json(200, _clock_view(state))
+
+    def _clock_set(self, body: dict[str, Any]) -> Response:
+        seconds = body["offset_seconds"]
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            raise TypeError("offset_seconds must be a number")
+        if not math.isfinite(seconds):
+            raise ValueError("offset_seconds must be finite")
+        with self.state.transaction() as state:
+            state.clock_shift(offset_ms=round(seconds * 1000))
+            return _json(200, _clock_view(state))
 
     # --- attachment storage ---------------------------------------------------------------------
 
@@ -555,6 +574,14 @@ def _is_mutation(document: DocumentNode, operation_name: str | None) -> bool:
         ):
             return definition.operation == OperationType.MUTATION
     return False
+
+
+def _clock_view(state: st.State) -> dict[str, Any]:
+    now = datetime.fromtimestamp(state.clock_read() / 1000, tz=UTC)
+    return {
+        "offset_seconds": state.clock_offset_ms / 1000,
+        "now": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+    }
 
 
 def _participant(value: Any) -> dict[str, Any]:

@@ -71,7 +71,7 @@ class EmulatorControl:
         )
 
     def reset(self) -> None:
-        """Forget all data, faults and logged requests."""
+        """Forget all data, faults and logged requests, and put the clock back to real time."""
         self._call("POST", "/reset")
 
     def inbound_email(
@@ -135,6 +135,17 @@ class EmulatorControl:
 
     def clear_faults(self) -> None:
         self._call("DELETE", "/faults")
+
+    def set_clock_offset(self, *, seconds: float) -> None:
+        """Run the emulator's clock `seconds` away from real time (negative: in the past; 0: real
+        time again). Moved back, it never goes before the newest thread activity, so a history
+        must be written oldest first. The offset is the serving process's, not the data file's.
+        """
+        self._call("POST", "/clock", {"offset_seconds": seconds})
+
+    def clock(self) -> dict[str, Any]:
+        """{"offset_seconds": float, "now": ISO 8601}: the offset and the emulator's time."""
+        return self._call("GET", "/clock")
 
     def requests(self) -> list[dict[str, Any]]:
         """The GraphQL requests seen, oldest first: operationName, variables, timestamp, status."""

@@ -3,7 +3,9 @@
 This module knows nothing of GraphQL or HTTP. Every write goes through a `<thing>_<verb>` method
 that validates first and mutates after, raising `StateError` (with Plain's error code and field
 errors) before anything has changed. Timestamps are integer milliseconds since the epoch, taken
-from a clock that never returns the same value twice, so every list has a total order.
+from a clock that never returns the same value twice, so every list has a total order. The clock
+can be shifted away from real time (`clock_shift`, for a demo with a history); see there what
+stays guaranteed when it is moved back.
 
 Persistence: with a `data_path` the state lives in a SQLite file, one JSON row per entity.
 `sync()` reloads everything when another process has written since (a version number in the file
@@ -54,6 +56,7 @@ ATTACHMENT_MAX_COUNT = 25
 _BANNED = "bat bin chm com cpl crt exe hlp hta inf ins isp jse lnk mdb msc msi msp mst pcd pif reg"
 _BANNED += " scr sct shs vba vbe vbs wsf wsh wsl"
 ATTACHMENT_BANNED_EXTENSIONS = frozenset(_BANNED.split())
+CLOCK_OFFSET_MAX_MS = 10 * 366 * 24 * 60 * 60 * 1000  # ten years either way
 UPLOAD_URL_TTL_MS = 2 * 60 * 60 * 1000
 DOWNLOAD_URL_TTL_MS = 60 * 60 * 1000
 SUPPORT_EMAIL = "support@emulator.plain.test"
@@ -352,6 +355,7 @@ class State:
     ) -> None:
         self._api_key = api_key
         self._clock = clock
+        self._offset_ms = 0
         self._last_ms = 0
         self._lock = threading.RLock()
         self._db: sqlite3.Connection | None = None
@@ -481,6 +485,8 @@ class State:
             self.counters.update(json.loads(row[0]))
         self._reindex()
         self._version = version
+        # Another process may have written newer activity than this one has stamped.
+        self._last_ms = max(self._last_ms, self._newest_activity_ms())
 
     def _flush(self) -> None:
         assert self._db is not None
@@ -519,6 +525,9 @@ class State:
             self._db.execute("DELETE FROM entities")
             self._db.execute("DELETE FROM blobs")
         self._clear()
+        # Nothing is left to stay after: the clock is real time again.
+        self._offset_ms = 0
+        self._last_ms = 0
         self._bootstrap()
 
     def _bootstrap(self) -> None:
@@ -544,9 +553,38 @@ class State:
     # --- clock and identity ---------------------------------------------------------------------
 
     def now(self) -> int:
-        """Milliseconds since the epoch, strictly increasing across calls."""
-        self._last_ms = max(int(self._clock() * 1000), self._last_ms + 1)
+        """Milliseconds since the epoch on the emulated clock (real time plus the offset),
+        strictly increasing across calls while the offset stays put."""
+        self._last_ms = self.clock_read()
         return self._last_ms
+
+    def clock_read(self) -> int:
+        """The time a write made now would carry, without using it up."""
+        return max(int(self._clock() * 1000) + self._offset_ms, self._last_ms + 1)
+
+    @property
+    def clock_offset_ms(self) -> int:
+        return self._offset_ms
+
+    def clock_shift(self, *, offset_ms: int) -> None:
+        """Run the clock `offset_ms` away from real time from now on (negative: in the past).
+
+        Moved back, the clock never goes before the newest thread activity (the latest timeline
+        entry or thread change): it resumes just after it instead, so a timeline never shows a
+        reply before what it answers. A history is therefore written oldest first. Other records
+        (customers, tenants, agents, label types) do not hold it back and may end up newer than
+        threads stamped after them. The offset belongs to this process: it is not kept in the
+        data file, and `reset()` clears it.
+        """
+        if not -CLOCK_OFFSET_MAX_MS <= offset_ms <= CLOCK_OFFSET_MAX_MS:
+            raise _invalid("offset_seconds", "the offset must be within ten years of real time")
+        self._offset_ms = offset_ms
+        self._last_ms = self._newest_activity_ms()
+
+    def _newest_activity_ms(self) -> int:
+        newest_entry = max((e.timestamp for e in self.entries.values()), default=0)
+        newest_thread = max((t.updated_at for t in self.threads.values()), default=0)
+        return max(newest_entry, newest_thread)
 
     def actor_for_key(self, api_key: str) -> Actor | None:
         found = self.api_keys.get(key_hash(api_key))

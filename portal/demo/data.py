@@ -2,11 +2,17 @@
 
 Each thread is a script: a first message, then steps played in order through Plain's API. Thread
 keys become Plain externalIds ("demo-..."), which is how a second seed run recognises them.
+
+Each thread also says when it was opened (`opened_ago`) and a step may say how long after the
+previous one it happens (`after`); steps that do not say follow the usual gap for their kind
+(portal.demo.services). The emulator's clock is moved to play them at those times; against real
+Plain everything happens now.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 DEMO_PASSWORD = "portal-demo"
 EXTERNAL_ID_PREFIX = "demo-"
@@ -44,11 +50,13 @@ class Customer:
 
     text: str
     author: str | None = None
+    after: timedelta | None = None  # after the previous message; None: the usual gap
 
 
 @dataclass(frozen=True, slots=True)
 class Agent:
     text: str
+    after: timedelta | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,21 +64,24 @@ class Note:
     """An internal note: visible to agents only, never in the portal."""
 
     text: str
+    after: timedelta | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Priority:
     priority: int  # 0 urgent, 1 high, 2 normal, 3 low
+    after: timedelta | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Done:
-    pass
+    after: timedelta | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Snooze:
     hours: int
+    after: timedelta | None = None
 
 
 Step = Customer | Agent | Note | Priority | Done | Snooze
@@ -78,6 +89,9 @@ Step = Customer | Agent | Note | Priority | Done | Snooze
 
 @dataclass(frozen=True, slots=True)
 class DemoThread:
+    """A conversation. A chat thread's `text` becomes a Text component, whose markdown is only
+    bold, italic and links (no code spans); replies and email bodies take full markdown."""
+
     key: str
     organization: str  # slug
     customer: str  # email of the customer who opens it
@@ -90,6 +104,8 @@ class DemoThread:
     # through the emulator's control API (Plain's API cannot receive an email).
     channel: str = "chat"
     steps: tuple[Step, ...] = field(default=())
+    # How long before the seed runs the first message was sent.
+    opened_ago: timedelta = timedelta(0)
 
     @property
     def external_id(self) -> str:
@@ -127,7 +143,8 @@ def _webhook_replay_steps() -> tuple[Step, ...]:
         ),
         Customer(
             "Batches sound good. Our endpoint is https://hooks.acme.test/orders and it can take "
-            "roughly 50 requests a second. Can you keep the original ordering per order id?"
+            "roughly 50 requests a second. Can you keep the original ordering per order id?",
+            after=timedelta(minutes=25),
         ),
         Note(
             "Customer has ~23k undelivered events. Engineering ticket ENG-4471 for the DNS issue."
@@ -137,7 +154,10 @@ def _webhook_replay_steps() -> tuple[Step, ...]:
             "original `created_at` plus a `replayed: true` flag so you can tell them apart. I will "
             "start with batch 1 now and post progress here."
         ),
-        Customer("Thanks! Go ahead, we are watching the consumer dashboards."),
+        Customer(
+            "Thanks! Go ahead, we are watching the consumer dashboards.",
+            after=timedelta(minutes=6),
+        ),
     ]
     outcomes = (
         ("all delivered", "Looks clean on our side too."),
@@ -150,39 +170,59 @@ def _webhook_replay_steps() -> tuple[Step, ...]:
     batches = 24
     for number in range(1, batches + 1):
         ours, theirs = outcomes[number % len(outcomes)]
+        # A batch takes ten minutes or so to replay; the customer checks it straight away.
         steps.append(
-            Agent(f"Batch {number} of {batches} replayed ({number * 960:,} events so far): {ours}.")
+            Agent(
+                f"Batch {number} of {batches} replayed ({number * 960:,} events so far): {ours}.",
+                after=timedelta(minutes=9 + number % 5),
+            )
         )
-        steps.append(Customer(f"Batch {number} confirmed. {theirs}"))
+        steps.append(
+            Customer(f"Batch {number} confirmed. {theirs}", after=timedelta(minutes=2 + number % 3))
+        )
         if number == 9:
             steps.append(
                 Customer(
                     "Quick question from finance: will the replayed `invoice.paid` events "
                     "trigger our receipts again?",
                     author="bob@acme.test",
+                    after=timedelta(minutes=4),
                 )
             )
             steps.append(
                 Agent(
                     "Good catch, Bob. They will, unless your handler checks the event id. "
-                    "Events keep their original ids, so de-duplicating on `event.id` is enough."
+                    "Events keep their original ids, so de-duplicating on `event.id` is enough.",
+                    after=timedelta(minutes=11),
                 )
             )
             steps.append(
-                Customer("We already de-duplicate on event id. All good.", "bob@acme.test")
+                Customer(
+                    "We already de-duplicate on event id. All good.",
+                    "bob@acme.test",
+                    after=timedelta(minutes=7),
+                )
             )
         if number == 16:
+            steps.append(
+                Customer(
+                    "Could you pause for ten minutes? We are deploying a fix.",
+                    after=timedelta(minutes=1),
+                )
+            )
+            steps.append(Agent("Paused. Let me know when to resume.", after=timedelta(minutes=2)))
             steps.append(Note("Paused 10 min at customer's request while they deploy."))
-            steps.append(Customer("Could you pause for ten minutes? We are deploying a fix."))
-            steps.append(Agent("Paused. Let me know when to resume."))
-            steps.append(Customer("Deployed, please resume."))
+            steps.append(Customer("Deployed, please resume.", after=timedelta(minutes=12)))
     steps += [
         Agent(
             "All 24 batches are done: 23,040 events replayed, none outstanding. The DNS change "
             "has been rolled back and we added monitoring for it. I will keep this open a day in "
-            "case anything looks odd in your reconciliation."
+            "case anything looks odd in your reconciliation.",
+            after=timedelta(minutes=10),
         ),
-        Customer("Reconciliation matches. Thanks for the hand-holding, Sam!"),
+        Customer(
+            "Reconciliation matches. Thanks for the hand-holding, Sam!", after=timedelta(hours=21)
+        ),
         Agent(
             "Glad to hear it. One last thing: could you confirm whether you want the incident "
             "report sent to alice@acme.test only or to your whole engineering list?"
@@ -195,13 +235,14 @@ THREADS = (
     # --- Acme ---------------------------------------------------------------------------------
     DemoThread(
         key="acme-sso-okta",
+        opened_ago=timedelta(days=2, hours=4),
         organization="acme",
         customer="alice@acme.test",
         title="SAML SSO with Okta sends users back to the login page",
         text=(
             "We enabled SAML SSO with Okta this morning. Users authenticate in Okta, land back "
-            "on `/sso/acs` and are immediately redirected to the login page again. No error is "
-            "shown. Our entity id is `https://app.acme.test/saml`."
+            "on /sso/acs and are immediately redirected to the login page again. No error is "
+            "shown. Our entity id is https://app.acme.test/saml."
         ),
         priority=1,
         labels=("SSO",),
@@ -212,7 +253,10 @@ THREADS = (
                 "SAML-tracer browser extension works well) of one failed login?"
             ),
             Note("Likely audience mismatch; Okta app was cloned from their staging tenant."),
-            Customer("The tracer shows the assertion's Audience as `acme-staging`."),
+            Customer(
+                "The tracer shows the assertion's Audience as `acme-staging`.",
+                after=timedelta(hours=22),
+            ),
             Agent(
                 "That's it: Okta is still sending the staging audience. In the Okta app, set "
                 "*Audience URI (SP Entity ID)* to `https://app.acme.test/saml` and try again. "
@@ -222,6 +266,7 @@ THREADS = (
     ),
     DemoThread(
         key="acme-invoice-vat",
+        opened_ago=timedelta(days=9, hours=3),
         organization="acme",
         customer="bob@acme.test",
         agent="priya",
@@ -242,11 +287,12 @@ THREADS = (
     ),
     DemoThread(
         key="acme-rate-limits",
+        opened_ago=timedelta(days=1, hours=22),
         organization="acme",
         customer="alice@acme.test",
         title="HTTP 429 from the Orders API during our nightly sync",
         text=(
-            "Since Tuesday our nightly sync gets `429 Too Many Requests` from `GET /v2/orders` "
+            "Since Tuesday our nightly sync gets '429 Too Many Requests' from GET /v2/orders "
             "after about 2,000 calls. We have not changed anything. Did the limits change?"
         ),
         priority=2,
@@ -265,12 +311,14 @@ THREADS = (
             Note("Escalated to urgent: blocks their morning reporting. Asked API team re: limit."),
             Customer(
                 "Any update? This failed again last night and the sales team had no numbers "
-                "this morning."
+                "this morning.",
+                after=timedelta(hours=40),
             ),
         ),
     ),
     DemoThread(
         key="acme-webhook-replay",
+        opened_ago=timedelta(days=6, hours=5),
         organization="acme",
         customer="alice@acme.test",
         title="Replaying webhooks missed during the 14 March outage",
@@ -284,6 +332,7 @@ THREADS = (
     ),
     DemoThread(
         key="acme-seats",
+        opened_ago=timedelta(hours=7),
         organization="acme",
         customer="bob@acme.test",
         agent="priya",
@@ -305,6 +354,7 @@ THREADS = (
     ),
     DemoThread(
         key="acme-csv-export",
+        opened_ago=timedelta(minutes=45),
         organization="acme",
         customer="bob@acme.test",
         title="CSV export stops at 10,000 rows",
@@ -316,6 +366,7 @@ THREADS = (
     ),
     DemoThread(
         key="acme-security-review",
+        opened_ago=timedelta(days=4, hours=2),
         organization="acme",
         customer="alice@acme.test",
         channel="email",
@@ -329,13 +380,15 @@ THREADS = (
             Agent(
                 "Hi Alice,\n\nHappy to help. I've requested the SOC 2 report from our "
                 "compliance team; it needs an NDA, which I'll send separately. We'll return the "
-                "questionnaire within ten working days.\n\nSam"
+                "questionnaire within ten working days.\n\nSam",
+                after=timedelta(hours=3),
             ),
         ),
     ),
     # --- Globex -------------------------------------------------------------------------------
     DemoThread(
         key="globex-api-keys",
+        opened_ago=timedelta(days=8, hours=1),
         organization="globex",
         customer="carol@globex.test",
         title="Rotating API keys without downtime",
@@ -349,12 +402,15 @@ THREADS = (
                 "Hi Carol, yes: create the new key first (Settings → API keys), deploy it, and "
                 "only then revoke the old one. Both keys work side by side until you revoke."
             ),
-            Customer("Done, rotated without a single failed request. Thanks!"),
+            Customer(
+                "Done, rotated without a single failed request. Thanks!", after=timedelta(days=1)
+            ),
             Done(),
         ),
     ),
     DemoThread(
         key="globex-scim",
+        opened_ago=timedelta(days=3, hours=7),
         organization="globex",
         customer="carol@globex.test",
         title="SCIM provisioning creates duplicate users",
@@ -379,6 +435,7 @@ THREADS = (
     ),
     DemoThread(
         key="globex-data-residency",
+        opened_ago=timedelta(hours=9),
         organization="globex",
         customer="carol@globex.test",
         title="Moving our workspace to the EU region",
@@ -398,12 +455,13 @@ THREADS = (
     ),
     DemoThread(
         key="globex-webhook-signature",
+        opened_ago=timedelta(days=1, hours=3),
         organization="globex",
         customer="carol@globex.test",
         title="Webhook signature verification fails in Node.js",
         text=(
-            "We verify the `X-Signature` header with HMAC-SHA256 as documented, but the "
-            "digests never match. We use Express with `express.json()`."
+            "We verify the X-Signature header with HMAC-SHA256 as documented, but the "
+            "digests never match. We use Express with express.json()."
         ),
         labels=("Webhooks",),
         steps=(
@@ -414,12 +472,14 @@ THREADS = (
             ),
             Customer(
                 "Switched to `express.raw`, but it still fails in staging. Could the staging "
-                "signing secret be different from production?"
+                "signing secret be different from production?",
+                after=timedelta(hours=22),
             ),
         ),
     ),
     DemoThread(
         key="globex-double-charge",
+        opened_ago=timedelta(days=8, hours=18),
         organization="globex",
         customer="carol@globex.test",
         agent="priya",
@@ -436,7 +496,7 @@ THREADS = (
                 "I've refunded EUR 1,240.00; it should reach your card within 5-10 business "
                 "days.\n\nApologies for the trouble,\nPriya"
             ),
-            Customer("Refund received, thank you for the quick fix."),
+            Customer("Refund received, thank you for the quick fix.", after=timedelta(days=6)),
             Done(),
         ),
     ),

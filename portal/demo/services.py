@@ -14,14 +14,21 @@ New organisations and memberships go through portal.tenancy.services (organizati
 membership_add), so they get their outbox rows like any other change; the direct writes above
 only make sure the threads created next find their tenant and customers. Both are upserts, so
 the sync arriving later changes nothing.
-A thread is played in full when created; a run interrupted halfway leaves that thread short
+
+With the emulator's control API the missing threads get a past: each is opened `opened_ago`
+before the run and its steps follow at their gaps, all threads' messages played oldest first
+with the emulator's clock moved to each one's time (it never goes back before the newest thread
+activity, hence the order), then put back to real time. Against real Plain each thread is played
+in full, one after another, now. A run interrupted halfway leaves the threads it had opened short
 rather than duplicated.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import zlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TypeVar
 
 from plain_gateway import PlainClient
@@ -35,6 +42,18 @@ from portal.tenancy.services import membership_add, organization_create, plain_c
 T = TypeVar("T")
 ALL_STATUSES = ("TODO", "SNOOZED", "DONE")
 PAGE_SIZE = 50
+# The time before a step whose script does not say (`after`), in minutes (fewest, most): support
+# answers within the hour or so, customers take longer, bookkeeping follows its message closely.
+USUAL_GAP_MINUTES: dict[type, tuple[int, int]] = {
+    data.Agent: (10, 90),
+    data.Customer: (30, 300),
+    data.Note: (2, 8),
+    data.Priority: (1, 5),
+    data.Done: (5, 30),
+    data.Snooze: (1, 3),
+}
+# A colleague chiming in after a customer, or an agent following up their own message or note.
+FOLLOW_UP_MINUTES = (5, 30)
 
 
 @dataclass
@@ -252,8 +271,42 @@ class _Seeder:
             ids.append(self._label_types[name.lower()])
         return ids
 
-    def thread_create(self, *, spec: data.DemoThread, organization: Organization) -> str | None:
-        """Create and play one thread; its id, or None when it cannot be made here."""
+    def threads_create(
+        self, *, threads: Sequence[tuple[data.DemoThread, Organization]]
+    ) -> dict[str, str | None]:
+        """Create and play the threads; their ids by key (None: it cannot be made here).
+
+        With the control API every message is played at its time in the past (see the module
+        docstring) and the clock is put back to real time afterwards, whatever happens.
+        """
+        events: list[tuple[timedelta, int, int, data.DemoThread, Organization]] = [
+            (ago, number, step, spec, organization)
+            for number, (spec, organization) in enumerate(threads)
+            for step, ago in enumerate(_thread_ages(spec=spec), start=-1)
+        ]
+        if self.control is not None:
+            events.sort(key=lambda event: (-event[0], event[1], event[2]))
+        ids: dict[str, str | None] = {}
+        try:
+            for ago, _, step, spec, organization in events:
+                if self.control is not None:
+                    self.control.set_clock_offset(seconds=-ago.total_seconds())
+                if step < 0:
+                    ids[spec.key] = self.thread_open(spec=spec, organization=organization)
+                elif (thread_id := ids[spec.key]) is not None:
+                    self.step_play(
+                        step=spec.steps[step],
+                        spec=spec,
+                        thread_id=thread_id,
+                        customer_id=self.customer_id(spec.customer),
+                    )
+        finally:
+            if self.control is not None and events:
+                self.control.set_clock_offset(seconds=0)
+        return ids
+
+    def thread_open(self, *, spec: data.DemoThread, organization: Organization) -> str | None:
+        """Create the thread with its first message; its id, or None when it cannot be made here."""
         customer_id = self.customer_id(spec.customer)
         if spec.channel == "email":
             if self.control is None:
@@ -272,20 +325,17 @@ class _Seeder:
                 self.client.add_labels(
                     thread_id=thread_id, label_type_ids=self.label_type_ids(spec.labels)
                 )
-        else:
-            thread = self.client.create_thread(
-                customer_id=customer_id,
-                tenant_external_id=organization.tenant_external_id,
-                title=spec.title,
-                text=spec.text,
-                label_type_ids=self.label_type_ids(spec.labels),
-                priority=spec.priority,
-                external_id=spec.external_id,
-            )
-            thread_id = thread.id
-        for step in spec.steps:
-            self.step_play(step=step, spec=spec, thread_id=thread_id, customer_id=customer_id)
-        return thread_id
+            return thread_id
+        thread = self.client.create_thread(
+            customer_id=customer_id,
+            tenant_external_id=organization.tenant_external_id,
+            title=spec.title,
+            text=spec.text,
+            label_type_ids=self.label_type_ids(spec.labels),
+            priority=spec.priority,
+            external_id=spec.external_id,
+        )
+        return thread.id
 
     def step_play(
         self, *, step: data.Step, spec: data.DemoThread, thread_id: str, customer_id: str
@@ -323,27 +373,54 @@ def _threads_ensure(
     organizations: dict[str, Organization],
     summary: SeedSummary,
 ) -> None:
+    missing: list[tuple[data.DemoThread, Organization]] = []
+    for slug, organization in organizations.items():
+        present = _thread_keys(client=client, organization=organization)
+        for spec in data.THREADS:
+            if spec.organization != slug:
+                continue
+            if spec.external_id in present or (spec.channel == "email" and spec.title in present):
+                summary.threads_present.append(spec.title)
+            else:
+                missing.append((spec, organization))
     try:
-        for slug, organization in organizations.items():
-            present = _thread_keys(client=client, organization=organization)
-            for spec in data.THREADS:
-                if spec.organization != slug:
-                    continue
-                if spec.external_id in present or (
-                    spec.channel == "email" and spec.title in present
-                ):
-                    summary.threads_present.append(spec.title)
-                    continue
-                if seeder.thread_create(spec=spec, organization=organization) is None:
-                    summary.threads_skipped.append(spec.title)
-                else:
-                    summary.threads_created.append(spec.title)
+        ids = seeder.threads_create(threads=missing)
     finally:
         seeder.close()
+    for spec, _ in missing:
+        if ids[spec.key] is None:
+            summary.threads_skipped.append(spec.title)
+        else:
+            summary.threads_created.append(spec.title)
     if summary.threads_skipped:
         summary.notes.append(
             "Email threads need the emulator's control API (inbound email); skipped on real Plain."
         )
+
+
+def _thread_ages(*, spec: data.DemoThread) -> list[timedelta]:
+    """How long before the run the thread is opened, then each step played: oldest first."""
+    ages = [spec.opened_ago]
+    previous: data.Step | None = None
+    for index, step in enumerate(spec.steps):
+        gap = (
+            step.after
+            if step.after is not None
+            else _usual_gap(step=step, previous=previous, salt=f"{spec.key}/{index}")
+        )
+        ages.append(ages[-1] - gap)
+        previous = step
+    return ages
+
+
+def _usual_gap(*, step: data.Step, previous: data.Step | None, salt: str) -> timedelta:
+    """A gap within the usual range for the step, picked by `salt` (the same one every run)."""
+    fewest, most = USUAL_GAP_MINUTES[type(step)]
+    if (isinstance(step, data.Customer) and isinstance(previous, data.Customer)) or (
+        isinstance(step, data.Agent) and isinstance(previous, data.Agent | data.Note)
+    ):
+        fewest, most = FOLLOW_UP_MINUTES
+    return timedelta(minutes=fewest + zlib.crc32(salt.encode()) % (most - fewest + 1))
 
 
 def _thread_keys(*, client: PlainClient, organization: Organization) -> set[str]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import httpx
 import pytest
 
 from plain_gateway.emulator import EmulatorControl, EmulatorControlError, create_app
+from tests.conftest import EmulatorFactory
 
 URL = "http://emulator.test/graphql/v1"
 
@@ -228,3 +231,155 @@ def test_the_request_log_keeps_the_operation_name(emulator_http, emulator_contro
     )
 
     assert [r["operationName"] for r in emulator_control.requests()] == ["tenants"]
+
+
+# --- the clock -----------------------------------------------------------------------------------
+
+DAY = 24 * 60 * 60
+THREAD_TIMES = """
+query q($id: ID!) { thread(threadId: $id) {
+  createdAt { iso8601 } updatedAt { iso8601 }
+  timelineEntries { edges { node { timestamp { iso8601 } } } }
+} }
+"""
+
+
+def _times(graphql, thread_id: str, key: str = "test-key") -> list[datetime]:
+    """The thread's createdAt, updatedAt and its timeline entries' timestamps."""
+    thread = graphql(THREAD_TIMES, key=key, id=thread_id)["data"]["thread"]
+    isos = [thread["createdAt"]["iso8601"], thread["updatedAt"]["iso8601"]]
+    isos += [edge["node"]["timestamp"]["iso8601"] for edge in thread["timelineEntries"]["edges"]]
+    return [datetime.fromisoformat(iso.replace("Z", "+00:00")) for iso in isos]
+
+
+def _at(iso: str) -> datetime:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00"))
+
+
+def test_a_thread_written_with_the_clock_two_days_back_is_dated_two_days_ago(
+    graphql, emulator_control, emulator_factory
+):
+    emulator_control.set_clock_offset(seconds=-2 * DAY)
+
+    thread = emulator_factory.thread()
+
+    two_days_ago = datetime.now(tz=UTC) - timedelta(days=2)
+    times = _times(graphql, thread["id"])
+    assert len(times) == 3
+    assert all(abs(at - two_days_ago) < timedelta(minutes=1) for at in times), times
+    clock = emulator_control.clock()
+    assert clock["offset_seconds"] == -2 * DAY
+    assert abs(_at(clock["now"]) - two_days_ago) < timedelta(minutes=1)
+
+
+def test_reset_puts_the_clock_back_to_real_time(graphql, emulator_control, emulator_factory):
+    emulator_control.set_clock_offset(seconds=-3 * DAY)
+    emulator_factory.thread()
+
+    emulator_control.reset()
+    thread = emulator_factory.thread()
+
+    assert emulator_control.clock()["offset_seconds"] == 0
+    now = datetime.now(tz=UTC)
+    assert all(abs(at - now) < timedelta(minutes=1) for at in _times(graphql, thread["id"]))
+
+
+def test_a_clock_moved_back_resumes_after_the_newest_thread_activity():
+    real = [1_700_000_000.0]
+    app = create_app(api_key="k", clock=lambda: real[0])
+    transport = httpx.WSGITransport(app=app)
+    control = EmulatorControl(url=URL, api_key="k", transport=transport)
+    with httpx.Client(transport=transport, base_url="http://emulator.test") as http:
+
+        def graphql(query, *, key="k", **variables):
+            response = http.post(
+                "/graphql/v1",
+                json={"query": query, "variables": variables},
+                headers={"Authorization": f"Bearer {key}"},
+            )
+            assert response.status_code == 200 and "errors" not in response.json(), response.text
+            return response.json()
+
+        factory = EmulatorFactory(graphql)
+        # Customers and tenants written at real time do not hold the clock back...
+        customer = factory.customer()
+        control.set_clock_offset(seconds=-2 * DAY)
+        older = factory.thread(customer_id=customer["id"])
+        # ...but thread activity does: two days back again is after that thread.
+        control.set_clock_offset(seconds=-3 * DAY)
+        newer = factory.thread(customer_id=customer["id"])
+        real[0] += 1  # a second passes; still behind the newest activity
+        newest = factory.thread(customer_id=customer["id"])
+        control.set_clock_offset(seconds=0)
+        now = factory.thread(customer_id=customer["id"])
+        older_times, newer_times, newest_times, now_times = (
+            _times(graphql, thread["id"], "k") for thread in (older, newer, newest, now)
+        )
+
+    start = datetime.fromtimestamp(real[0] - 1, tz=UTC)
+    assert older_times[0] == start - timedelta(days=2)
+    assert newer_times[0] == max(older_times) + timedelta(milliseconds=1)
+    assert newest_times[0] == max(newer_times) + timedelta(milliseconds=1)
+    assert now_times[0] == start + timedelta(seconds=1)
+
+
+def test_the_clock_never_goes_before_what_another_process_wrote_to_the_file(tmp_path):
+    real = [1_700_000_000.0]
+    path = str(tmp_path / "plain.sqlite3")
+    writer = create_app(api_key="k", data_path=path, clock=lambda: real[0])
+    shifted = create_app(api_key="k", data_path=path, clock=lambda: real[0])
+    actor = {"kind": "system", "id": "test"}
+
+    def thread_create(app) -> int:
+        with app.state.transaction() as state:
+            customer, _ = state.customer_upsert(
+                actor=actor,
+                identifier={"emailAddress": "a@b.test"},
+                on_create={"full_name": "A", "email": "a@b.test"},
+                on_update={},
+            )
+            thread = state.thread_create(
+                actor=actor,
+                customer_identifier={"customerId": customer.id},
+                title="t",
+                components=[{"componentText": {"text": "x"}}],
+            )
+            return thread.created_at
+
+    with shifted.state.transaction() as state:
+        state.clock_shift(offset_ms=-DAY * 1000)
+    written = thread_create(writer)
+    stamped = thread_create(shifted)
+
+    # Without the other process's thread it would have been dated a day ago.
+    assert written >= real[0] * 1000
+    assert stamped > written
+
+
+def test_a_clock_moved_forward_wakes_a_snooze_that_has_run_out(
+    emulator_control, emulator_factory, plain
+):
+    thread = emulator_factory.thread()
+    plain.snooze_thread(thread_id=thread["id"], duration_seconds=60 * 60)
+
+    emulator_control.set_clock_offset(seconds=2 * 60 * 60)
+
+    assert plain.thread(thread_id=thread["id"]).thread.status == "TODO"
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({}, "bad_request"),
+        ({"offset_seconds": "-3 days"}, "bad_request"),
+        ({"offset_seconds": True}, "bad_request"),
+        ({"offset_seconds": 11 * 366 * DAY}, "input_validation"),
+    ],
+)
+def test_the_clock_refuses_an_offset_that_is_not_a_number_of_seconds(emulator_http, body, code):
+    response = emulator_http.post(
+        "/_emulator/clock", json=body, headers={"Authorization": "Bearer test-key"}
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == code

@@ -6,6 +6,7 @@ import io
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -173,6 +174,39 @@ def test_one_thread_is_long_enough_to_need_show_earlier(plain, seed):
     assert any(isinstance(e.entry, HiddenEntry) for e in entries)
 
 
+def test_the_demo_has_a_past_of_several_days_that_ends_recently(plain, emulator_control, seed):
+    seed()
+
+    now = datetime.now(tz=UTC)
+    threads = tenant_threads(plain, "org-acme") + tenant_threads(plain, "org-globex")
+    created = sorted(t.created_at for t in threads)
+    assert created[-1] - created[0] > timedelta(days=3)
+    assert now - max(t.updated_at for t in threads) < timedelta(days=1)
+    assert all(t.updated_at <= now for t in threads)
+    # A snooze set in the past has not run out, and the clock is real time again.
+    assert {t.status for t in threads} >= {"SNOOZED"}
+    assert emulator_control.clock()["offset_seconds"] == 0
+    # Within a thread, messages are as far apart as people answer, not milliseconds.
+    (sso,) = [t for t in threads if t.external_id == "demo-acme-sso-okta"]
+    stamps = [e.timestamp for e in plain.thread(thread_id=sso.id).timeline.items if e.is_visible]
+    assert stamps == sorted(stamps)
+    assert stamps[-1] - stamps[0] > timedelta(hours=12)
+
+
+def test_a_seed_that_fails_halfway_puts_the_clock_back(
+    plain, emulator_control, django_capture_on_commit_callbacks
+):
+    def broken_agent(api_key: str) -> PlainClient:
+        raise RuntimeError("agent client unavailable")
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+        demo_seed(client=plain, control=emulator_control, agent_client=broken_agent)
+
+    assert emulator_control.clock()["offset_seconds"] == 0
+    opened = tenant_threads(plain, "org-acme") + tenant_threads(plain, "org-globex")
+    assert opened and all(t.created_at < datetime.now(tz=UTC) - timedelta(days=1) for t in opened)
+
+
 def test_email_threads_arrive_as_email(plain, seed):
     seed()
 
@@ -244,6 +278,9 @@ def test_against_real_plain_email_threads_are_skipped_and_agents_are_the_machine
     actors = {e.actor.kind for e in plain.thread(thread_id=thread.id).timeline.items}
     assert "machine_user" in actors
     assert "user" not in actors
+    # Real Plain's clock cannot be moved: everything happened just now.
+    threads = tenant_threads(plain, "org-acme") + tenant_threads(plain, "org-globex")
+    assert all(datetime.now(tz=UTC) - t.created_at < timedelta(minutes=5) for t in threads)
 
 
 class _ThreadingServer(ThreadingMixIn, WSGIServer):
