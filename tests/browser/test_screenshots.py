@@ -1,8 +1,8 @@
 """Screenshots of the thread list and a conversation at desktop and phone widths.
 
-With UPDATE_SCREENSHOTS=1 they replace the README's images in docs/screenshots/; otherwise they
-go to the test's temporary folder, so running the suite leaves the work tree clean. Either way
-the pages are checked for what a screenshot would show wrong: content wider than the screen.
+Every run saves them in artifacts/screenshots/ (ignored by git: CI's artifacts). With
+UPDATE_SCREENSHOTS=1 they also replace the README's images in docs/screenshots/. Either way the
+pages are checked for what a screenshot would show wrong: content wider than the screen.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ from tests.browser.pages import DESKTOP, PHONE, log_in
 
 pytestmark = pytest.mark.browser
 
-README_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+ROOT = Path(__file__).resolve().parents[2]
+README_SCREENSHOTS = ROOT / "docs" / "screenshots"
+ARTIFACT_SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 VIEWPORTS = {
     "desktop": {"viewport": DESKTOP},
     "phone": {"viewport": PHONE, "is_mobile": True, "has_touch": True, "device_scale_factor": 2},
@@ -32,11 +34,12 @@ THREAD_KEY = "acme-sso-okta"
 
 
 @pytest.fixture
-def screenshot_dir(tmp_path: Path) -> Path:
+def screenshot_dir() -> Path:
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":
         README_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         return README_SCREENSHOTS
-    return tmp_path
+    ARTIFACT_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACT_SCREENSHOTS
 
 
 @pytest.fixture
