@@ -109,8 +109,15 @@ def attachments_check(files: Sequence[UploadedFile]) -> None:
         raise forms.ValidationError(problems)
 
 
-class ThreadCreateForm(forms.Form):
-    label_suffix = ""
+class _PortalForm(forms.Form):
+    """Labels without Django's trailing colon, as the rest of the site writes them."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class ThreadCreateForm(_PortalForm):
     """Title, message, priority, the workspace's category and thread fields, and attachments.
 
     An organisation is asked for only when the user has several; its choices are the user's
@@ -238,8 +245,7 @@ def _thread_field(schema: Any) -> forms.Field | None:
     return None
 
 
-class ReplyForm(forms.Form):
-    label_suffix = ""
+class ReplyForm(_PortalForm):
     text = forms.CharField(
         label="Your reply",
         max_length=MESSAGE_MAX_LENGTH,
