@@ -161,8 +161,10 @@ def _eager_part(calls: _Calls) -> tuple[list[Row], list[str]]:
         for index, user in enumerate(users):
             services.membership_add(user=user, organization=organizations[index % ORGS])
         row.seconds = time.perf_counter() - started
-    row.note = "new customers: upsertCustomer + addCustomerToTenants"
+    row.note = "new customers: upsertCustomer joining the tenant (onCreate.tenantIdentifiers)"
     rows.append(row)
+    if row.writes != len(users):
+        problems.append(f"{len(users)} new customers took {row.writes} writes")
 
     # 2. Nothing to do.
     row = Row("reconciliation, nothing to do", 0)

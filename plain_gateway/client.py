@@ -267,27 +267,36 @@ class PlainClient:
         full_name: str,
         short_name: str | None = None,
         email_verified: bool = True,
+        tenant_external_ids: Sequence[str] = (),
     ) -> tuple[Customer, str]:
         """Create or update the customer keyed by external_id. Returns (customer, UpsertResult).
 
         A customer Plain already knows by this email but without our external id is not adopted:
         Plain answers with the mutation error customer_already_exists_with_email.
+
+        `tenant_external_ids` are joined only when the customer is created (result CREATED), in
+        the same write; an existing customer's memberships are left as they are, so on UPDATED or
+        NOOP the caller still adds them. A tenant Plain does not know fails the whole upsert
+        (PlainNotFoundError) and no customer is created.
         """
         email_input = {"email": email, "isVerified": email_verified}
         on_update: dict[str, Any] = {"fullName": {"value": full_name}, "email": email_input}
         if short_name is not None:
             on_update["shortName"] = {"value": short_name}
+        on_create: dict[str, Any] = {
+            "externalId": external_id,
+            "fullName": full_name,
+            "shortName": short_name,
+            "email": email_input,
+        }
+        if tenant_external_ids:
+            on_create["tenantIdentifiers"] = _tenant_identifiers(tenant_external_ids)
         payload = self._payload(
             "upsertCustomer",
             {
                 "input": {
                     "identifier": {"externalId": external_id},
-                    "onCreate": {
-                        "externalId": external_id,
-                        "fullName": full_name,
-                        "shortName": short_name,
-                        "email": email_input,
-                    },
+                    "onCreate": on_create,
                     "onUpdate": on_update,
                 }
             },

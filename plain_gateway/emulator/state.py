@@ -758,7 +758,10 @@ class State:
         """Plain's upsertCustomer. on_create: full_name, email, email_verified, short_name,
         external_id. on_update: any of full_name, short_name, external_id, email,
         email_verified; absent keys are left as they are. on_create may also carry `tenants`, a list
-        of tenant identifiers. Returns (customer, result)."""
+        of tenant identifiers the new customer joins in the same write; like the rest of on_create
+        they are looked at only when the customer is created (an existing customer's memberships
+        stay as they are), and an unknown one is not_found with nothing created.
+        Returns (customer, result)."""
         identifier = {k: v for k, v in (identifier or {}).items() if v is not None}
         if len(identifier) != 1:
             raise _invalid(

@@ -7,7 +7,8 @@ How membership sync works
    per row on commit.
 2. `sync_event_process` handles a row together with every other pending row of the same subject.
    It reads the database as it is *now*: for a customer, which of the tenants the rows name the
-   user should be in (`desired`); it adds the customer to those (one addCustomerToTenants) and
+   user should be in (`desired`); it adds the customer to those (one addCustomerToTenants, or,
+   for a customer Plain does not have yet, the upsertCustomer that creates it) and
    removes it from the rest, if the portal manages them (one removeCustomerFromTenants). A tenant
    is managed while an organisation maps to it, or once did (RetiredTenant); the portal never
    removes anyone from a tenant it does not manage.
@@ -35,7 +36,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from plain_gateway import PlainError, PlainMutationError, PlainNotFoundError
+from plain_gateway import PlainError, PlainMutationError, PlainNotFoundError, UpsertResult
 from portal.accounts.models import User
 from portal.plain import get_plain_client
 from portal.tenancy import selectors
@@ -90,7 +91,8 @@ def plain_customer_ensure(*, user: User) -> str:
     """
     if user.plain_customer_id:
         return user.plain_customer_id
-    return _customer_upsert(user=user)
+    customer_id, _ = _customer_upsert(user=user)
+    return customer_id
 
 
 # Answers to upsertCustomer that a concurrent upsert of the same new customer can cause (two
@@ -100,24 +102,31 @@ _UPSERT_RACE_CODES = frozenset(
 )
 
 
-def _customer_upsert(*, user: User) -> str:
+def _customer_upsert(*, user: User, tenants: Sequence[str] = ()) -> tuple[str, str]:
+    """Upsert the user's customer; returns (customer id, UpsertResult) and stores the id.
+
+    A customer this creates (CREATED) joins `tenants` in the same write and no others; one that
+    already existed (UPDATED, NOOP) keeps the memberships it had, whatever `tenants` says.
+    """
     client = get_plain_client()
     arguments = {
         "external_id": user.plain_external_id,
         "email": user.email,
         "full_name": user.get_full_name(),
+        "tenant_external_ids": tenants,
     }
     try:
-        customer, _ = client.upsert_customer(**arguments)
+        customer, result = client.upsert_customer(**arguments)
     except PlainMutationError as error:
         if error.code not in _UPSERT_RACE_CODES:
             raise
         # Once more; if the email truly belongs to another customer this fails the same way.
-        customer, _ = client.upsert_customer(**arguments)
+        # (Another upsert created it meanwhile: this one answers UPDATED or NOOP, not CREATED.)
+        customer, result = client.upsert_customer(**arguments)
     # update(), not save(): no signal, no outbox row for our own bookkeeping.
     User.objects.filter(pk=user.pk).update(plain_customer_id=customer.id)
     user.plain_customer_id = customer.id
-    return customer.id
+    return customer.id, result
 
 
 # === organisations and memberships (the contract seed_demo and the admin use) ================
@@ -608,8 +617,12 @@ def _customer_sync(*, subject: str, batch: Sequence[SyncEvent], writes: _Counter
 
     Writes: an upsertCustomer when the user has no customer yet (and should be in a tenant) or
     changed email; one addCustomerToTenants for the tenants it should be in; one
-    removeCustomerFromTenants for the managed ones it should not. Adding a member again, or
-    removing a non-member, changes nothing in Plain, which is what makes replays harmless.
+    removeCustomerFromTenants for the managed ones it should not. An upsert that creates the
+    customer puts it straight into the tenants it should be in, and nothing else is needed: a
+    new member costs one write. One that finds the customer already there (made by hand, or by
+    an earlier attempt whose answer was lost) changes no membership, so the add and remove
+    follow as usual. Adding a member again, or removing a non-member, changes nothing in
+    Plain, which is what makes replays harmless.
     """
     tenants = sorted({tenant for row in batch for tenant in row.tenants})
     wants_upsert = any(row.payload.get("upsert_customer") for row in batch)
@@ -622,15 +635,28 @@ def _customer_sync(*, subject: str, batch: Sequence[SyncEvent], writes: _Counter
     for _ in range(MAX_ROUNDS):
         state = selectors.customer_tenant_state(subject=subject, tenants=tenants)
         user = state.user
+        adds = sorted(state.desired)
+        removes = sorted((set(tenants) - state.desired) & state.managed)
+        create = False
         if user is not None:
             customer_id = user.plain_customer_id or customer_id
-            if (upsert and customer_id) or (not customer_id and state.desired):
-                customer_id = _customer_upsert(user=user)
-                writes.count += 1
+            create = bool((upsert and customer_id) or (not customer_id and adds))
         upsert = False
+        if adds and (create or customer_id):
+            # A customer can only join a tenant Plain has: create the ones never created first.
+            _tenants_upsert(rows=state.tenants_without_id, writes=writes)
+        if create and user is not None:
+            customer_id, created = _customer_upsert_joining(
+                user=user, adds=adds, state=state, writes=writes
+            )
+            if created:
+                # In exactly `adds` now, in no other tenant: nothing to add or remove.
+                adds = removes = []
+        elif not customer_id and user is not None and removes:
+            # No customer id on record, yet one may exist and be in these tenants: an upsert that
+            # put it there whose worker died before the id was stored. Reading costs no write.
+            customer_id = _customer_find(user=user, tenants=removes)
         if customer_id:
-            adds = sorted(state.desired)
-            removes = sorted((set(tenants) - state.desired) & state.managed)
             if adds:
                 customer_id = _customer_add(
                     user=user, customer_id=customer_id, adds=adds, state=state, writes=writes
@@ -645,6 +671,53 @@ def _customer_sync(*, subject: str, batch: Sequence[SyncEvent], writes: _Counter
     raise _StateKeptChanging("the user's memberships kept changing while they were synced")
 
 
+def _tenants_upsert(*, rows: Iterable[tuple[int, str, str]], writes: _Counter) -> None:
+    """Upsert the tenants of (organisation id, external id, name) rows."""
+    for organization_id, external_id, name in rows:
+        _tenant_upsert(
+            organization_id=organization_id, external_id=external_id, name=name, writes=writes
+        )
+
+
+def _customer_upsert_joining(
+    *, user: User, adds: Sequence[str], state: selectors.CustomerTenantState, writes: _Counter
+) -> tuple[str, bool]:
+    """Upsert the user's customer, a new one joining `adds` in the same write.
+
+    Returns (customer id, created); when created is False the customer existed already and its
+    memberships are as they were. The tenants must exist in Plain (see _tenants_upsert).
+    """
+    try:
+        writes.count += 1
+        customer_id, result = _customer_upsert(user=user, tenants=adds)
+    except PlainNotFoundError:
+        if not adds:
+            raise
+        # A tenant the database knows went missing in Plain (deleted by hand?): upsert the
+        # tenants, once more.
+        _tenants_upsert(rows=state.tenant_names, writes=writes)
+        writes.count += 1
+        customer_id, result = _customer_upsert(user=user, tenants=adds)
+    return customer_id, result == UpsertResult.CREATED
+
+
+def _customer_find(*, user: User, tenants: Sequence[str]) -> str:
+    """The id of the user's customer if Plain has it in one of `tenants` (stored), else ""."""
+    members = selectors.plain_tenant_members(
+        tenant_external_ids=tenants,
+        page_size=RECONCILE_PAGE_SIZE,
+        tenants_per_query=RECONCILE_TENANTS_PER_QUERY,
+    )
+    external_id = user.plain_external_id
+    customer_id = next(
+        (m.customer_id for m in members.customers.values() if m.external_id == external_id), ""
+    )
+    if customer_id:
+        User.objects.filter(pk=user.pk).update(plain_customer_id=customer_id)
+        user.plain_customer_id = customer_id
+    return customer_id
+
+
 def _customer_add(
     *,
     user: User | None,
@@ -654,10 +727,6 @@ def _customer_add(
     writes: _Counter,
 ) -> str:
     client = get_plain_client()
-    for organization_id, external_id, name in state.tenants_without_id:
-        _tenant_upsert(
-            organization_id=organization_id, external_id=external_id, name=name, writes=writes
-        )
     try:
         writes.count += 1
         client.add_customer_to_tenants(customer_id=customer_id, tenant_external_ids=adds)
@@ -665,15 +734,14 @@ def _customer_add(
     except PlainNotFoundError:
         if user is None:
             raise
-    # The customer or a tenant went missing in Plain (deleted by hand?): upsert both, once more.
-    customer_id = _customer_upsert(user=user)
+    # The customer or a tenant went missing in Plain (deleted by hand?): upsert the tenants,
+    # then the customer, which joins them if it has to be created again.
+    _tenants_upsert(rows=state.tenant_names, writes=writes)
     writes.count += 1
-    for organization_id, external_id, name in state.tenant_names:
-        _tenant_upsert(
-            organization_id=organization_id, external_id=external_id, name=name, writes=writes
-        )
-    writes.count += 1
-    client.add_customer_to_tenants(customer_id=customer_id, tenant_external_ids=adds)
+    customer_id, result = _customer_upsert(user=user, tenants=adds)
+    if result != UpsertResult.CREATED:
+        writes.count += 1
+        client.add_customer_to_tenants(customer_id=customer_id, tenant_external_ids=adds)
     return customer_id
 
 
@@ -756,10 +824,11 @@ class ReconcileReport:
         return not self.drift and not self.missing_tenants
 
     def planned_writes(self) -> int:
-        """The fewest writes that repair the drift: one add and/or one remove per customer."""
+        """The fewest writes that repair the drift: one add and/or one remove per customer (a
+        customer still to be created joins its tenants in the upsert that creates it)."""
         count = len(self.missing_tenants)
         for item in self.drift:
-            count += bool(item.add) + bool(item.remove) + (not item.customer_id and bool(item.add))
+            count += bool(item.add) + bool(item.remove)
         return count
 
 

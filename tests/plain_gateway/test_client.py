@@ -123,6 +123,46 @@ def test_upsert_customer_creates_then_updates_the_same_customer(plain):
     assert (updated.full_name, updated.short_name) == ("Grace B. Hopper", "Grace")
 
 
+def test_upsert_customer_joins_its_tenants_only_when_it_creates_the_customer(
+    plain, emulator_control
+):
+    acme, globex = _tenant(plain), _tenant(plain)
+    emulator_control.clear_requests()
+
+    created, result = plain.upsert_customer(
+        external_id="user-joins",
+        email="joan@example.test",
+        full_name="Joan Clarke",
+        tenant_external_ids=[acme],
+    )
+    again, second = plain.upsert_customer(
+        external_id="user-joins",
+        email="joan@example.test",
+        full_name="Joan Clarke",
+        tenant_external_ids=[globex],
+    )
+
+    assert (result, second) == (UpsertResult.CREATED, UpsertResult.NOOP)
+    assert again.id == created.id
+    [first_request, _] = _operation_log(emulator_control, "upsertCustomer")
+    on_create = first_request["variables"]["input"]["onCreate"]
+    assert on_create["tenantIdentifiers"] == [{"externalId": acme}]
+    assert [c.id for c in plain.customers(tenant_external_ids=[acme]).items] == [created.id]
+    assert plain.customers(tenant_external_ids=[globex]).items == ()
+
+
+def test_upsert_customer_into_an_unknown_tenant_is_not_found_and_creates_nothing(plain):
+    with pytest.raises(PlainNotFoundError):
+        plain.upsert_customer(
+            external_id="user-lost",
+            email="lost@example.test",
+            full_name="Lost",
+            tenant_external_ids=["org-nowhere"],
+        )
+
+    assert [c.external_id for c in plain.customers().items] == []
+
+
 def test_upsert_tenant_creates_then_reports_noop(plain):
     tenant, result = plain.upsert_tenant(
         external_id="org-acme", name="Acme", url="https://acme.test"

@@ -393,6 +393,73 @@ def test_adding_a_customer_to_an_unknown_tenant_is_not_found(graphql, emulator_f
     assert result["error"]["code"] == "not_found"
 
 
+UPSERT_CUSTOMER_WITH_TENANTS = f"""
+mutation upsertCustomer($input: UpsertCustomerInput!) {{
+  upsertCustomer(input: $input) {{
+    result
+    customer {{ id tenantMemberships {{ edges {{ node {{ tenant {{ externalId }} }} }} }} }}
+    {ERROR}
+  }}
+}}
+"""
+
+
+def _upsert_customer_joining(graphql, *, tenants, email="dana@acme.test"):
+    return graphql(
+        UPSERT_CUSTOMER_WITH_TENANTS,
+        input={
+            "identifier": {"externalId": "user-dana"},
+            "onCreate": {
+                "externalId": "user-dana",
+                "fullName": "Dana Doe",
+                "email": {"email": email, "isVerified": True},
+                "tenantIdentifiers": [{"externalId": t} for t in tenants],
+            },
+            "onUpdate": {},
+        },
+    )["data"]["upsertCustomer"]
+
+
+def test_upsert_customer_puts_a_new_customer_in_its_oncreate_tenants(graphql, emulator_factory):
+    emulator_factory.tenant(external_id="org-acme")
+    emulator_factory.tenant(external_id="org-globex")
+
+    result = _upsert_customer_joining(graphql, tenants=["org-acme", "org-globex"])
+
+    assert result["error"] is None, result["error"]
+    assert result["result"] == "CREATED"
+    assert _memberships(result["customer"]) == ["org-acme", "org-globex"]
+    listed = graphql(CUSTOMERS, filters={"tenantIdentifiers": [{"externalId": "org-globex"}]})
+    assert [e["node"]["id"] for e in listed["data"]["customers"]["edges"]] == [
+        result["customer"]["id"]
+    ]
+
+
+def test_upsert_customer_leaves_an_existing_customers_memberships_alone(graphql, emulator_factory):
+    emulator_factory.tenant(external_id="org-acme")
+    emulator_factory.tenant(external_id="org-globex")
+    first = _upsert_customer_joining(graphql, tenants=["org-acme"])
+
+    again = _upsert_customer_joining(graphql, tenants=["org-globex"])
+
+    assert again["error"] is None, again["error"]
+    assert again["result"] == "NOOP"
+    assert again["customer"]["id"] == first["customer"]["id"]
+    assert _memberships(again["customer"]) == ["org-acme"]
+
+
+def test_upsert_customer_with_an_unknown_oncreate_tenant_creates_nothing(graphql, emulator_factory):
+    emulator_factory.tenant(external_id="org-acme")
+
+    result = _upsert_customer_joining(graphql, tenants=["org-acme", "nope"])
+
+    assert result["customer"] is None
+    assert result["error"]["code"] == "not_found"
+    assert result["error"]["fields"][0]["field"] == "onCreate.tenantIdentifiers"
+    assert result["error"]["fields"][0]["type"] == "NOT_FOUND"
+    assert graphql(CUSTOMERS)["data"]["customers"]["edges"] == []
+
+
 def test_tenants_list_get_and_search(graphql, emulator_factory):
     acme = emulator_factory.tenant(external_id="org-acme", name="Acme")
     emulator_factory.tenant(external_id="org-globex", name="Globex")

@@ -76,7 +76,8 @@ def test_rows_of_one_customer_are_delivered_together(acme, sync, emulator_contro
         services.membership_add(user=user, organization=acme)
 
     assert set(SyncEvent.objects.filter(user=user).values_list("status", flat=True)) == {"done"}
-    assert writes(emulator_control) == {"upsertCustomer": 1, "addCustomerToTenants": 1}
+    # The new customer joins the tenant in the upsert that creates it.
+    assert writes(emulator_control) == {"upsertCustomer": 1}
 
 
 def test_a_change_racing_the_write_is_caught_by_the_second_look(alice, acme, plain, monkeypatch):
@@ -280,15 +281,20 @@ def test_a_task_killed_mid_way_is_redone_once_its_lease_runs_out(acme, sync, pla
     class Killed(BaseException):
         """Stands in for SIGKILL: nothing after it runs, not even except clauses."""
 
+    upsert = client.upsert_customer
+
     def die(**kwargs):
+        upsert(**kwargs)  # Plain has the customer, in the tenant; the portal never hears back
         raise Killed
 
-    monkeypatch.setattr(client, "add_customer_to_tenants", die)
+    monkeypatch.setattr(client, "upsert_customer", die)
     with pytest.raises(Killed):
         services.sync_event_process(event_id=row.pk)
     monkeypatch.undo()
     row.refresh_from_db()
     assert (row.status, row.attempts) == ("pending", 1)
+    user.refresh_from_db()
+    assert not user.plain_customer_id
 
     with sync():
         lease_over = row.next_attempt_at + timedelta(seconds=services.SWEEP_GRACE_SECONDS + 1)
@@ -297,6 +303,8 @@ def test_a_task_killed_mid_way_is_redone_once_its_lease_runs_out(acme, sync, pla
     row.refresh_from_db()
     assert row.status == "done"
     assert tenants_of(plain, "dora@acme.test") == {"org-acme"}
+    user.refresh_from_db()
+    assert user.plain_customer_id
 
 
 def test_pruning_keeps_undelivered_rows(acme, alice):

@@ -209,15 +209,13 @@ def test_missing_tenants_and_customers_are_created(sync, plain, emulator_control
     assert code == 1
     assert "drift: upsert tenant org-quiet (missing in Plain)" in out
     assert "drift: add q@quiet.test (new customer) to org-quiet" in out
+    assert "2 writes would be made." in run("--dry-run")[1]
 
     emulator_control.clear_requests()
     code, out = run()
     assert code == 0, out
-    assert writes(emulator_control) == {
-        "upsertTenant": 1,
-        "upsertCustomer": 1,
-        "addCustomerToTenants": 1,
-    }
+    assert "2 writes made." in out
+    assert writes(emulator_control) == {"upsertTenant": 1, "upsertCustomer": 1}
     assert tenants_of(plain, "q@quiet.test") == {"org-quiet"}
     quiet.refresh_from_db()
     assert quiet.plain_tenant_id and quiet.last_synced_at

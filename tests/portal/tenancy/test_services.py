@@ -59,6 +59,69 @@ def test_adding_a_member_creates_the_customer_and_adds_it_to_the_tenant(acme, sy
     assert SyncEvent.objects.get(user=user).status == "done"
 
 
+def test_a_brand_new_member_costs_exactly_one_write(acme, sync, plain, emulator_control):
+    user = UserFactory(email="erin@acme.test", full_name="Erin E")
+    emulator_control.clear_requests()
+
+    with sync():
+        services.membership_add(user=user, organization=acme)
+
+    assert writes(emulator_control) == {"upsertCustomer": 1}
+    [upsert] = emulator_control.requests()
+    on_create = upsert["variables"]["input"]["onCreate"]
+    assert on_create["tenantIdentifiers"] == [{"externalId": "org-acme"}]
+    user.refresh_from_db()
+    assert user.plain_customer_id
+    assert tenants_of(plain, "erin@acme.test") == {"org-acme"}
+
+
+def test_a_customer_already_in_plain_still_joins_the_tenant(acme, sync, plain, emulator_control):
+    user = UserFactory(email="fay@acme.test", full_name="Fay F")
+    # Made before the portal knew the user (by hand, or an attempt whose answer was lost):
+    # upsertCustomer finds it and, as Plain documents, leaves its memberships alone.
+    plain.upsert_customer(
+        external_id=user.plain_external_id, email=user.email, full_name=user.get_full_name()
+    )
+    emulator_control.clear_requests()
+
+    with sync():
+        services.membership_add(user=user, organization=acme)
+
+    assert writes(emulator_control) == {"upsertCustomer": 1, "addCustomerToTenants": 1}
+    assert tenants_of(plain, "fay@acme.test") == {"org-acme"}
+
+
+def test_a_new_member_of_a_tenant_deleted_in_plain_still_lands_in_it(acme, sync, plain):
+    # The database says the tenant exists; Plain says no such tenant (it was deleted there).
+    Organization.objects.filter(pk=acme.pk).update(
+        tenant_external_id="org-gone", plain_tenant_id="te_01GONE"
+    )
+    user = UserFactory(email="gus@acme.test")
+
+    with sync():
+        services.membership_add(user=user, organization=acme)
+
+    assert tenants_of(plain, "gus@acme.test") == {"org-gone"}
+    assert SyncEvent.objects.get(user=user).status == "done"
+
+
+def test_a_customer_whose_id_was_never_stored_still_leaves_the_tenant(
+    alice, acme, sync, plain, emulator_control
+):
+    # The upsert put the customer in the tenant, then the worker died before storing its id.
+    type(alice).objects.filter(pk=alice.pk).update(plain_customer_id="")
+    alice.refresh_from_db()
+    emulator_control.clear_requests()
+
+    with sync():
+        services.membership_remove(user=alice, organization=acme)
+
+    assert writes(emulator_control) == {"removeCustomerFromTenants": 1}
+    assert tenants_of(plain, "alice@acme.test") == set()
+    alice.refresh_from_db()
+    assert alice.plain_customer_id
+
+
 def test_a_known_customer_joining_costs_exactly_one_write(alice, sync, plain, emulator_control):
     initech = OrganizationFactory(name="Initech", slug="initech")
     plain.upsert_tenant(external_id=initech.tenant_external_id, name="Initech")
