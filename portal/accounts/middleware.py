@@ -11,10 +11,13 @@ import zoneinfo
 from collections.abc import Callable
 from functools import lru_cache
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import resolve_url
 from django.utils import timezone
+from django_htmx.http import HttpResponseClientRedirect
 
-__all__ = ["TimeZoneMiddleware", "zone_for"]
+__all__ = ["HtmxLoginRedirectMiddleware", "TimeZoneMiddleware", "zone_for"]
 
 
 @lru_cache(maxsize=256)
@@ -48,3 +51,24 @@ class TimeZoneMiddleware:
         finally:
             # Threads serve many users: never let one's zone outlive their request.
             timezone.deactivate()
+
+
+class HtmxLoginRedirectMiddleware:
+    """Sends an htmx request that needs a login to the login page as a whole-page visit.
+
+    Without it, htmx follows login_required's redirect inside the XHR and swaps the login page
+    into a fragment of the current page. It belongs after HtmxMiddleware.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            getattr(request, "htmx", False)
+            and response.status_code == 302
+            and response.get("Location", "").startswith(resolve_url(settings.LOGIN_URL))
+        ):
+            return HttpResponseClientRedirect(response["Location"])
+        return response
