@@ -70,6 +70,10 @@ class LoginForm(AuthenticationForm):
         ),
     }
 
+    def __init__(self, request: Any = None, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")  # labels read as the rest of the site writes them
+        super().__init__(request, *args, **kwargs)
+
     def clean(self) -> dict[str, Any]:
         if self.request is not None and login_failures_exceeded(self.request):
             raise ValidationError(self.error_messages[RATE_LIMITED_CODE], code=RATE_LIMITED_CODE)
