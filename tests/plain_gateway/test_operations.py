@@ -198,15 +198,25 @@ def _entry_selection():
     return entry, fragments
 
 
+def _flattened(selection_set, fragments):
+    """The selections, with spreads of fragments on the Entry union itself replaced by theirs."""
+    for selection in selection_set.selections:
+        if isinstance(selection, FragmentSpreadNode):
+            fragment = fragments[selection.name.value]
+            assert fragment.type_condition.name.value == "Entry", selection.name.value
+            yield from _flattened(fragment.selection_set, fragments)
+        else:
+            yield selection
+
+
 def test_the_timeline_selects_entries_only_through_customer_visible_types():
-    entry, _ = _entry_selection()
+    entry, fragments = _entry_selection()
+    selections = list(_flattened(entry.selection_set, fragments))
 
-    direct_fields = [s for s in entry.selection_set.selections if isinstance(s, FieldNode)]
-    inline = [s for s in entry.selection_set.selections if isinstance(s, InlineFragmentNode)]
-    spreads = [s for s in entry.selection_set.selections if isinstance(s, FragmentSpreadNode)]
+    direct_fields = {s.name.value for s in selections if isinstance(s, FieldNode)}
+    inline = [s for s in selections if isinstance(s, InlineFragmentNode)]
 
-    assert [field.name.value for field in direct_fields] == ["__typename"]
-    assert spreads == []
+    assert direct_fields == {"__typename"}
     assert {fragment.type_condition.name.value for fragment in inline} == CUSTOMER_VISIBLE_ENTRIES
 
 
