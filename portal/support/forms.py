@@ -51,7 +51,10 @@ ATTACHMENT_BANNED_EXTENSIONS = frozenset(
     f"{_BANNED} scr sct shs vba vbe vbs wsf wsh wsl".split(" ")
 )
 ATTACHMENT_FILE_NAME_MAX_LENGTH = 255
-ATTACHMENT_HINT = "Up to 25 files, 6 MB in total."
+ATTACHMENT_HINT = (
+    f"Up to {ATTACHMENT_MAX_COUNT} files, "
+    f"{ATTACHMENT_MAX_TOTAL_BYTES // (1024 * 1024)} MB in total."
+)
 
 
 class MultipleFileInput(forms.ClearableFileInput):

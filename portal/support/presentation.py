@@ -119,11 +119,14 @@ def _is_opening_message(thread: Thread, moment: datetime) -> bool:
     return source == "API" and abs(moment - thread.created_at) <= _OPENING_MESSAGE_WINDOW
 
 
-def status_tone(thread: Thread) -> str:
-    """A CSS modifier for the status badge: done, yours (the customer's turn) or open."""
+def status_tone(thread: Thread, *, label: str) -> str:
+    """A CSS modifier for the status badge: done, yours (the customer's turn) or open.
+
+    `label` is the thread's status_label, which the callers have already worked out.
+    """
     if thread.status == "DONE":
         return "done"
-    return "yours" if status_label(thread) == "Waiting for you" else "open"
+    return "yours" if label == "Waiting for you" else "open"
 
 
 def thread_last_activity(thread: Thread) -> datetime | None:
@@ -176,8 +179,8 @@ def thread_rows(
         ThreadRow(
             thread=thread,
             url=thread_url(thread.id),
-            status=status_label(thread),
-            status_tone=status_tone(thread),
+            status=(label := status_label(thread)),
+            status_tone=status_tone(thread, label=label),
             priority=priority_label(thread.priority),
             last_activity=thread_last_activity(thread),
             opened_by=opened_by(thread),

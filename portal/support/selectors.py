@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -162,16 +163,23 @@ def thread_get_for_user(
     thread_id: str,
     before: str | None = None,
     timeline_size: int = TIMELINE_PAGE_SIZE,
+    organizations: Sequence[Organization] | None = None,
 ) -> ThreadWithTimeline:
     """The thread and one page of its timeline (the newest, or the one before `before`).
 
     Raises Http404 unless the thread belongs to a tenant of one of the user's organisations now.
     Every route that reads or changes a thread goes through here first. Errors talking to Plain
-    (plain_gateway.PlainError) propagate: they say nothing about the thread.
+    (plain_gateway.PlainError) propagate: they say nothing about the thread. A view that also
+    shows the user's organisations may pass `organizations`, read by organization_list_for_user
+    in this same request, so the memberships are read once.
     """
     if not _THREAD_ID.fullmatch(thread_id or ""):
         raise Http404
-    tenant_ids = user_tenant_external_ids(user=user)
+    tenant_ids = (
+        user_tenant_external_ids(user=user)
+        if organizations is None
+        else frozenset(org.tenant_external_id for org in organizations)
+    )
     if not tenant_ids:
         raise Http404
     before = _clean_cursor(before)

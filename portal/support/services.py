@@ -164,7 +164,7 @@ class SubmitResult:
 
     @property
     def is_pending(self) -> bool:
-        return self.submission.status == Submission.Status.PENDING
+        return self.submission.is_pending
 
 
 def thread_submit(

@@ -106,10 +106,11 @@ def _plain_unavailable(request: HttpRequest, exc: PlainError, *, action: str) ->
 
 
 def _thread_context(thread: Thread) -> dict[str, Any]:
+    label = status_label(thread)
     return {
         "thread": thread,
-        "status": status_label(thread),
-        "status_tone": status_tone(thread),
+        "status": label,
+        "status_tone": status_tone(thread, label=label),
         "priority": priority_label(thread.priority),
         "opened_by": opened_by(thread),
     }
@@ -156,8 +157,12 @@ def thread_detail(request: HttpRequest, thread_id: str) -> HttpResponse:
     before = request.GET.get("before") or None
     # First, so a reply delivered now is in the timeline below.
     services.submissions_retry_for_user(user=request.user)
+    # Read once: the access check and the header both need the user's organisations.
+    organizations = list(organization_list_for_user(user=request.user))
     try:
-        found = selectors.thread_get_for_user(user=request.user, thread_id=thread_id, before=before)
+        found = selectors.thread_get_for_user(
+            user=request.user, thread_id=thread_id, before=before, organizations=organizations
+        )
     except PlainError as exc:
         return _plain_unavailable(request, exc, action="reading a thread")
     page_info = found.timeline.page_info
@@ -172,6 +177,7 @@ def thread_detail(request: HttpRequest, thread_id: str) -> HttpResponse:
         "showing_earlier": before is not None,
         "reply_form": ReplyForm(),
         "thread_id": found.thread.id,
+        "user_organizations": organizations,
         "pending_replies": selectors.submission_list_for_thread(
             user=request.user, thread_id=found.thread.id
         ),
