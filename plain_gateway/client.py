@@ -15,7 +15,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -100,6 +101,19 @@ def _paging(
 
 def _tenant_identifiers(external_ids: Sequence[str]) -> list[dict[str, str]]:
     return [{"externalId": external_id} for external_id in external_ids]
+
+
+@contextmanager
+def _storage_errors(what: str, context: dict[str, Any]) -> Iterator[None]:
+    """httpx's failures talking to attachment storage, as the gateway's errors."""
+    try:
+        yield
+    except httpx.TimeoutException as exc:
+        raise PlainTimeoutError(f"The attachment {what} timed out", **context) from exc
+    except httpx.TransportError as exc:
+        raise PlainTransportError(
+            f"The attachment {what} failed ({type(exc).__name__})", **context
+        ) from exc
 
 
 class PlainClient:
@@ -605,19 +619,13 @@ class PlainClient:
         a failure raises PlainTimeoutError, PlainTransportError or PlainResponseError.
         """
         context = {"operation_name": "uploadAttachment"}
-        try:
+        with _storage_errors("upload", context):
             response = self._http.post(
                 upload.upload_form_url,
                 data=dict(upload.form_data),
                 files={"file": (upload.attachment.file_name, content, content_type)},
                 auth=None,
             )
-        except httpx.TimeoutException as exc:
-            raise PlainTimeoutError("The attachment upload timed out", **context) from exc
-        except httpx.TransportError as exc:
-            raise PlainTransportError(
-                f"The attachment upload failed ({type(exc).__name__})", **context
-            ) from exc
         if not response.is_success:
             raise PlainResponseError(
                 f"The attachment upload was refused with HTTP {response.status_code}",
@@ -649,28 +657,24 @@ class PlainClient:
             raise PlainResponseError("The attachment URL is not an http(s) URL", **context)
         chunks: list[bytes] = []
         size = 0
-        try:
-            with self._http.stream("GET", url, auth=None, headers={"Accept": "*/*"}) as response:
-                if not response.is_success:
+        with (
+            _storage_errors("download", context),
+            self._http.stream("GET", url, auth=None, headers={"Accept": "*/*"}) as response,
+        ):
+            if not response.is_success:
+                raise PlainResponseError(
+                    f"The attachment download was refused with HTTP {response.status_code}",
+                    status_code=response.status_code,
+                    request_id=request_id_from(response.headers),
+                    **context,
+                )
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > max_bytes:
                     raise PlainResponseError(
-                        f"The attachment download was refused with HTTP {response.status_code}",
-                        status_code=response.status_code,
-                        request_id=request_id_from(response.headers),
-                        **context,
+                        f"The attachment is larger than {max_bytes} bytes", **context
                     )
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise PlainResponseError(
-                            f"The attachment is larger than {max_bytes} bytes", **context
-                        )
-                    chunks.append(chunk)
-        except httpx.TimeoutException as exc:
-            raise PlainTimeoutError("The attachment download timed out", **context) from exc
-        except httpx.TransportError as exc:
-            raise PlainTransportError(
-                f"The attachment download failed ({type(exc).__name__})", **context
-            ) from exc
+                chunks.append(chunk)
         return b"".join(chunks)
 
     # --- the agent side (tests, seed data) -----------------------------------------------------

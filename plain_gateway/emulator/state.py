@@ -61,7 +61,6 @@ UPLOAD_URL_TTL_MS = 2 * 60 * 60 * 1000
 DOWNLOAD_URL_TTL_MS = 60 * 60 * 1000
 SUPPORT_EMAIL = "support@emulator.plain.test"
 PRIORITIES = range(4)  # 0 urgent, 1 high, 2 normal, 3 low
-STATUSES = ("TODO", "SNOOZED", "DONE")
 CREATABLE_CHANNELS = ("API", "EMAIL", "CHAT", "INTERNAL")
 
 Actor = dict[str, str]  # {"kind": user|machine_user|customer|system|deleted_customer, "id": ...}

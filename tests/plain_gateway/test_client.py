@@ -23,6 +23,7 @@ from plain_gateway import (
     PlainMutationError,
     PlainNotFoundError,
     PlainRateLimitError,
+    PlainResponseError,
     PlainServerError,
     PlainTimeoutError,
     PlainTransportError,
@@ -496,7 +497,20 @@ def test_attachment_upload_and_download_urls(plain):
     plain.upload_attachment(upload=upload, content=b"x" * 1234, content_type="image/png")
 
     download = plain.create_attachment_download_url(attachment_id=upload.attachment.id)
-    assert download.startswith("http")
+    assert plain.download_attachment(url=download) == b"x" * 1234
+
+
+def test_a_download_is_refused_past_its_size_limit_or_off_http(plain):
+    upload = plain.create_attachment_upload_url(
+        customer_id=_customer(plain), file_name="big.log", size_bytes=1000
+    )
+    plain.upload_attachment(upload=upload, content=b"y" * 1000)
+    download = plain.create_attachment_download_url(attachment_id=upload.attachment.id)
+
+    with pytest.raises(PlainResponseError, match="larger than 999 bytes"):
+        plain.download_attachment(url=download, max_bytes=999)
+    with pytest.raises(PlainResponseError, match="not an http"):
+        plain.download_attachment(url="ftp://storage.example/big.log")
 
 
 def test_an_upload_never_carries_the_api_key(emulator_app, sleeps):
