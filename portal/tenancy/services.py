@@ -33,7 +33,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from plain_gateway import PlainError, PlainMutationError, PlainNotFoundError, UpsertResult
@@ -189,33 +189,55 @@ def membership_remove(*, user: User, organization: Organization) -> None:
 def organization_sync_now(*, organization: Organization) -> ReconcileReport:
     """Staff's "sync now": retry the organisation's failed rows and repair its drift."""
     with transaction.atomic():
-        retried = list(
-            SyncEvent.objects.filter(
-                organization=organization, status=SyncEvent.Status.FAILED
-            ).values_list("pk", flat=True)
-        )
-        sync_event_retry(event_ids=retried)
-        SyncEvent.objects.filter(organization=organization, status=SyncEvent.Status.PENDING).update(
-            next_attempt_at=timezone.now()
-        )
-        pending = SyncEvent.objects.filter(
-            organization=organization, status=SyncEvent.Status.PENDING
-        ).values_list("pk", flat=True)
-        outbox_enqueue_on_commit(event_ids=list(pending))
+        rows = SyncEvent.objects.filter(organization=organization)
+        _failed_rows_reopen(rows)
+        pending = rows.filter(status=SyncEvent.Status.PENDING)
+        pending.update(next_attempt_at=timezone.now())
+        _subjects_enqueue_on_commit(pending)
     return tenants_reconcile(organization=organization, apply=True)
 
 
 def sync_event_retry(*, event_ids: Sequence[int]) -> int:
-    """Put failed rows back to pending (attempts start over) and enqueue them on commit."""
+    """Put failed rows back to pending (attempts start over) and enqueue them on commit.
+
+    Rows that were not failed are left alone. Returns how many rows were put back.
+    """
     with transaction.atomic():
-        count = SyncEvent.objects.filter(pk__in=event_ids, status=SyncEvent.Status.FAILED).update(
-            status=SyncEvent.Status.PENDING,
-            attempts=0,
-            next_attempt_at=timezone.now(),
-            updated_at=timezone.now(),
-        )
-        outbox_enqueue_on_commit(event_ids=list(event_ids))
-    return count
+        reopened = _failed_rows_reopen(SyncEvent.objects.filter(pk__in=event_ids))
+        _subjects_enqueue_on_commit(SyncEvent.objects.filter(pk__in=reopened))
+    return len(reopened)
+
+
+def _failed_rows_reopen(rows: QuerySet[SyncEvent]) -> list[int]:
+    """Make the failed ones among `rows` pending and due now; their ids."""
+    reopened = list(rows.filter(status=SyncEvent.Status.FAILED).values_list("pk", flat=True))
+    now = timezone.now()
+    SyncEvent.objects.filter(pk__in=reopened).update(
+        status=SyncEvent.Status.PENDING, attempts=0, next_attempt_at=now, updated_at=now
+    )
+    return reopened
+
+
+def _subjects_enqueue_on_commit(rows: QuerySet[SyncEvent]) -> None:
+    """One task per subject among `rows`: a task takes every pending row of its subject."""
+    outbox_enqueue_on_commit(
+        event_ids=_first_of_each_subject(rows.order_by("pk").values_list("pk", "subject"))
+    )
+
+
+def _first_of_each_subject(
+    rows: Iterable[tuple[int, str]], *, limit: int | None = None
+) -> list[int]:
+    """The id of the first row of each subject, in order, at most `limit` of them."""
+    seen: set[str] = set()
+    chosen: list[int] = []
+    for pk, subject in rows:
+        if subject not in seen:
+            seen.add(subject)
+            chosen.append(pk)
+            if limit is not None and len(chosen) >= limit:
+                break
+    return chosen
 
 
 # === writing the outbox (called from signals, inside the change's transaction) ==============
@@ -781,15 +803,7 @@ def sync_events_sweep(*, now: datetime | None = None, limit: int = 1000) -> int:
         .order_by("pk")
         .values_list("pk", "subject")[: limit * 5]
     )
-    # One task per subject is enough: it takes every pending row of its subject.
-    seen: set[str] = set()
-    chosen = []
-    for pk, subject in due:
-        if subject not in seen:
-            seen.add(subject)
-            chosen.append(pk)
-        if len(chosen) >= limit:
-            break
+    chosen = _first_of_each_subject(due, limit=limit)
     for pk in chosen:
         _enqueue(pk)
     return len(chosen)

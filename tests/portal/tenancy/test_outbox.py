@@ -249,6 +249,38 @@ def test_failed_rows_can_be_retried(acme, sync, plain):
     assert tenants_of(plain, "dora@acme.test") == {"org-acme"}
 
 
+def test_retry_and_sync_now_enqueue_one_task_per_subject_and_only_what_they_reopen(
+    acme, monkeypatch, django_capture_on_commit_callbacks
+):
+    user = UserFactory(email="dora@acme.test")
+    services.membership_add(user=user, organization=acme)
+    services.membership_remove(user=user, organization=acme)
+    rows = list(SyncEvent.objects.filter(user=user).order_by("pk"))
+    assert len(rows) == 2  # one subject, two rows
+    SyncEvent.objects.filter(pk__in=[r.pk for r in rows]).update(status="failed")
+    done = SyncEvent.objects.create(
+        kind="membership_added", subject="user:0", organization=acme, status="done"
+    )
+    enqueued: list[int] = []
+    monkeypatch.setattr(services, "_enqueue", enqueued.append)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        reopened = services.sync_event_retry(event_ids=[rows[0].pk, rows[1].pk, done.pk])
+
+    assert reopened == 2
+    assert enqueued == [rows[0].pk]  # the task takes every pending row of its subject
+    done.refresh_from_db()
+    assert done.status == "done"
+
+    enqueued.clear()
+    SyncEvent.objects.filter(pk=rows[1].pk).update(status="failed")
+    monkeypatch.setattr(services, "tenants_reconcile", lambda **kwargs: None)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.organization_sync_now(organization=acme)
+
+    assert enqueued == [rows[0].pk]
+
+
 def test_the_sweep_skips_leased_rows_and_takes_one_row_per_subject(acme, monkeypatch):
     user = UserFactory(email="dora@acme.test")
     services.membership_add(user=user, organization=acme)
