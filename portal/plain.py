@@ -45,21 +45,19 @@ def get_plain_client() -> PlainClient:
     if _client is None:
         with _lock:
             if _client is None:
-                if is_embedded():
-                    _client = PlainClient(
-                        api_key=_api_key(),
-                        url=EMBEDDED_URL,
-                        transport=_embedded_transport(),
-                        timeout=settings.PLAIN_TIMEOUT_SECONDS,
-                        max_rate_limit_wait=settings.PLAIN_MAX_RATE_LIMIT_WAIT_SECONDS,
-                    )
-                else:
-                    _client = PlainClient(
-                        api_key=settings.PLAIN_API_KEY,
-                        url=settings.PLAIN_API_URL,
-                        timeout=settings.PLAIN_TIMEOUT_SECONDS,
-                        max_rate_limit_wait=settings.PLAIN_MAX_RATE_LIMIT_WAIT_SECONDS,
-                    )
+                # Against a real URL the key must be set: PlainClient refuses an empty one.
+                api_key, url, transport = (
+                    (_api_key(), EMBEDDED_URL, _embedded_transport())
+                    if is_embedded()
+                    else (settings.PLAIN_API_KEY, settings.PLAIN_API_URL, None)
+                )
+                _client = PlainClient(
+                    api_key=api_key,
+                    url=url,
+                    transport=transport,
+                    timeout=settings.PLAIN_TIMEOUT_SECONDS,
+                    max_rate_limit_wait=settings.PLAIN_MAX_RATE_LIMIT_WAIT_SECONDS,
+                )
     return _client
 
 

@@ -21,6 +21,11 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError("%(value)s is not a known time zone.", params={"value": value})
 
 
+# Every Plain customer the portal makes has an externalId starting so; reconciliation tells the
+# portal's customers from others by it.
+PLAIN_CUSTOMER_PREFIX = "portal-user-"
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
@@ -83,7 +88,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def plain_external_id(self) -> str:
-        return f"portal-user-{self.portal_id}"
+        return f"{PLAIN_CUSTOMER_PREFIX}{self.portal_id}"
 
     def get_full_name(self) -> str:
         return self.full_name or self.email.split("@")[0]

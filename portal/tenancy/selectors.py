@@ -12,12 +12,9 @@ from datetime import datetime
 from django.db.models import QuerySet
 
 from plain_gateway.types import Tenant
-from portal.accounts.models import User
+from portal.accounts.models import PLAIN_CUSTOMER_PREFIX, User
 from portal.plain import get_plain_client
 from portal.tenancy.models import Membership, Organization, RetiredTenant, SyncEvent
-
-# The prefix of every externalId the portal gives its customers (User.plain_external_id).
-PORTAL_CUSTOMER_PREFIX = "portal-user-"
 
 
 def organization_list_for_user(*, user: User) -> QuerySet[Organization]:
@@ -218,7 +215,7 @@ def reconcile_scope(*, organization: Organization | None = None) -> ReconcileSco
         users[pk] = (
             email,
             customer_id,
-            f"{PORTAL_CUSTOMER_PREFIX}{portal_id}",
+            f"{PLAIN_CUSTOMER_PREFIX}{portal_id}",
             frozenset(desired[pk]),
         )
     return ReconcileScope(organizations=organizations, retired=retired, users=users)
@@ -313,7 +310,7 @@ def membership_drift(*, scope: ReconcileScope, plain: PlainMembers) -> list[Memb
             remove = (member.tenants & (active | retired)) - desired
             label = email
         else:
-            portal_customer = member.external_id.startswith(PORTAL_CUSTOMER_PREFIX)
+            portal_customer = member.external_id.startswith(PLAIN_CUSTOMER_PREFIX)
             add = frozenset()
             remove = member.tenants & (active | retired if portal_customer else active)
             label = member.email or member.customer_id
