@@ -33,9 +33,12 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import httpx
+
+from plain_gateway import iter_items
 
 ROOT = Path(__file__).resolve().parent.parent
 ORGS = int(os.environ.get("BENCH_SYNC_ORGS", "1000"))
@@ -248,13 +251,8 @@ def _eager_part(calls: _Calls) -> tuple[list[Row], list[str]]:
 
 
 def _count_members(plain, tenant_external_id: str) -> int:
-    count, after = 0, None
-    while True:
-        page = plain.customers(tenant_external_ids=[tenant_external_id], first=100, after=after)
-        count += len(page.items)
-        if not page.page_info.has_next_page:
-            return count
-        after = page.page_info.end_cursor
+    fetch = partial(plain.customers, tenant_external_ids=[tenant_external_id], first=100)
+    return sum(1 for _ in iter_items(lambda after: fetch(after=after)))
 
 
 # --- the two-worker part -----------------------------------------------------------------------

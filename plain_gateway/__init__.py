@@ -42,6 +42,8 @@ from plain_gateway.types import (
     ThreadWithTimeline,
     TimelineEntry,
     UpsertResult,
+    iter_items,
+    iter_pages,
 )
 
 __all__ = [
@@ -80,4 +82,6 @@ __all__ = [
     "ThreadWithTimeline",
     "TimelineEntry",
     "UpsertResult",
+    "iter_items",
+    "iter_pages",
 ]

@@ -7,7 +7,7 @@ more (or Plain adding fields) never breaks them. Timestamps become aware `dateti
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -46,6 +46,8 @@ __all__ = [
     "TimelineEntry",
     "UpsertResult",
     "entry_from_graphql",
+    "iter_items",
+    "iter_pages",
 ]
 
 
@@ -92,6 +94,32 @@ class Page(Generic[T]):
             page_info=PageInfo.from_graphql(data.get("pageInfo") or {}),
             total_count=data.get("totalCount"),
         )
+
+
+def iter_pages(
+    fetch: Callable[[str | None], Page[T]], *, max_pages: int | None = None
+) -> Iterator[Page[T]]:
+    """The pages of a connection, forwards: `fetch(after)` gets the page after that cursor.
+
+    Stops at the last page (or one with no end cursor), or after `max_pages` pages.
+    """
+    after: str | None = None
+    fetched = 0
+    while max_pages is None or fetched < max_pages:
+        page = fetch(after)
+        fetched += 1
+        yield page
+        if not page.page_info.has_next_page or not page.page_info.end_cursor:
+            return
+        after = page.page_info.end_cursor
+
+
+def iter_items(
+    fetch: Callable[[str | None], Page[T]], *, max_pages: int | None = None
+) -> Iterator[T]:
+    """Every item of a connection, following its cursors (see iter_pages)."""
+    for page in iter_pages(fetch, max_pages=max_pages):
+        yield from page.items
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,20 +26,17 @@ rather than duplicated.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TypeVar
 
-from plain_gateway import PlainClient
+from plain_gateway import PlainClient, iter_items
 from plain_gateway.emulator import EmulatorControl
-from plain_gateway.types import Page
 from portal.accounts.models import User
 from portal.demo import data
 from portal.tenancy.models import Membership, Organization
 from portal.tenancy.services import membership_add, organization_create, plain_customer_ensure
 
-T = TypeVar("T")
 ALL_STATUSES = ("TODO", "SNOOZED", "DONE")
 PAGE_SIZE = 50
 # The time before a step whose script does not say (`after`), in minutes (fewest, most): support
@@ -133,7 +130,7 @@ def _organizations_ensure(*, client: PlainClient, summary: SeedSummary) -> dict[
         organizations[spec.slug] = organization
     in_plain = {
         tenant.external_id
-        for tenant in _all(lambda after: client.tenants(first=PAGE_SIZE, after=after))
+        for tenant in iter_items(lambda after: client.tenants(first=PAGE_SIZE, after=after))
     }
     for spec in data.ORGANIZATIONS:
         organization = organizations[spec.slug]
@@ -201,7 +198,7 @@ def _membership_restore(*, client: PlainClient, user: User, organization: Organi
 def _tenant_customer_ids(*, client: PlainClient, organization: Organization) -> set[str]:
     return {
         customer.id
-        for customer in _all(
+        for customer in iter_items(
             lambda after: client.customers(
                 tenant_external_ids=[organization.tenant_external_id], first=PAGE_SIZE, after=after
             )
@@ -258,7 +255,7 @@ class _Seeder:
         if self._label_types is None:
             self._label_types = {
                 label_type.name.lower(): label_type.id
-                for label_type in _all(
+                for label_type in iter_items(
                     lambda after: self.client.label_types(first=PAGE_SIZE, after=after)
                 )
                 if not label_type.is_archived
@@ -426,7 +423,7 @@ def _usual_gap(*, step: data.Step, previous: data.Step | None, salt: str) -> tim
 def _thread_keys(*, client: PlainClient, organization: Organization) -> set[str]:
     """External ids and titles of the tenant's threads, in every status."""
     keys: set[str] = set()
-    for thread in _all(
+    for thread in iter_items(
         lambda after: client.threads(
             tenant_external_ids=[organization.tenant_external_id],
             statuses=ALL_STATUSES,
@@ -438,14 +435,3 @@ def _thread_keys(*, client: PlainClient, organization: Organization) -> set[str]
         if thread.external_id:
             keys.add(thread.external_id)
     return keys
-
-
-def _all(fetch: Callable[[str | None], Page[T]]) -> Iterator[T]:
-    """Every item of a paginated connection, following its cursors."""
-    after: str | None = None
-    while True:
-        page = fetch(after)
-        yield from page.items
-        if not page.page_info.has_next_page or not page.page_info.end_cursor:
-            return
-        after = page.page_info.end_cursor

@@ -24,7 +24,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from plain_gateway import PlainError
+from plain_gateway import PlainError, iter_items
 from plain_gateway.types import (
     Attachment,
     LabelType,
@@ -302,22 +302,20 @@ def request_options_get() -> RequestOptions:
 
 def _request_options_fetch() -> RequestOptions:
     client = get_plain_client()
-    label_types: list[LabelType] = []
-    after = None
-    for _ in range(_OPTIONS_MAX_PAGES):
-        page = client.label_types(first=_OPTIONS_PAGE_SIZE, after=after)
-        label_types += [label_type for label_type in page.items if not label_type.is_archived]
-        if not page.page_info.has_next_page or not page.page_info.end_cursor:
-            break
-        after = page.page_info.end_cursor
-    schemas: list[ThreadFieldSchema] = []
-    after = None
-    for _ in range(_OPTIONS_MAX_PAGES):
-        schema_page = client.thread_field_schemas(first=_OPTIONS_PAGE_SIZE, after=after)
-        schemas += list(schema_page.items)
-        if not schema_page.page_info.has_next_page or not schema_page.page_info.end_cursor:
-            break
-        after = schema_page.page_info.end_cursor
+    label_types = [
+        label_type
+        for label_type in iter_items(
+            lambda after: client.label_types(first=_OPTIONS_PAGE_SIZE, after=after),
+            max_pages=_OPTIONS_MAX_PAGES,
+        )
+        if not label_type.is_archived
+    ]
+    schemas: list[ThreadFieldSchema] = list(
+        iter_items(
+            lambda after: client.thread_field_schemas(first=_OPTIONS_PAGE_SIZE, after=after),
+            max_pages=_OPTIONS_MAX_PAGES,
+        )
+    )
     schemas.sort(key=lambda schema: (schema.order, schema.label.lower()))
     return RequestOptions(label_types=tuple(label_types), field_schemas=tuple(schemas))
 

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 
+from plain_gateway import iter_pages
 from plain_gateway.types import Tenant
 from portal.accounts.models import PLAIN_CUSTOMER_PREFIX, User
 from portal.plain import get_plain_client
@@ -251,9 +252,12 @@ def plain_tenant_members(
     ids = sorted(wanted)
     for start in range(0, len(ids), tenants_per_query):
         chunk = ids[start : start + tenants_per_query]
-        after: str | None = None
-        while True:
-            page = client.customers(tenant_external_ids=chunk, first=page_size, after=after)
+        pages = iter_pages(
+            lambda after, chunk=chunk: client.customers(
+                tenant_external_ids=chunk, first=page_size, after=after
+            )
+        )
+        for page in pages:
             reads += 1
             for customer in page.items:
                 tenants = frozenset(t.external_id for t in customer.tenants) & wanted
@@ -264,9 +268,6 @@ def plain_tenant_members(
                     email=customer.email or "",
                     tenants=tenants | (known.tenants if known else frozenset()),
                 )
-            if not page.page_info.has_next_page or not page.page_info.end_cursor:
-                break
-            after = page.page_info.end_cursor
     return PlainMembers(customers=customers, reads=reads)
 
 

@@ -30,6 +30,8 @@ from plain_gateway import (
     StatusChangeEntry,
     UpsertResult,
     _retry,
+    iter_items,
+    iter_pages,
 )
 from plain_gateway._operations import OPERATIONS
 
@@ -976,3 +978,15 @@ def test_a_client_cannot_be_pickled_into_a_task_message():
 def test_a_client_needs_a_key():
     with pytest.raises(ValueError, match="API key"):
         PlainClient(api_key="", url=URL)
+
+
+def test_iter_items_follows_the_cursors_and_stops_at_max_pages(plain):
+    for n in range(5):
+        plain.upsert_tenant(external_id=f"iter-{n}", name=f"Iter {n}")
+
+    def fetch(after):
+        return plain.tenants(first=2, after=after)
+
+    assert [page.page_info.has_next_page for page in iter_pages(fetch)] == [True, True, False]
+    assert sorted(t.external_id for t in iter_items(fetch)) == [f"iter-{n}" for n in range(5)]
+    assert len(list(iter_items(fetch, max_pages=2))) == 4
