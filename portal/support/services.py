@@ -118,13 +118,13 @@ CLOCK_SKEW = timedelta(minutes=5)
 ATTACHMENT_REUSE_FOR = timedelta(hours=20)
 
 THREAD_ATTACHMENT_TYPE = "CUSTOM_TIMELINE_ENTRY"
-# A MIME type as a browser should send it; anything else goes to Plain as opaque bytes.
-_MIME_TYPE = re.compile(r"[A-Za-z0-9][\w.+-]{0,126}/[A-Za-z0-9][\w.+-]{0,126}")
+# A MIME type as a browser should send it; anything else travels (both ways) as opaque bytes.
+MIME_TYPE = re.compile(r"[A-Za-z0-9][\w.+-]{0,126}/[A-Za-z0-9][\w.+-]{0,126}")
 
 
 def _lease() -> timedelta:
     """How long an attempt under way keeps the sweep off its row (the task's hard time limit)."""
-    return timedelta(seconds=float(getattr(settings, "CELERY_TASK_TIME_LIMIT", 300) or 300))
+    return timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
 
 
 def _eager() -> bool:
@@ -251,7 +251,7 @@ def _submission_save(
                     "size": upload.size,
                     "content_type": (
                         content_type
-                        if _MIME_TYPE.fullmatch(content_type)
+                        if MIME_TYPE.fullmatch(content_type)
                         else "application/octet-stream"
                     ),
                     "attachment_id": "",

@@ -11,7 +11,6 @@ every thread route calls first (directly, or through the service or selector it 
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from django.contrib import messages
@@ -49,7 +48,6 @@ PLAIN_UNAVAILABLE_STATUS = 503
 SAVED_MESSAGE = "Saved - we'll send it as soon as Plain is reachable."
 ATTACH_AGAIN = " Please attach your files again."
 # A MIME type as Plain reports it; anything else is served as opaque bytes.
-_MIME_TYPE = re.compile(r"[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*")
 
 
 def _is_partial(request: HttpRequest) -> bool:
@@ -350,7 +348,9 @@ def attachment_download(request: HttpRequest, thread_id: str, attachment_id: str
         content = selectors.attachment_content_get(attachment=attachment)
     except PlainError as exc:
         return _plain_unavailable(request, exc, action="downloading an attachment")
-    mime_type = attachment.mime_type if _MIME_TYPE.fullmatch(attachment.mime_type or "") else ""
+    mime_type = (
+        attachment.mime_type if services.MIME_TYPE.fullmatch(attachment.mime_type or "") else ""
+    )
     response = HttpResponse(content, content_type=mime_type or "application/octet-stream")
     response["Content-Disposition"] = content_disposition_header(
         as_attachment=True, filename=attachment.file_name or attachment.id

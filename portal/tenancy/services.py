@@ -65,7 +65,7 @@ RECONCILE_TENANTS_PER_QUERY = 100
 
 def _lease_seconds() -> float:
     """How long the sweep leaves a row alone while a task works on it (its hard time limit)."""
-    return float(getattr(settings, "CELERY_TASK_TIME_LIMIT", 300) or 300)
+    return float(settings.CELERY_TASK_TIME_LIMIT)
 
 
 def retry_delay(*, attempts: int, retry_after: float | None = None) -> float:
