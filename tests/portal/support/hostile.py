@@ -158,3 +158,33 @@ HOSTILE_LINES = [
     "javascript:alert('n5')",
     "[click](javascript:alert('n6'))",
 ]
+
+
+def hostile_workspace_create(plain) -> None:
+    """Label types (categories) and thread fields of each kind the form asks, every text of them
+    hostile: names, labels, descriptions and choices."""
+    for index, text in enumerate(HOSTILE_LINES):
+        plain.create_label_type(name=f"{text} #{index}")
+    plain.create_thread_field_schema(
+        key="area",
+        label=HOSTILE_LINES[0],
+        description=HOSTILE_LINES[1] + " " + HOSTILE_LINES[2],
+        type="ENUM",
+        enum_values=HOSTILE_LINES[2:],
+        is_required=True,
+        order=1,
+    )
+    plain.create_thread_field_schema(
+        key="order",
+        label=HOSTILE_LINES[3],
+        description="<img src=x onerror=alert('d1')> [see](javascript:alert('d2'))",
+        type="STRING",
+        order=2,
+    )
+    plain.create_thread_field_schema(
+        key="blocking",
+        label=HOSTILE_LINES[4],
+        description="<svg onload=alert('d3')>",
+        type="BOOL",
+        order=3,
+    )

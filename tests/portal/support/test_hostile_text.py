@@ -11,7 +11,12 @@ import pytest
 from django.urls import reverse
 
 import portal.plain
-from tests.portal.support.hostile import HOSTILE_LINES, audit, unescaped_text
+from tests.portal.support.hostile import (
+    HOSTILE_LINES,
+    audit,
+    hostile_workspace_create,
+    unescaped_text,
+)
 from tests.portal.support.pages import page_text
 
 pytestmark = pytest.mark.django_db
@@ -23,32 +28,7 @@ def _emulator_state():
 
 @pytest.fixture
 def hostile_workspace(plain):
-    """Label types and thread fields of each asked kind, every text of them hostile."""
-    for index, text in enumerate(HOSTILE_LINES):
-        plain.create_label_type(name=f"{text} #{index}")
-    plain.create_thread_field_schema(
-        key="area",
-        label=HOSTILE_LINES[0],
-        description=HOSTILE_LINES[1] + " " + HOSTILE_LINES[2],
-        type="ENUM",
-        enum_values=HOSTILE_LINES[2:],
-        is_required=True,
-        order=1,
-    )
-    plain.create_thread_field_schema(
-        key="order",
-        label=HOSTILE_LINES[3],
-        description="<img src=x onerror=alert('d1')> [see](javascript:alert('d2'))",
-        type="STRING",
-        order=2,
-    )
-    plain.create_thread_field_schema(
-        key="blocking",
-        label=HOSTILE_LINES[4],
-        description="<svg onload=alert('d3')>",
-        type="BOOL",
-        order=3,
-    )
+    hostile_workspace_create(plain)
 
 
 def test_the_workspaces_texts_on_the_form_are_text(alice_client, hostile_workspace):
