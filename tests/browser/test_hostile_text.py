@@ -196,13 +196,25 @@ def test_hostile_text_from_plain_runs_nowhere(
     assert_inert(staff)
     for path in (
         "/admin/tenancy/organization/",
+        "/admin/tenancy/organization/add/",
         "/admin/tenancy/syncevent/",
+        "/admin/tenancy/retiredtenant/",
         "/admin/support/submission/",
         "/admin/accounts/user/",
     ):
         staff.goto(path)
         expect(staff.locator("#content")).to_be_visible()
         assert_inert(staff)
+
+    # The customer's saved reply (the hostile text they quoted) and their user page.
+    staff.goto("/admin/support/submission/")
+    staff.locator("#result_list tbody tr", has_text="Reply").get_by_role("link").first.click()
+    expect(staff.locator("#content")).to_contain_text(HOSTILE_LINES[0])
+    assert_inert(staff)
+    staff.goto("/admin/accounts/user/")
+    staff.get_by_role("link", name=alice.email).click()
+    expect(staff.locator("#content")).to_contain_text("Acme")
+    assert_inert(staff)
 
     assert watch.dialogs == []
     assert watch.violations == []
