@@ -11,7 +11,8 @@ from html.parser import HTMLParser
 
 import pytest
 from django.test import Client
-from django.urls import reverse
+from django.urls import URLResolver, get_resolver, reverse
+from django.urls.resolvers import RegexPattern
 
 from portal.support import views
 from tests.factories import UserFactory
@@ -92,7 +93,9 @@ def staff_client(acme) -> Client:
     return client
 
 
-def test_every_page_of_the_portal_sends_the_strict_policy(alice_client, alice, acme, make_thread):
+def test_every_page_of_the_portal_sends_the_strict_policy(
+    alice_client, alice, acme, make_thread, emulator_control
+):
     thread = make_thread(user=alice, organization=acme)
     anonymous = Client()
     responses = [
@@ -108,10 +111,54 @@ def test_every_page_of_the_portal_sends_the_strict_policy(alice_client, alice, a
         alice_client.get(reverse("support:thread_detail", args=["th_01JZZZZZZZZZZZZZZZZZZZZZZZ"])),
         alice_client.get(reverse("password_change")),
     ]
+    # A request saved while Plain is down has its own page.
+    emulator_control.fail_next(count=100, status=503)
+    saved = alice_client.post(reverse("support:thread_create"), {"title": "T", "message": "M"})
+    responses.append(alice_client.get(saved["Location"]))
+    emulator_control.clear_faults()
     for response in responses:
         assert response["Content-Type"].startswith("text/html")
         assert_strict(response)
     assert {r.status_code for r in responses} == {200, 404}
+    assert "/threads/saved/" in responses[-1].request["PATH_INFO"]
+
+
+def _routes_without_parameters(patterns, prefix: str = "") -> list[str]:
+    routes = []
+    for pattern in patterns:
+        route = str(pattern.pattern)
+        if isinstance(pattern.pattern, RegexPattern):
+            if pattern.pattern.regex.groups:
+                continue
+            route = route.removeprefix("^").removesuffix("$")
+        elif pattern.pattern.converters:
+            continue
+        if isinstance(pattern, URLResolver):
+            routes += _routes_without_parameters(pattern.url_patterns, prefix + route)
+        else:
+            routes.append("/" + prefix + route)
+    return routes
+
+
+def test_every_route_without_parameters_sends_the_strict_policy(acme):
+    """Whatever the URLconf holds now or later: each route a GET can reach, as a staff member
+    of Acme, and every page a redirect leads to."""
+    staff = UserFactory(email="admin@portal.test", is_staff=True, is_superuser=True)
+    acme.memberships.create(user=staff)
+    client = Client()
+    client.force_login(staff)
+    routes = _routes_without_parameters(get_resolver().url_patterns)
+    assert {"/threads/", "/threads/new/", "/admin/", "/accounts/login/"} <= set(routes)
+
+    pages = 0
+    for route in routes:
+        response = client.get(route, follow=True)
+        for hop in [*response.redirect_chain, None]:
+            final = response if hop is None else client.get(hop[0])
+            if final.status_code == 200 and final["Content-Type"].startswith("text/html"):
+                pages += 1
+            assert_strict(final)
+    assert pages >= 20
 
 
 def test_the_admin_sends_the_strict_policy(staff_client, acme):
