@@ -7,9 +7,11 @@ not compared as a string, so reordering it keeps the test green and loosening it
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 from django.urls.resolvers import RegexPattern
@@ -194,5 +196,10 @@ def test_the_error_pages_send_the_strict_policy(alice_client, acme, monkeypatch)
     assert forbidden.status_code == 403
     assert crashed.status_code == 500
     assert "Something went wrong" in page_text(crashed)
+    # Its style is a file now; the page names it by a fixed path, so it must exist as such.
+    (stylesheet,) = re.findall(
+        r'<link rel="stylesheet" href="/static/([^"]+)">', page_text(crashed)
+    )
+    assert finders.find(stylesheet)
     for response in (forbidden, crashed):
         assert_strict(response)
