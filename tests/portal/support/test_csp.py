@@ -18,6 +18,7 @@ from django.urls.resolvers import RegexPattern
 
 from portal.support import views
 from tests.factories import UserFactory
+from tests.portal.csp import policy_of_header
 from tests.portal.support.pages import page_text
 
 pytestmark = pytest.mark.django_db
@@ -29,13 +30,7 @@ UNSAFE = {"'unsafe-inline'", "'unsafe-eval'", "'unsafe-hashes'", "'wasm-unsafe-e
 def policy_of(response) -> dict[str, list[str]]:
     header = response.get("Content-Security-Policy")
     assert header, f"{response.request['PATH_INFO']} ({response.status_code}) sends no CSP"
-    directives: dict[str, list[str]] = {}
-    for part in header.split(";"):
-        name, *sources = part.split()
-        if name:
-            assert name.lower() not in directives, f"{name} given twice"
-            directives[name.lower()] = sources
-    return directives
+    return policy_of_header(header)
 
 
 class InlineCode(HTMLParser):
