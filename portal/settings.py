@@ -8,7 +8,6 @@ README.md has the table.
 from pathlib import Path
 
 import environ
-from csp import constants as csp
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -188,18 +187,19 @@ X_FRAME_OPTIONS = "DENY"
 # images and fonts from our own origin only, so no inline script, inline style or injected
 # markup from Plain's text can run even where escaping slipped. Pages carry no inline code
 # (htmx's indicator style is off by a meta tag, its CSS lives in static/css/portal.css).
+_SELF, _NONE = "'self'", "'none'"  # as csp.constants spells them
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
-        "default-src": [csp.SELF],
-        "script-src": [csp.SELF],
-        "style-src": [csp.SELF],
-        "img-src": [csp.SELF],
-        "font-src": [csp.SELF],
-        "connect-src": [csp.SELF],
-        "object-src": [csp.NONE],
-        "base-uri": [csp.NONE],
-        "frame-ancestors": [csp.NONE],
-        "form-action": [csp.SELF],
+        "default-src": [_SELF],
+        "script-src": [_SELF],
+        "style-src": [_SELF],
+        "img-src": [_SELF],
+        "font-src": [_SELF],
+        "connect-src": [_SELF],
+        "object-src": [_NONE],
+        "base-uri": [_NONE],
+        "frame-ancestors": [_NONE],
+        "form-action": [_SELF],
     },
 }
 
