@@ -131,7 +131,7 @@ def hostile_thread(plain, alice, acme, emulator_control) -> str:
 
 
 def test_hostile_text_from_plain_runs_nowhere(
-    page: Page, new_context, watch, alice, hostile_thread
+    page: Page, new_context, watch, alice, acme, hostile_thread
 ) -> None:
     log_in(page, email=alice.email)
 
@@ -220,6 +220,12 @@ def test_hostile_text_from_plain_runs_nowhere(
     staff.goto("/admin/accounts/user/")
     staff.get_by_role("link", name=alice.email).click()
     expect(staff.locator("#content")).to_contain_text("Acme")
+    assert_inert(staff)
+
+    # Mapping Acme onto the hostile tenant: the admin's message names it, as text.
+    staff.goto(f"/admin/tenancy/organization/{acme.pk}/map-tenant/?q=Hostile+tenant")
+    staff.get_by_role("button", name="Map Acme here").click()
+    expect(staff.locator(".messagelist")).to_contain_text(TENANT_NAME)
     assert_inert(staff)
 
     assert watch.dialogs == []
