@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
+from django.utils.html import escape
 
 from portal.accounts.models import User
 from portal.support.presentation import PRIORITY_CHOICES
@@ -229,7 +230,9 @@ def _thread_field(schema: Any) -> forms.Field | None:
     NUMBER, CURRENCY and DATE fields are left to agents: the portal asks customers only for text,
     yes/no and choices.
     """
-    common = {"label": schema.label or schema.key, "help_text": schema.description or ""}
+    # Django renders help_text as HTML (its field template marks it safe), while labels and
+    # choices it escapes itself: Plain's description is text, so it goes in escaped.
+    common = {"label": schema.label or schema.key, "help_text": escape(schema.description or "")}
     if schema.type == "STRING":
         return forms.CharField(
             required=schema.is_required,

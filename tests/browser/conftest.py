@@ -6,6 +6,10 @@ fixture writes to. One browser serves every test of this folder (package scope: 
 when the folder is done, see `playwright`); each test gets its own context (cookies, storage), so
 no test sees another's login.
 
+Every page of every context is watched (`watch`): a Content-Security-Policy violation (reported by
+a securitypolicyviolation listener and in the console) or a JavaScript dialog fails the test, so
+the strict policy is checked against every journey here, and a payload that ran would show.
+
 No browser is downloaded: the tests drive the `chromium` on PATH (CI installs Debian's package)
 and skip, saying why, when there is none.
 """
@@ -15,11 +19,21 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 
 import pytest
 from django.core.cache import cache
 from django.test import override_settings
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Dialog,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
 from pytest_django.live_server_helper import LiveServer
 
 from tests.browser.pages import DESKTOP
@@ -120,11 +134,50 @@ def live_server(
         server.stop()
 
 
+# Runs before any of the page's own scripts, on every page and frame; the binding outlives
+# navigations, so nothing is lost when a form submission loads the next page.
+_REPORT_CSP_VIOLATIONS = """document.addEventListener("securitypolicyviolation", (event) => {
+  window.__reportCspViolation(
+    `${event.effectiveDirective} blocked ${event.blockedURI || "inline"} on ${location.pathname}`
+  );
+}, true);"""
+
+
+@dataclass
+class Watch:
+    """What the pages of a test did that they must not: CSP violations and dialogs."""
+
+    violations: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+
+    def attach(self, context: BrowserContext) -> None:
+        context.expose_binding(
+            "__reportCspViolation", lambda _source, text: self.violations.append(text)
+        )
+        context.add_init_script(_REPORT_CSP_VIOLATIONS)
+        context.on("console", self._console)
+        context.on("dialog", self._dialog)
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            self.violations.append(f"console: {message.text}")
+
+    def _dialog(self, dialog: Dialog) -> None:
+        self.dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+
+@pytest.fixture
+def watch() -> Watch:
+    return Watch()
+
+
 @pytest.fixture
 def new_context(
-    browser: Browser, live_server: LiveServer
+    browser: Browser, live_server: LiveServer, watch: Watch
 ) -> Iterator[Callable[..., BrowserContext]]:
-    """new_context(**options) -> a fresh browser context on the live server, closed afterwards.
+    """new_context(**options) -> a fresh, watched browser context on the live server, closed
+    afterwards; the test fails if any of its pages broke the CSP or opened a dialog.
 
     Options are Playwright's (viewport, java_script_enabled, ...); the desktop size is the default.
     """
@@ -134,12 +187,15 @@ def new_context(
         options.setdefault("viewport", DESKTOP)
         context = browser.new_context(base_url=live_server.url, **options)
         context.set_default_timeout(TIMEOUT_MS)
+        watch.attach(context)
         contexts.append(context)
         return context
 
     yield make
     for context in contexts:
         context.close()
+    assert watch.violations == [], "Content-Security-Policy violations"
+    assert watch.dialogs == [], "JavaScript dialogs opened"
 
 
 @pytest.fixture

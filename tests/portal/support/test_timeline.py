@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 
 import pytest
 from django.template.loader import render_to_string
@@ -23,118 +22,10 @@ from plain_gateway.types import (
 )
 from portal.support.presentation import timeline_items
 from portal.tenancy.services import plain_customer_ensure
+from tests.portal.support.hostile import HOSTILE, audit, hostile_components, unescaped_text
 from tests.portal.support.pages import page_text
 
 pytestmark = pytest.mark.django_db
-
-# Hostile content of every kind, each piece marked so a survivor is easy to name.
-HOSTILE = "\n\n".join(
-    [
-        "<script>alert('s1')</script>",
-        "<img src=x onerror=\"alert('s2')\">",
-        "[click](javascript:alert('s3'))",
-        "[click](JaVaScRiPt:alert('s4'))",
-        "[data](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
-        "[entity](&#106;avascript:alert('s5'))",
-        "[entity](&#x6A;avascript&colon;alert('s6'))",
-        "![image](javascript:alert('s7'))",
-        "![pixel](https://tracker.example/p.gif)",
-        "<a href=\"javascript:alert('s8')\">raw link</a>",
-        "<svg onload=alert('s9')>",
-        '<div style="background:url(javascript:alert(1))">styled</div>',
-        "<<script>script>alert('s10')<</script>/script>",
-        "\"'><script>alert('s11')</script>",
-        "<iframe src=javascript:alert('s12')></iframe>",
-        "[reference][1]\n\n[1]: javascript:alert('s13')",
-        "<javascript:alert('s14')>",
-        "[tab](java\tscript:alert('s15'))",
-        '<a href="https://ok.test" onclick="alert(\'s16\')">ok</a>',
-        "<b onmouseover=alert('s17')>broken <i>html",
-        "[ok](https://example.com/fine)",
-    ]
-)
-HOSTILE_URLS = [
-    "javascript:alert('u1')",
-    " JavaScript:alert('u2')",
-    "java\nscript:alert('u3')",
-    "data:text/html,<script>alert('u4')</script>",
-    "&#106;avascript:alert('u5')",
-    "\"><script>alert('u6')</script>",
-    "//evil.test/u7",
-]
-SAFE_LINK_REL = {"noopener", "noreferrer", "nofollow"}
-DANGEROUS_TAGS = {
-    "style", "iframe", "object", "embed", "img", "svg", "math", "frame", "frameset", "base",
-    "video", "audio", "source", "picture", "applet", "template",
-}  # fmt: skip
-DANGEROUS_ATTRIBUTES = {"style", "srcdoc", "formaction", "xlink:href", "background", "poster"}
-
-
-class PageAudit(HTMLParser):
-    """Everything in a page that could run, load or lead somewhere unsafe, as a list of problems.
-
-    The page's own chrome is allowed: scripts and the stylesheet from /static/, forms posting to
-    our own paths, meta tags in the head."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.problems: list[str] = []
-        self.in_body = False
-        self.in_script = False
-        self.links: list[dict[str, str | None]] = []
-
-    def handle_starttag(self, tag, attrs):
-        attributes = dict(attrs)
-        if tag == "body":
-            self.in_body = True
-        if tag == "script":
-            self.in_script = True
-            if not (attributes.get("src") or "").startswith("/static/"):
-                self.problems.append(f"script {attributes}")
-        elif tag in DANGEROUS_TAGS:
-            self.problems.append(f"<{tag}> {attributes}")
-        elif tag in ("meta", "link") and self.in_body:
-            self.problems.append(f"<{tag}> in the body")
-        elif tag == "link" and not (attributes.get("href") or "").startswith("/static/"):
-            self.problems.append(f"link {attributes}")
-        for name, value in attributes.items():
-            if name.startswith("on") or name in DANGEROUS_ATTRIBUTES:
-                self.problems.append(f"{tag}[{name}={value!r}]")
-            if name == "src" and tag != "script":
-                self.problems.append(f"{tag}[src={value!r}]")
-            if name == "action" and not (value or "").startswith("/"):
-                self.problems.append(f"{tag}[action={value!r}]")
-        if tag == "a" and "href" in attributes:
-            self._check_link(attributes)
-
-    def _check_link(self, attributes):
-        href = (attributes["href"] or "").strip()
-        lowered = href.lower()
-        if lowered.startswith(("http://", "https://", "mailto:")):
-            self.links.append(attributes)
-            if lowered.startswith("http"):
-                rel = set((attributes.get("rel") or "").split())
-                if not rel >= SAFE_LINK_REL or attributes.get("target") != "_blank":
-                    self.problems.append(f"external link without rel/target: {attributes}")
-        elif not (
-            (href.startswith("/") and not href.startswith("//")) or href.startswith(("?", "#"))
-        ):
-            self.problems.append(f"a[href={href!r}]")
-
-    def handle_endtag(self, tag):
-        if tag == "script":
-            self.in_script = False
-
-    def handle_data(self, data):
-        if self.in_script and data.strip():
-            self.problems.append(f"inline script: {data[:60]!r}")
-
-
-def audit(html: str) -> PageAudit:
-    page = PageAudit()
-    page.feed(html)
-    page.close()
-    return page
 
 
 @pytest.mark.parametrize(
@@ -166,25 +57,6 @@ def test_the_auditor_lets_the_pages_own_parts_through():
     )
 
     assert page.problems == []
-
-
-def hostile_components() -> list[dict]:
-    leaves = [
-        {"componentText": {"text": HOSTILE}},
-        {"componentPlainText": {"plainText": HOSTILE}},
-        {"componentBadge": {"badgeLabel": HOSTILE, "badgeColor": "RED"}},
-        {"componentCopyButton": {"copyButtonValue": HOSTILE, "copyButtonTooltipLabel": HOSTILE}},
-        *(
-            {"componentLinkButton": {"linkButtonUrl": url, "linkButtonLabel": HOSTILE}}
-            for url in HOSTILE_URLS
-        ),
-        {"componentLinkButton": {"linkButtonUrl": "https://ok.test/x", "linkButtonLabel": "Ok"}},
-    ]
-    return [
-        *leaves,
-        {"componentRow": {"rowMainContent": leaves[:2], "rowAsideContent": leaves[2:4]}},
-        {"componentContainer": {"containerContent": leaves}},
-    ]
 
 
 def test_hostile_content_survives_no_rendering_path(
@@ -275,15 +147,6 @@ def make_thread() -> Thread:
         updated_at=T0,
         status_changed_at=T0,
     )
-
-
-def unescaped_text(html: str) -> str:
-    parser = HTMLParser(convert_charrefs=True)
-    chunks: list[str] = []
-    parser.handle_data = chunks.append
-    parser.feed(html)
-    parser.close()
-    return "".join(chunks)
 
 
 def test_nothing_meant_for_agents_reaches_the_page(alice_client, alice, acme, plain, make_thread):
