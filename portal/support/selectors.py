@@ -36,6 +36,7 @@ from plain_gateway.types import (
 )
 from portal.accounts.models import User
 from portal.plain import get_plain_client
+from portal.support.converters import plain_id_pattern
 from portal.support.models import Submission
 from portal.support.presentation import ThreadRow, thread_rows
 from portal.tenancy.models import Organization
@@ -71,8 +72,9 @@ STATUS_TABS: dict[str, tuple[str, ...] | None] = {
 }
 DEFAULT_STATUS_TAB = "open"
 
-# Plain's thread ids are "th_" and a ULID; anything else never reaches Plain.
-_THREAD_ID = re.compile(r"th_[0-9A-Za-z]{1,64}")
+# Plain's thread ids are "th_" and a ULID; anything else never reaches Plain (the routes check
+# the same shape; this guards the callers that are not views, such as a reply's delivery).
+_THREAD_ID = re.compile(plain_id_pattern("th"))
 # Cursors are opaque, but a sane length keeps junk out of the request to Plain.
 _MAX_CURSOR_LENGTH = 512
 
@@ -196,7 +198,7 @@ def _belongs_to(thread: Thread, tenant_ids: frozenset[str]) -> bool:
 # --- attachments ----------------------------------------------------------------------------------
 
 # Plain's attachment ids ("att_" and a ULID); anything else never reaches Plain.
-_ATTACHMENT_ID = re.compile(r"[A-Za-z]{1,8}_[0-9A-Za-z]{1,64}")
+_ATTACHMENT_ID = re.compile(plain_id_pattern("att"))
 # How far back through a thread's timeline an attachment is looked for (pages of
 # TIMELINE_PAGE_SIZE entries): a link on the thread page is found on the first page or soon after.
 ATTACHMENT_SEARCH_MAX_PAGES = 20

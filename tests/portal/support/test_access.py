@@ -9,6 +9,7 @@ import pytest
 from django.http import Http404
 from django.urls import reverse
 
+from portal.support.models import Submission
 from portal.support.selectors import thread_get_for_user
 from portal.tenancy.models import Membership
 from portal.tenancy.services import plain_customer_ensure
@@ -65,19 +66,57 @@ def test_a_thread_without_tenant_is_nobodys(client, plain, alice, make_thread, r
     assert snapshot(plain, orphan.id) == before
 
 
-@pytest.mark.parametrize("route", ROUTES)
-@pytest.mark.parametrize(
-    "bad_id", ["nonsense", "th_", "th_abc$def", "c_01JZZZZZZZZZZZZZZZZZZZZZZZ"]
-)
-def test_a_malformed_id_is_a_404_without_asking_plain(
+ROUTE_PATHS = {
+    "thread_detail": "/threads/{}/",
+    "thread_reply": "/threads/{}/reply/",
+    "thread_resolve": "/threads/{}/resolve/",
+    "thread_reopen": "/threads/{}/reopen/",
+    "attachment_download": "/threads/{}/attachments/att_01JZZZZZZZZZZZZZZZZZZZZZZZ/",
+}
+MALFORMED_IDS = [
+    "nonsense",
+    "th_",
+    "th_abc$def",
+    "c_01JZZZZZZZZZZZZZZZZZZZZZZZ",
+    # A NUL, which PostgreSQL refuses in text (the 500).
+    "th_01JZZZZZZZZZZZZZZZZZZZZZZZ%00",
+    # Longer than the 64 characters of Submission.thread_id.
+    "th_" + "0" * 64,
+    # Plain's ULIDs are upper case, and never hold I, L, O or U.
+    "th_01jzzzzzzzzzzzzzzzzzzzzzzz",
+    "th_01JZZZZZZZZZZZZZZZZZZZZZZO",
+]
+
+
+@pytest.mark.parametrize("route", ROUTE_PATHS)
+@pytest.mark.parametrize("bad_id", MALFORMED_IDS)
+def test_a_malformed_id_is_a_404_without_asking_plain_or_saving(
     alice_client, emulator_control, route, bad_id
 ):
     emulator_control.clear_requests()
+    path = ROUTE_PATHS[route].format(bad_id)
 
-    response = hit(alice_client, route, bad_id)
+    if route in ("thread_detail", "attachment_download"):
+        response = alice_client.get(path + "?before=x")
+    else:
+        response = alice_client.post(path, {"text": "Let me in"})
 
     assert response.status_code == 404
     assert emulator_control.requests() == []
+    assert not Submission.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/threads/saved/sub_01JZZZZZZZZZZZZZZZZZZZZZZZ%00/",
+        "/threads/saved/sub_" + "0" * 60 + "/",
+        "/threads/saved/nonsense/",
+        "/threads/th_01JZZZZZZZZZZZZZZZZZZZZZZZ/attachments/att_01NOSUCH%00/",
+    ],
+)
+def test_a_malformed_submission_key_or_attachment_id_is_a_404(alice_client, path):
+    assert alice_client.get(path).status_code == 404
 
 
 def test_a_member_removed_from_the_organisation_loses_access_on_the_next_request(
