@@ -3,6 +3,7 @@
     PlainError                      .operation_name .request_id .status_code .code .retriable
     ├── PlainTransportError         no answer: connecting, sending or reading failed (.request_sent)
     │   └── PlainTimeoutError       no answer in time
+    │       └── PlainBudgetExceededError  ... within the caller's budget (plain_gateway.budget)
     ├── PlainAuthenticationError    HTTP 401, or GraphQL UNAUTHENTICATED: the API key is invalid
     ├── PlainForbiddenError         HTTP 403, or GraphQL FORBIDDEN: the key lacks a permission
     ├── PlainRateLimitError         HTTP 429 (.retry_after seconds, .reset_at, .limit, .remaining)
@@ -38,6 +39,7 @@ __all__ = [
     "GraphQLErrorDetail",
     "MutationFieldError",
     "PlainAuthenticationError",
+    "PlainBudgetExceededError",
     "PlainError",
     "PlainForbiddenError",
     "PlainGraphQLError",
@@ -121,6 +123,15 @@ class PlainTransportError(PlainError):
 
 class PlainTimeoutError(PlainTransportError):
     """No answer within the client's timeout."""
+
+
+class PlainBudgetExceededError(PlainTimeoutError):
+    """The caller's total time budget for Plain ran out (see plain_gateway.budget).
+
+    Either no time was left for another attempt (`request_sent` is False: nothing was sent), or
+    an attempt was cut short by the budget (then, as for any timeout, it may have run). Retriable:
+    later, with a fresh budget, the call may well succeed.
+    """
 
 
 class PlainAuthenticationError(PlainError):
