@@ -51,6 +51,8 @@ __all__ = [
     "ThreadListing",
     "attachment_content_get",
     "attachment_get_for_user",
+    "request_options_cached",
+    "request_options_fetch",
     "request_options_get",
     "submission_get_for_user",
     "submission_list_for_thread",
@@ -260,6 +262,8 @@ def attachment_content_get(*, attachment: Attachment) -> bytes:
 REQUEST_OPTIONS_CACHE_KEY = "support:request-options:v1"
 # The last good answer, for when Plain cannot be asked.
 REQUEST_OPTIONS_STALE_KEY = "support:request-options:v1:stale"
+# Set for a while after Plain failed to answer, so pages do not ask it on every view.
+REQUEST_OPTIONS_FAILED_KEY = "support:request-options:v1:failed"
 REQUEST_OPTIONS_TTL_SECONDS = 5 * 60
 REQUEST_OPTIONS_STALE_TTL_SECONDS = 24 * 60 * 60
 # While Plain fails, ask again at most this often.
@@ -277,28 +281,50 @@ class RequestOptions:
 
 
 def request_options_get() -> RequestOptions:
-    """The workspace's request options, from a cache shared by all users (5 minutes).
+    """The workspace's request options, for showing the form: from a cache shared by all users
+    (5 minutes), else from Plain.
 
     They are workspace settings, alike for every customer, so one answer serves everyone. When
     Plain cannot be asked, the last good answer (a day old at most) or none: the form still works,
-    with fewer questions.
+    with fewer questions; and Plain is not asked again for REQUEST_OPTIONS_FAILURE_TTL_SECONDS.
     """
     cached = cache.get(REQUEST_OPTIONS_CACHE_KEY)
     if cached is not None:
         return cached
-    try:
-        options = _request_options_fetch()
-    except PlainError as exc:
-        logger.warning(
-            "Could not read label types or thread fields from Plain: %s (request id %s)",
-            type(exc).__name__,
-            exc.request_id,
-        )
-        options = cache.get(REQUEST_OPTIONS_STALE_KEY) or RequestOptions()
-        cache.set(REQUEST_OPTIONS_CACHE_KEY, options, REQUEST_OPTIONS_FAILURE_TTL_SECONDS)
-        return options
+    if cache.get(REQUEST_OPTIONS_FAILED_KEY) is None:
+        try:
+            return request_options_fetch()
+        except PlainError as exc:
+            logger.warning(
+                "Could not read label types or thread fields from Plain: %s (request id %s)",
+                type(exc).__name__,
+                exc.request_id,
+            )
+            cache.set(REQUEST_OPTIONS_FAILED_KEY, True, REQUEST_OPTIONS_FAILURE_TTL_SECONDS)
+    return cache.get(REQUEST_OPTIONS_STALE_KEY) or RequestOptions()
+
+
+def request_options_cached() -> RequestOptions | None:
+    """The request options from the cache alone (the fresh answer, else the last good one), or
+    None when it holds neither. Never asks Plain: for a POST, which must not wait on Plain before
+    its submission is saved (see views.thread_create)."""
+    cached = cache.get(REQUEST_OPTIONS_CACHE_KEY)
+    return cached if cached is not None else cache.get(REQUEST_OPTIONS_STALE_KEY)
+
+
+def request_options_fetch() -> RequestOptions:
+    """The request options as Plain has them now (the fresh cache, else Plain), cached.
+
+    Raises PlainError when Plain cannot be asked: for delivering a request whose answers must
+    be checked against the real questions, where "none" would drop them.
+    """
+    cached = cache.get(REQUEST_OPTIONS_CACHE_KEY)
+    if cached is not None:
+        return cached
+    options = _request_options_fetch()
     cache.set(REQUEST_OPTIONS_CACHE_KEY, options, REQUEST_OPTIONS_TTL_SECONDS)
     cache.set(REQUEST_OPTIONS_STALE_KEY, options, REQUEST_OPTIONS_STALE_TTL_SECONDS)
+    cache.delete(REQUEST_OPTIONS_FAILED_KEY)
     return options
 
 

@@ -45,7 +45,7 @@ from __future__ import annotations
 import logging
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -79,6 +79,7 @@ from portal.tenancy.services import plain_customer_ensure
 
 __all__ = [
     "DeliveryOutcome",
+    "RequestFieldsInvalid",
     "SubmitResult",
     "reply_submit",
     "submission_deliver",
@@ -177,12 +178,19 @@ def thread_submit(
     label_type_ids: Sequence[str] = (),
     thread_fields: Sequence[dict[str, Any]] = (),
     files: Sequence[UploadedFile] = (),
+    posted_request_fields: Mapping[str, str] | None = None,
 ) -> SubmitResult:
     """Save a new request for the organisation's tenant, then try to open it in Plain at once.
 
-    Raises PermissionDenied when the user is not a member of `organization` now, and the
-    PlainError when Plain refuses the request for good; then nothing is kept, and the caller
-    shows the form again.
+    `posted_request_fields` (form field name -> value as posted) is given instead of
+    `label_type_ids` and `thread_fields` when the form could not know the workspace's questions
+    (a cold cache: a POST never asks Plain before the row is saved). They are kept in the payload
+    as typed and checked against Plain's label types and thread field schemas at delivery; see
+    `_request_fields_resolve`.
+
+    Raises PermissionDenied when the user is not a member of `organization` now, the PlainError
+    when Plain refuses the request for good, and RequestFieldsInvalid when the posted answers do
+    not fit the questions; then nothing is kept, and the caller shows the form again.
     """
     if not organization_list_for_user(user=user).filter(pk=organization.pk).exists():
         raise PermissionDenied
@@ -193,6 +201,8 @@ def thread_submit(
         "label_type_ids": list(label_type_ids),
         "thread_fields": [dict(field) for field in thread_fields],
     }
+    if posted_request_fields is not None:
+        payload["request_fields"] = dict(posted_request_fields)
     submission = _submission_save(
         kind=Submission.Kind.THREAD,
         user=user,
@@ -311,6 +321,9 @@ def _attempt(submission: Submission) -> tuple[DeliveryOutcome, BaseException | N
             thread = _reply_send(submission)
     except (Http404, PermissionDenied) as exc:
         return _failed(submission, "The user may no longer see this thread or organisation."), exc
+    except RequestFieldsInvalid as exc:
+        problems = "; ".join(f"{name}: {' '.join(text)}" for name, text in exc.errors.items())
+        return _failed(submission, f"The answers no longer fit the form ({problems})"), exc
     except PlainError as exc:
         if _retriable(exc):
             return _pending(submission, exc), exc
@@ -348,6 +361,8 @@ def _thread_send(submission: Submission) -> Thread:
         existing = client.thread_by_external_id(customer_id=customer_id, external_id=submission.key)
         if existing is not None:
             return existing
+    if "request_fields" in submission.payload:
+        _request_fields_resolve(submission)
     payload = submission.payload
     attachment_ids = _attachments_upload(
         submission, customer_id=customer_id, attachment_type=THREAD_ATTACHMENT_TYPE
@@ -372,6 +387,40 @@ def _thread_send(submission: Submission) -> Thread:
             if existing is not None:
                 return existing
         raise
+
+
+class RequestFieldsInvalid(Exception):
+    """A request's answers, saved before the questions were known, do not fit them.
+
+    `errors` maps form field names to messages (RequestFieldsForm's errors).
+    """
+
+    def __init__(self, errors: Mapping[str, list[str]]) -> None:
+        super().__init__("The answers do not fit the workspace's questions")
+        self.errors = {name: list(messages) for name, messages in errors.items()}
+
+
+def _request_fields_resolve(submission: Submission) -> None:
+    """Turn the posted answers into createThread's labelTypeIds and threadFields, on record.
+
+    The questions are read from Plain (through the cache) with selectors.request_options_fetch,
+    whose PlainError leaves the row pending like any failure to reach Plain. Answers that do not
+    fit (a choice no longer offered, a required field left empty) raise RequestFieldsInvalid: a
+    permanent failure, so inline the form comes back with the errors, later the row is failed
+    with the customer's text kept.
+    """
+    from portal.support.forms import RequestFieldsForm  # forms imports the selectors
+
+    options = selectors.request_options_fetch()
+    form = RequestFieldsForm(submission.payload["request_fields"], options=options)
+    if not form.is_valid():
+        raise RequestFieldsInvalid(form.errors)
+    payload = {key: value for key, value in submission.payload.items() if key != "request_fields"}
+    payload["label_type_ids"] = form.label_type_ids()
+    payload["thread_fields"] = form.thread_field_inputs()
+    submission.payload = payload
+    # On record at once: a retry sends what this attempt resolved.
+    Submission.objects.filter(pk=submission.pk).update(payload=payload)
 
 
 def _reply_send(submission: Submission) -> Thread:

@@ -191,11 +191,14 @@ def thread_create(request: HttpRequest) -> HttpResponse:
     if not organization_list_for_user(user=request.user).exists():
         # Before anything is asked of Plain: there is nothing to ask for.
         return _render(request, "support/no_organisation.html", {})
-    options = selectors.request_options_get()
     if request.method == "POST":
+        # Nothing may wait on Plain before the request is saved: the questions come from the
+        # cache alone, and with none cached the answers are kept as posted and checked at
+        # delivery (services.thread_submit).
+        options = selectors.request_options_cached()
         form = ThreadCreateForm(request.POST, request.FILES, user=request.user, options=options)
     else:
-        form = ThreadCreateForm(user=request.user, options=options)
+        form = ThreadCreateForm(user=request.user, options=selectors.request_options_get())
     if request.method != "POST" or not form.is_valid():
         return _render(request, "support/thread_create.html", {"form": form})
     files = form.cleaned_data.get("attachments") or []
@@ -209,7 +212,20 @@ def thread_create(request: HttpRequest) -> HttpResponse:
             label_type_ids=form.label_type_ids(),
             thread_fields=form.thread_field_inputs(),
             files=files,
+            posted_request_fields=None if form.options_known else form.posted_request_fields(),
         )
+    except services.RequestFieldsInvalid:
+        # The questions are known now (read at delivery): the same form, with them, says what.
+        form = ThreadCreateForm(
+            request.POST,
+            request.FILES,
+            user=request.user,
+            options=selectors.request_options_cached(),
+        )
+        form.is_valid()
+        if files:
+            form.add_error(None, ATTACH_AGAIN.strip())
+        return _render(request, "support/thread_create.html", {"form": form})
     except PlainMutationError as exc:
         _log_plain_failure(exc, action="opening a thread")
         add_plain_field_errors(form, exc.fields, fallback=plain_error_message(exc, sending=True))
