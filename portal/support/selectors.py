@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.cache import cache
+from django.core.exceptions import BadRequest
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from plain_gateway import PlainError, iter_items
+from plain_gateway import PlainBadUserInputError, PlainError, iter_items
 from plain_gateway.types import (
     Attachment,
     LabelType,
@@ -131,13 +132,22 @@ def thread_list_for_user(
         if before and not after
         else {"first": PAGE_SIZE, "after": after}
     )
-    page = get_plain_client().threads(
-        tenant_external_ids=tenant_ids,
-        statuses=STATUS_TABS[tab],
-        sort_field="STATUS_CHANGED_AT",
-        sort_direction="DESC",
-        **paging,
-    )
+    query = {
+        "tenant_external_ids": tenant_ids,
+        "statuses": STATUS_TABS[tab],
+        "sort_field": "STATUS_CHANGED_AT",
+        "sort_direction": "DESC",
+    }
+    try:
+        page = get_plain_client().threads(**query, **paging)
+    except PlainBadUserInputError:
+        if not (after or before):
+            raise
+        # A cursor Plain did not make (edited, or from another list): the user's mistake, so
+        # the first page, not an outage.
+        logger.info("Ignored a thread-list cursor Plain refused; showing the first page")
+        after = before = None
+        page = get_plain_client().threads(**query, first=PAGE_SIZE)
     allowed = set(tenant_ids)
     # Plain filtered by tenant already; checking again costs nothing and keeps the rule local.
     threads = [t for t in page.items if t.tenant is not None and t.tenant.external_id in allowed]
@@ -173,7 +183,9 @@ def thread_get_for_user(
 
     Raises Http404 unless the thread belongs to a tenant of one of the user's organisations now.
     Every route that reads or changes a thread goes through here first. Errors talking to Plain
-    (plain_gateway.PlainError) propagate: they say nothing about the thread. A view that also
+    (plain_gateway.PlainError) propagate: they say nothing about the thread. A `before` cursor
+    Plain refuses is judged only after access: a thread not the user's is the same Http404 as
+    ever, whatever the cursor; on the user's own thread it is BadRequest (a 400). A view that also
     shows the user's organisations may pass `organizations`, read by organization_list_for_user
     in this same request, so the memberships are read once.
     """
@@ -187,9 +199,22 @@ def thread_get_for_user(
     if not tenant_ids:
         raise Http404
     before = _clean_cursor(before)
-    found = get_plain_client().thread(thread_id=thread_id, last=timeline_size, before=before)
+    client = get_plain_client()
+    cursor_refused = False
+    try:
+        found = client.thread(thread_id=thread_id, last=timeline_size, before=before)
+    except PlainBadUserInputError:
+        if before is None:
+            raise
+        # Access first: without the cursor, so a refused cursor cannot tell another
+        # organisation's thread (which Plain has) from an id Plain does not know.
+        cursor_refused = True
+        found = client.thread(thread_id=thread_id, last=1)
     if found is None or not _belongs_to(found.thread, tenant_ids):
         raise Http404
+    if cursor_refused:
+        logger.info("A timeline cursor Plain refused, on a thread the user may see")
+        raise BadRequest("The link to earlier messages is not valid.")
     return found
 
 

@@ -5,6 +5,8 @@ Everything else is the 404 of an id that does not exist, on every route.
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from django.http import Http404
 from django.urls import reverse
@@ -232,3 +234,40 @@ def test_anonymous_posts_go_to_the_login(client, alice, acme, plain, make_thread
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("login"))
     assert snapshot(plain, thread.id) == before
+
+
+# --- a cursor cannot tell another organisation's thread from none -------------------------------
+
+SIGNIFICANT_HEADERS = ("Content-Type", "Content-Length", "Vary", "Cache-Control", "Location")
+
+
+@pytest.mark.parametrize("before", ["x", "eyJub3QiOiJhIGxpc3QifQ", ""])
+@pytest.mark.parametrize("extra", [{}, HTMX], ids=["plain", "htmx"])
+def test_with_any_cursor_another_organisations_thread_is_the_same_404_as_none(
+    client, alice, carol, acme, make_thread, before, extra
+):
+    acme_thread = make_thread(user=alice, organization=acme, title="Acme internal matter")
+    client.force_login(carol)
+
+    forbidden = client.get(
+        reverse("support:thread_detail", args=[acme_thread.id]), {"before": before}, **extra
+    )
+    missing = client.get(
+        reverse("support:thread_detail", args=[NONEXISTENT_ID]), {"before": before}, **extra
+    )
+
+    assert forbidden.status_code == missing.status_code == 404
+    assert without_tokens(forbidden.content.decode()) == without_tokens(missing.content.decode())
+    for header in SIGNIFICANT_HEADERS:
+        assert forbidden.get(header) == missing.get(header), header
+
+
+def test_a_bad_cursor_on_the_users_own_thread_is_a_400_not_an_outage(
+    alice_client, alice, acme, make_thread, caplog
+):
+    thread = make_thread(user=alice, organization=acme)
+
+    response = alice_client.get(reverse("support:thread_detail", args=[thread.id]), {"before": "x"})
+
+    assert response.status_code == 400
+    assert [record for record in caplog.records if record.levelno >= logging.ERROR] == []

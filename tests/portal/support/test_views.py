@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import httpx
 import pytest
 from django.urls import reverse
@@ -647,3 +649,26 @@ def test_page_views_read_the_database_a_fixed_number_of_times(
     for url in pages:
         with django_assert_num_queries(4):
             assert alice_client.get(url).status_code == 200
+
+
+# --- a cursor Plain refuses is the user's mistake, not an outage --------------------------------
+
+BAD_CURSOR = "not-a-cursor"
+
+
+@pytest.mark.parametrize("direction", ["after", "before"])
+def test_a_bad_list_cursor_gets_the_first_page_logged_as_the_users_mistake(
+    alice_client, alice, acme, make_thread, caplog, direction
+):
+    make_thread(user=alice, organization=acme, title="Still listed")
+
+    with caplog.at_level(logging.INFO):
+        response = alice_client.get(reverse("support:thread_list"), {direction: BAD_CURSOR})
+
+    assert response.status_code == 200
+    assert "Still listed" in page_text(response)
+    assert [record for record in caplog.records if record.levelno >= logging.ERROR] == []
+    assert any(
+        "cursor" in record.getMessage() and record.levelno == logging.INFO
+        for record in caplog.records
+    )
