@@ -43,6 +43,7 @@ Exactly once, as far as Plain's API allows
 from __future__ import annotations
 
 import logging
+import os
 import random
 import re
 from collections.abc import Mapping, Sequence
@@ -274,7 +275,7 @@ def _submission_save(
         with transaction.atomic():
             submission.save()
     except BaseException:
-        _files_delete(stored)
+        _files_delete(stored, key=submission.key)
         raise
     return submission
 
@@ -283,7 +284,7 @@ def _deliver_inline(submission: Submission) -> SubmitResult:
     outcome, error = _attempt(submission)
     if outcome.status == "failed":
         # Refused for good while the user waits: they get the form back, so keep nothing.
-        _files_delete(submission.files)
+        _files_delete(submission.files, key=submission.key)
         Submission.objects.filter(pk=submission.pk).delete()
         if error is not None:
             raise error
@@ -514,7 +515,7 @@ def _sent(submission: Submission, thread: Thread) -> None:
         updated_at=now,
     )
     # Plain has the files now; the names and attachment ids stay in the payload.
-    _files_delete(submission.files)
+    _files_delete(submission.files, key=submission.key)
 
 
 def _pending(submission: Submission, error: Exception) -> DeliveryOutcome:
@@ -548,7 +549,8 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"[:2000]
 
 
-def _files_delete(files: Sequence[dict[str, Any]]) -> None:
+def _files_delete(files: Sequence[dict[str, Any]], *, key: str) -> None:
+    """Delete the submission's saved files, and then its folder under STORAGE_FOLDER."""
     for file in files:
         path = file.get("path")
         if path:
@@ -556,6 +558,23 @@ def _files_delete(files: Sequence[dict[str, Any]]) -> None:
                 default_storage.delete(path)
             except OSError:
                 logger.warning("Could not delete the saved file %s", path)
+    _folder_delete(key)
+
+
+def _folder_delete(key: str) -> None:
+    """Remove the submission's folder once it is empty. Storages without folders (object
+    stores, whose `path` raises NotImplementedError) have nothing to remove."""
+    try:
+        folder = default_storage.path(f"{STORAGE_FOLDER}/{key}")
+    except NotImplementedError:
+        return
+    try:
+        os.rmdir(folder)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        # Not empty: a file could not be deleted (logged above); it stays with its folder.
+        logger.warning("Could not remove the folder of submission %s", key)
 
 
 # === retries: tasks, the sweep, page views =====================================================

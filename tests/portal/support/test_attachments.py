@@ -4,6 +4,7 @@ through the portal with the thread's own access check."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
 import pytest
@@ -343,3 +344,26 @@ def test_a_malformed_attachment_id_never_reaches_plain(
 
     assert response.status_code == 404
     assert _calls(emulator_control) == []
+
+
+def _submission_folders(settings) -> list[str]:
+    root = Path(settings.MEDIA_ROOT) / "submissions"
+    return sorted(path.name for path in root.iterdir()) if root.exists() else []
+
+
+def test_once_plain_has_the_files_their_folder_is_gone_too(
+    alice_client, alice, acme, make_thread, settings
+):
+    thread = make_thread(user=alice, organization=acme)
+
+    alice_client.post(
+        reverse("support:thread_create"),
+        {"title": "Files", "message": "Attached", "attachments": [_file("a.txt")]},
+    )
+    alice_client.post(
+        reverse("support:thread_reply", args=[thread.id]),
+        {"text": "More", "attachments": [_file("b.txt")]},
+    )
+
+    assert Submission.objects.filter(status=Submission.Status.SENT).count() == 2
+    assert _submission_folders(settings) == []
