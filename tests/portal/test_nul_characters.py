@@ -59,3 +59,15 @@ def test_a_nul_in_a_list_filter_or_a_login_is_a_400(client, staff):
     ).status_code == 400
     client.logout()
     assert client.get(reverse("support:thread_list"), {"after": "\x00"}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/tenancy/organization/1%00/change/",
+        "/admin/tenancy/organization/1%00/map-tenant/",
+        "/admin/support/submission/x%00/change/",
+    ],
+)
+def test_a_nul_in_an_admin_object_id_is_not_a_500(staff, path):
+    assert staff.get(path).status_code in (302, 404)

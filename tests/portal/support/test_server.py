@@ -163,6 +163,8 @@ def test_a_slow_plain_costs_the_budget_not_the_request_nor_the_worker(remote_pla
             data={"text": "A reply while Plain crawls."},
         )
     )
+    # Both rows are due: the page views below also try to deliver them, inside the same budget.
+    Submission.objects.update(next_attempt_at=timezone.now())
     listed, listed_in = _timed(lambda: browser.get("/threads/"))
     detail, detail_in = _timed(lambda: browser.get(f"/threads/{thread.id}/"))
 
