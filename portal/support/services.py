@@ -8,9 +8,12 @@ New requests and replies (DESIGN, invariant 6: nothing a customer submits is los
 ----------------------------------------------------------------------------------
 1. `thread_submit` / `reply_submit` save a `Submission` (text, choices, files in the default
    storage) and commit it before Plain is called, leased so no sweep touches it meanwhile.
-2. Delivery is tried at once, in the request: the normal case is one round trip, and the user
-   lands on the new thread. Access is checked on every attempt: a new request's organisation
-   must still be the user's, and a reply goes through `selectors.thread_get_for_user`.
+2. Delivery is tried at once, in the request, within what is left of the request's budget for
+   Plain (PLAIN_REQUEST_BUDGET_SECONDS, portal.middleware): the normal case is one round trip,
+   and the user lands on the new thread; an attempt that runs out of budget leaves the row
+   pending, and the user lands on its saved page. Access is checked on every attempt: a new
+   request's organisation must still be the user's, and a reply goes through
+   `selectors.thread_get_for_user`.
 3. A retriable failure (Plain slow, down, rate-limiting, or the key misconfigured) leaves the row
    pending with a due time (capped exponential backoff, never before Plain's rate-limit reset).
    With a broker, a Celery task is enqueued for that time (portal/support/tasks.py); the beat
@@ -617,6 +620,8 @@ def submissions_retry_for_user(*, user: User, limit: int = PAGE_VIEW_RETRY_LIMIT
 
     One database query when nothing is due (the usual case); Plain is called only for a due
     row, and after one that stays pending the rest wait (Plain is still unwell).
+    Called by GET views, so it runs inside the request's budget for Plain, which it shares with
+    the page it comes before.
     """
     if not _eager() or not user.is_authenticated:
         return 0

@@ -4,8 +4,10 @@ attachment downloads, and the page of a saved (not yet sent) request or reply.
 Views translate HTTP: they call a selector or a service and render a template, or for htmx the
 partial that the page itself includes. When Plain fails they answer with a message and the
 user's text kept, never with a 500; what a customer sends is saved first and, while Plain is
-unwell, shown as waiting to be sent. Access is decided in selectors.thread_get_for_user, which
-every thread route calls first (directly, or through the service or selector it calls).
+unwell, shown as waiting to be sent. No view waits on Plain longer than the request's budget
+(PLAIN_REQUEST_BUDGET_SECONDS, portal.middleware); on POST nothing waits on it before the save.
+Access is decided in selectors.thread_get_for_user, which every thread route calls first
+(directly, or through the service or selector it calls).
 """
 
 from __future__ import annotations
