@@ -106,6 +106,8 @@ class ThreadListing:
     newer_cursor: str | None
     older_cursor: str | None
     organizations: list[Organization]
+    # Whether this is the first page (no cursor given, or a refused one ignored).
+    is_first_page: bool = True
 
     @property
     def shows_organization(self) -> bool:
@@ -168,6 +170,7 @@ def thread_list_for_user(
         newer_cursor=info.start_cursor if has_newer and threads else None,
         older_cursor=info.end_cursor if has_older and threads else None,
         organizations=organizations,
+        is_first_page=not (after or before),
     )
 
 

@@ -132,7 +132,6 @@ def thread_list(request: HttpRequest) -> HttpResponse:
         return _plain_unavailable(request, exc, action="listing threads")
     if listing is None:
         return _render(request, "support/no_organisation.html", {})
-    first_page = not (request.GET.get("after") or request.GET.get("before"))
     return _render(
         request,
         "support/thread_list.html",
@@ -143,7 +142,7 @@ def thread_list(request: HttpRequest) -> HttpResponse:
             # New requests not in Plain yet, atop the first page of the tabs they belong to.
             "pending_submissions": (
                 selectors.submission_list_for_user(user=request.user)
-                if first_page and listing.status != "done"
+                if listing.is_first_page and listing.status != "done"
                 else []
             ),
         },
