@@ -201,6 +201,16 @@ def thread_create(request: HttpRequest) -> HttpResponse:
     else:
         form = ThreadCreateForm(user=request.user, options=selectors.request_options_get())
     if request.method != "POST" or not form.is_valid():
+        if not form.options_known:
+            # Refused, so nothing is saved and the questions may be read now: the form comes
+            # back with them and the answers as typed.
+            form = ThreadCreateForm(
+                request.POST,
+                request.FILES,
+                user=request.user,
+                options=selectors.request_options_get(),
+            )
+            form.is_valid()
         return _render(request, "support/thread_create.html", {"form": form})
     files = form.cleaned_data.get("attachments") or []
     try:

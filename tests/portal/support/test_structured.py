@@ -303,3 +303,16 @@ def test_answers_that_do_not_fit_the_questions_learnt_at_delivery_come_back_as_f
     assert not Submission.objects.exists()
     page = plain.threads(tenant_external_ids=[acme.tenant_external_id], first=10)
     assert page.items == ()
+
+
+def test_a_refused_post_with_a_cold_cache_comes_back_with_the_questions_and_the_answers(
+    alice_client, workspace
+):
+    response = alice_client.post(reverse("support:thread_create"), {**ANSWERS, "title": ""})
+
+    assert response.status_code == 200
+    html = page_text(response)
+    assert input_value(html, "field__order_number") == "INV-42"
+    assert ("Billing", "Billing") in _select_options(html, "field__product_area")
+    assert re.search(r'<option value="Billing" selected>', html)
+    assert not Submission.objects.exists()
