@@ -26,6 +26,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from plain_gateway import PlainBadUserInputError, PlainError, iter_items
+from plain_gateway.ids import id_pattern
 from plain_gateway.types import (
     Attachment,
     LabelType,
@@ -37,7 +38,6 @@ from plain_gateway.types import (
 )
 from portal.accounts.models import User
 from portal.plain import get_plain_client
-from portal.support.converters import plain_id_pattern
 from portal.support.models import Submission
 from portal.support.presentation import ThreadRow, thread_rows
 from portal.tenancy.models import Organization
@@ -77,7 +77,7 @@ DEFAULT_STATUS_TAB = "open"
 
 # Plain's thread ids are "th_" and a ULID; anything else never reaches Plain (the routes check
 # the same shape; this guards the callers that are not views, such as a reply's delivery).
-_THREAD_ID = re.compile(plain_id_pattern("th"))
+_THREAD_ID = re.compile(id_pattern("th"))
 # Cursors are opaque, but a sane length keeps junk out of the request to Plain.
 _MAX_CURSOR_LENGTH = 512
 
@@ -228,7 +228,7 @@ def _belongs_to(thread: Thread, tenant_ids: frozenset[str]) -> bool:
 # --- attachments ----------------------------------------------------------------------------------
 
 # Plain's attachment ids ("att_" and a ULID); anything else never reaches Plain.
-_ATTACHMENT_ID = re.compile(plain_id_pattern("att"))
+_ATTACHMENT_ID = re.compile(id_pattern("att"))
 # How far back through a thread's timeline an attachment is looked for (pages of
 # TIMELINE_PAGE_SIZE entries): a link on the thread page is found on the first page or soon after.
 ATTACHMENT_SEARCH_MAX_PAGES = 20
