@@ -14,7 +14,8 @@ The budget lives in a contextvar, so threads and asyncio tasks each see their ow
 injectable (monotonic seconds) so tests can advance time without sleeping.
 
 Residual: httpx's timeouts bound each phase (connect, each read, each write), not an attempt as a
-whole, so a server that trickles its answer byte by byte could hold an attempt a little longer.
+whole, so a server that trickles its answer a few bytes at a time could hold one attempt past the
+deadline (an attachment download checks the budget between chunks; a GraphQL answer is small).
 """
 
 from __future__ import annotations

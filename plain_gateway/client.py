@@ -708,6 +708,11 @@ class PlainClient:
                     **context,
                 )
             for chunk in response.iter_bytes():
+                remaining = budget_remaining()
+                if remaining is not None and remaining <= 0:
+                    raise PlainBudgetExceededError(
+                        "The attachment download ran out of time", **context
+                    )
                 size += len(chunk)
                 if size > max_bytes:
                     raise PlainResponseError(

@@ -148,3 +148,31 @@ def test_no_budget_or_a_non_positive_one_bounds_nothing(clock):
         assert budget_remaining() is None
     with plain_budget(0, clock=clock):
         assert budget_remaining() is None
+
+
+class TricklingStorage(httpx.BaseTransport):
+    """Attachment storage that sends a chunk a second (on the fake clock)."""
+
+    def __init__(self, clock: FakeClock, chunks: int) -> None:
+        self.clock, self.chunks = clock, chunks
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        clock, chunks = self.clock, self.chunks
+
+        class Trickle(httpx.SyncByteStream):
+            def __iter__(self):
+                for _ in range(chunks):
+                    clock.now += 1.0
+                    yield b"x" * 10
+
+        return httpx.Response(200, stream=Trickle())
+
+
+def test_a_trickling_download_stops_at_the_budgets_end(clock):
+    client = PlainClient(api_key=API_KEY, url=URL, transport=TricklingStorage(clock, chunks=10))
+
+    assert client.download_attachment(url="http://storage.test/f") == b"x" * 100
+    started = clock.now
+    with plain_budget(3.5, clock=clock), pytest.raises(PlainBudgetExceededError):
+        client.download_attachment(url="http://storage.test/f")
+    assert clock.now - started == pytest.approx(4.0)
