@@ -4,11 +4,14 @@ The public surface: PlainClient, the errors of plain_gateway.errors and the data
 plain_gateway.types. Everything whose name starts with an underscore is private.
 """
 
+from plain_gateway.budget import budget_remaining, plain_budget
 from plain_gateway.client import PlainClient
 from plain_gateway.errors import (
     GraphQLErrorDetail,
     MutationFieldError,
     PlainAuthenticationError,
+    PlainBadUserInputError,
+    PlainBudgetExceededError,
     PlainError,
     PlainForbiddenError,
     PlainGraphQLError,
@@ -64,6 +67,8 @@ __all__ = [
     "Page",
     "PageInfo",
     "PlainAuthenticationError",
+    "PlainBadUserInputError",
+    "PlainBudgetExceededError",
     "PlainClient",
     "PlainError",
     "PlainForbiddenError",
@@ -82,6 +87,8 @@ __all__ = [
     "ThreadWithTimeline",
     "TimelineEntry",
     "UpsertResult",
+    "budget_remaining",
     "iter_items",
     "iter_pages",
+    "plain_budget",
 ]

@@ -24,7 +24,9 @@ import httpx
 
 from plain_gateway import _retry
 from plain_gateway._operations import OPERATIONS, Operation
+from plain_gateway.budget import budget_remaining
 from plain_gateway.errors import (
+    PlainBudgetExceededError,
     PlainError,
     PlainResponseError,
     PlainTimeoutError,
@@ -123,7 +125,8 @@ class PlainClient:
     httpx.WSGITransport). `timeout` bounds each attempt in seconds. `max_attempts` counts the first
     try. `sleep` is called with the seconds to wait between attempts (tests pass a recorder);
     `clock` returns the current POSIX time, for reading rate-limit resets. Retries follow
-    plain_gateway._retry.
+    plain_gateway._retry. Inside plain_gateway.budget.plain_budget, every call also keeps to the
+    budget's total (see that module).
     """
 
     def __init__(
@@ -146,6 +149,7 @@ class PlainClient:
         self.max_rate_limit_wait = max_rate_limit_wait
         self._sleep = sleep if sleep is not None else time.sleep
         self._clock = clock if clock is not None else time.time
+        self._timeout = timeout
         self._http = httpx.Client(
             transport=transport,
             timeout=httpx.Timeout(timeout),
@@ -193,6 +197,17 @@ class PlainClient:
                 )
                 if delay is None:
                     raise
+                remaining = budget_remaining()
+                if remaining is not None and delay >= remaining:
+                    # Waiting would end past the caller's deadline: fail now, as when out of
+                    # attempts, with the error that says what Plain did.
+                    logger.warning(
+                        "Plain %s failed (%s, request id %s); no retry within the time budget",
+                        operation.name,
+                        type(error).__name__,
+                        error.request_id,
+                    )
+                    raise
                 logger.warning(
                     "Plain %s failed (%s, request id %s); attempt %d of %d in %.2fs",
                     operation.name,
@@ -205,7 +220,24 @@ class PlainClient:
                 self._sleep(delay)
                 attempt += 1
 
+    def _attempt_timeout(self, operation_name: str) -> tuple[httpx.Timeout, bool]:
+        """This attempt's timeout, and whether the budget (rather than the client) set it.
+
+        Raises PlainBudgetExceededError, before anything is sent, when the budget has run out.
+        """
+        remaining = budget_remaining()
+        if remaining is None or remaining >= self._timeout:
+            return httpx.Timeout(self._timeout), False
+        if remaining <= 0:
+            raise PlainBudgetExceededError(
+                "No time left in the budget for Plain calls",
+                request_sent=False,
+                operation_name=operation_name,
+            )
+        return httpx.Timeout(remaining), True
+
     def _attempt(self, operation: Operation, variables: Mapping[str, Any]) -> Mapping[str, Any]:
+        timeout, by_budget = self._attempt_timeout(operation.name)
         started = time.monotonic()
         try:
             response = self._http.post(
@@ -216,11 +248,13 @@ class PlainClient:
                     "operationName": operation.name,
                 },
                 headers={OPERATION_NAME_HEADER: operation.name},
+                timeout=timeout,
             )
         except httpx.TimeoutException as exc:
             # Connect and pool timeouts happen before anything is sent.
             sent = not isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
-            raise PlainTimeoutError(
+            error_class = PlainBudgetExceededError if by_budget else PlainTimeoutError
+            raise error_class(
                 f"Plain did not answer in time ({type(exc).__name__})",
                 request_sent=sent,
                 operation_name=operation.name,
@@ -619,12 +653,14 @@ class PlainClient:
         a failure raises PlainTimeoutError, PlainTransportError or PlainResponseError.
         """
         context = {"operation_name": "uploadAttachment"}
+        timeout, _ = self._attempt_timeout("uploadAttachment")
         with _storage_errors("upload", context):
             response = self._http.post(
                 upload.upload_form_url,
                 data=dict(upload.form_data),
                 files={"file": (upload.attachment.file_name, content, content_type)},
                 auth=None,
+                timeout=timeout,
             )
         if not response.is_success:
             raise PlainResponseError(
@@ -657,9 +693,12 @@ class PlainClient:
             raise PlainResponseError("The attachment URL is not an http(s) URL", **context)
         chunks: list[bytes] = []
         size = 0
+        timeout, _ = self._attempt_timeout("downloadAttachment")
         with (
             _storage_errors("download", context),
-            self._http.stream("GET", url, auth=None, headers={"Accept": "*/*"}) as response,
+            self._http.stream(
+                "GET", url, auth=None, headers={"Accept": "*/*"}, timeout=timeout
+            ) as response,
         ):
             if not response.is_success:
                 raise PlainResponseError(
@@ -669,6 +708,11 @@ class PlainClient:
                     **context,
                 )
             for chunk in response.iter_bytes():
+                remaining = budget_remaining()
+                if remaining is not None and remaining <= 0:
+                    raise PlainBudgetExceededError(
+                        "The attachment download ran out of time", **context
+                    )
                 size += len(chunk)
                 if size > max_bytes:
                     raise PlainResponseError(

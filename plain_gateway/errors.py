@@ -3,13 +3,16 @@
     PlainError                      .operation_name .request_id .status_code .code .retriable
     ├── PlainTransportError         no answer: connecting, sending or reading failed (.request_sent)
     │   └── PlainTimeoutError       no answer in time
+    │       └── PlainBudgetExceededError  ... within the caller's budget (plain_gateway.budget)
     ├── PlainAuthenticationError    HTTP 401, or GraphQL UNAUTHENTICATED: the API key is invalid
     ├── PlainForbiddenError         HTTP 403, or GraphQL FORBIDDEN: the key lacks a permission
     ├── PlainRateLimitError         HTTP 429 (.retry_after seconds, .reset_at, .limit, .remaining)
     ├── PlainServerError            HTTP 5xx, or GraphQL INTERNAL_SERVER_ERROR
     ├── PlainResponseError          an answer that is not GraphQL: odd status, no JSON, no data
     ├── PlainGraphQLError           any other top-level `errors` (.errors): GRAPHQL_PARSE_FAILED,
-    │                               GRAPHQL_VALIDATION_FAILED, BAD_USER_INPUT, ...
+    │   │                           GRAPHQL_VALIDATION_FAILED, ...
+    │   └── PlainBadUserInputError  BAD_USER_INPUT: an argument's value was refused (a cursor
+    │                               Plain does not know, a page size out of range)
     └── PlainMutationError          a mutation answered with its `error` (.type, .fields)
         └── PlainNotFoundError      ... because something it referenced does not exist
 
@@ -38,6 +41,8 @@ __all__ = [
     "GraphQLErrorDetail",
     "MutationFieldError",
     "PlainAuthenticationError",
+    "PlainBadUserInputError",
+    "PlainBudgetExceededError",
     "PlainError",
     "PlainForbiddenError",
     "PlainGraphQLError",
@@ -123,6 +128,15 @@ class PlainTimeoutError(PlainTransportError):
     """No answer within the client's timeout."""
 
 
+class PlainBudgetExceededError(PlainTimeoutError):
+    """The caller's total time budget for Plain ran out (see plain_gateway.budget).
+
+    Either no time was left for another attempt (`request_sent` is False: nothing was sent), or
+    an attempt was cut short by the budget (then, as for any timeout, it may have run). Retriable:
+    later, with a fresh budget, the call may well succeed.
+    """
+
+
 class PlainAuthenticationError(PlainError):
     """The API key is missing, malformed or revoked."""
 
@@ -186,6 +200,12 @@ class PlainGraphQLError(PlainError):
         self.errors = tuple(errors)
 
 
+class PlainBadUserInputError(PlainGraphQLError):
+    """Plain refused an argument's value (BAD_USER_INPUT), such as a paging cursor it did not
+    make. Where the value came from a user (a cursor in a URL), it is their mistake, not an
+    outage; the same request fails the same way again."""
+
+
 @dataclass(frozen=True, slots=True)
 class MutationFieldError:
     """Why one input field was refused. `type` is VALIDATION, REQUIRED or NOT_FOUND."""
@@ -229,6 +249,7 @@ _GRAPHQL_CODE_ERRORS: Mapping[str, type[PlainError]] = {
     "UNAUTHENTICATED": PlainAuthenticationError,
     "FORBIDDEN": PlainForbiddenError,
     "INTERNAL_SERVER_ERROR": PlainServerError,
+    "BAD_USER_INPUT": PlainBadUserInputError,
 }
 
 
@@ -271,8 +292,8 @@ def error_from_response(
         code = next((error.code for error in errors if error.code), None)
         error_class = _GRAPHQL_CODE_ERRORS.get(code or "", PlainGraphQLError)
         text = detail or "Plain rejected the operation"
-        if error_class is PlainGraphQLError:
-            return PlainGraphQLError(text, errors=errors, code=code, **context)
+        if issubclass(error_class, PlainGraphQLError):
+            return error_class(text, errors=errors, code=code, **context)
         return error_class(text, code=code, **context)
     if not 200 <= status_code < 300:
         return PlainResponseError(f"Unexpected HTTP {status_code} from Plain", **context)

@@ -44,6 +44,10 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before anything reads a parameter: a NUL in one is a 400, never a PostgreSQL 500.
+    "portal.middleware.NulCharacterMiddleware",
+    # Every Plain call of one web request shares PLAIN_REQUEST_BUDGET_SECONDS.
+    "portal.middleware.PlainBudgetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "portal.accounts.middleware.TimeZoneMiddleware",
@@ -140,6 +144,10 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 PLAIN_API_URL = env.str("PLAIN_API_URL", default="")
 PLAIN_API_KEY = env.str("PLAIN_API_KEY", default="")
 PLAIN_TIMEOUT_SECONDS = env.float("PLAIN_TIMEOUT_SECONDS", default=10.0)
+# The most one web request spends on Plain in all (attempts, retries and their waits), well under
+# the server's worker timeout (gunicorn's 30 s): past it the page says Plain is unavailable and a
+# submission stays saved for later. Celery tasks have their own time limits instead. 0: no budget.
+PLAIN_REQUEST_BUDGET_SECONDS = env.float("PLAIN_REQUEST_BUDGET_SECONDS", default=8.0)
 # The longest the client waits in place for a rate-limit reset; a longer one raises at once, and
 # whatever was being sent stays in the outbox for a later attempt instead of holding a web worker.
 PLAIN_MAX_RATE_LIMIT_WAIT_SECONDS = env.float("PLAIN_MAX_RATE_LIMIT_WAIT_SECONDS", default=5.0)

@@ -28,6 +28,7 @@ __all__ = [
     "ATTACHMENT_MAX_COUNT",
     "ATTACHMENT_MAX_TOTAL_BYTES",
     "ReplyForm",
+    "RequestFieldsForm",
     "ThreadCreateForm",
     "add_plain_field_errors",
 ]
@@ -42,6 +43,10 @@ MESSAGE_MAX_LENGTH = 20_000
 # Plain documents no limit for a text thread field; a field is a short answer, not a message.
 THREAD_FIELD_TEXT_MAX_LENGTH = 1_000
 THREAD_FIELD_PREFIX = "field__"
+CATEGORY_FIELD = "category"
+# Bounds on the answers kept unvalidated when the questions are not known (a cold cache).
+POSTED_FIELDS_MAX_COUNT = 100
+POSTED_VALUE_MAX_LENGTH = THREAD_FIELD_TEXT_MAX_LENGTH + 1
 
 # Plain's attachment limits (API docs, "Attachments"): per message, at most 25 files, 6 MB in all,
 # and never one of these file types.
@@ -121,7 +126,65 @@ class _PortalForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-class ThreadCreateForm(_PortalForm):
+class _RequestFieldsMixin:
+    """The workspace's questions (category, thread fields) on a form, built from RequestOptions."""
+
+    fields: dict[str, forms.Field]
+    cleaned_data: dict[str, Any]
+
+    def _request_fields_add(self, options: RequestOptions) -> None:
+        self._field_schemas: dict[str, Any] = {}
+        if options.label_types:
+            self.fields[CATEGORY_FIELD] = forms.ChoiceField(
+                label="Category",
+                required=False,
+                choices=[("", "Choose a category")]
+                + [(label_type.id, label_type.name) for label_type in options.label_types],
+            )
+        for schema in options.field_schemas:
+            field = _thread_field(schema)
+            if field is not None:
+                name = THREAD_FIELD_PREFIX + schema.key
+                self.fields[name] = field
+                self._field_schemas[name] = schema
+        # Thread fields in the order the schemas were sent (error paths index into it).
+        self.thread_field_names: list[str] = []
+
+    def label_type_ids(self) -> list[str]:
+        """labelTypeIds for createThread (after is_valid())."""
+        category = self.cleaned_data.get("category")
+        return [category] if category else []
+
+    def thread_field_inputs(self) -> list[dict[str, Any]]:
+        """createThread's threadFields (after is_valid()): one per answered field.
+
+        An empty optional text or choice is left out; a checkbox always has a value.
+        """
+        inputs = []
+        self.thread_field_names = []
+        for name, schema in self._field_schemas.items():
+            value = self.cleaned_data.get(name)
+            if schema.type == "BOOL":
+                item = {"key": schema.key, "type": "BOOL", "booleanValue": bool(value)}
+            elif value in (None, ""):
+                continue
+            else:
+                item = {"key": schema.key, "type": schema.type, "stringValue": value}
+            inputs.append(item)
+            self.thread_field_names.append(name)
+        return inputs
+
+
+class RequestFieldsForm(_RequestFieldsMixin, _PortalForm):
+    """Only the workspace's questions: how the answers of a request saved while they were not
+    known (a cold cache) are checked against the schemas when it is delivered."""
+
+    def __init__(self, *args: Any, options: RequestOptions, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._request_fields_add(options)
+
+
+class ThreadCreateForm(_RequestFieldsMixin, _PortalForm):
     """Title, message, priority, the workspace's category and thread fields, and attachments.
 
     An organisation is asked for only when the user has several; its choices are the user's
@@ -167,26 +230,30 @@ class ThreadCreateForm(_PortalForm):
             self.fields["organization"].queryset = organization_list_for_user(user=user)
         else:
             del self.fields["organization"]
-        options = options or RequestOptions()
-        self._field_schemas = {}
-        if options.label_types:
-            self.fields["category"] = forms.ChoiceField(
-                label="Category",
-                required=False,
-                choices=[("", "Choose a category")]
-                + [(label_type.id, label_type.name) for label_type in options.label_types],
-            )
-        for schema in options.field_schemas:
-            field = _thread_field(schema)
-            if field is not None:
-                name = THREAD_FIELD_PREFIX + schema.key
-                self.fields[name] = field
-                self._field_schemas[name] = schema
-        # Thread fields in the order the schemas were sent (error paths index into it).
-        self.thread_field_names: list[str] = []
+        # None: the workspace's questions are not known now (see the class docstring).
+        self.options_known = options is not None
+        self._request_fields_add(options or RequestOptions())
         self.order_fields(
             ["organization", "title", "category", "priority", "message", *self._field_schemas]
         )
+
+    def posted_request_fields(self) -> dict[str, str]:
+        """The category and thread-field values as posted, for resolving at delivery.
+
+        Only when the form was built without options (`options_known` is False): then these
+        answers were not validated here, and services.thread_submit keeps them in the payload.
+        """
+        if self.options_known or self.data is None:
+            return {}
+        names = [
+            name
+            for name in self.data
+            if name == CATEGORY_FIELD or name.startswith(THREAD_FIELD_PREFIX)
+        ]
+        return {
+            name: str(self.data.get(name) or "")[:POSTED_VALUE_MAX_LENGTH]
+            for name in names[:POSTED_FIELDS_MAX_COUNT]
+        }
 
     @property
     def chosen_organization(self) -> Organization:
@@ -198,30 +265,6 @@ class ThreadCreateForm(_PortalForm):
     @property
     def thread_field_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in self._field_schemas]
-
-    def label_type_ids(self) -> list[str]:
-        """labelTypeIds for createThread (after is_valid())."""
-        category = self.cleaned_data.get("category")
-        return [category] if category else []
-
-    def thread_field_inputs(self) -> list[dict[str, Any]]:
-        """createThread's threadFields (after is_valid()): one per answered field.
-
-        An empty optional text or choice is left out; a checkbox always has a value.
-        """
-        inputs = []
-        self.thread_field_names = []
-        for name, schema in self._field_schemas.items():
-            value = self.cleaned_data.get(name)
-            if schema.type == "BOOL":
-                item = {"key": schema.key, "type": "BOOL", "booleanValue": bool(value)}
-            elif value in (None, ""):
-                continue
-            else:
-                item = {"key": schema.key, "type": schema.type, "stringValue": value}
-            inputs.append(item)
-            self.thread_field_names.append(name)
-        return inputs
 
 
 def _thread_field(schema: Any) -> forms.Field | None:

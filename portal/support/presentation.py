@@ -151,7 +151,8 @@ def opened_by(thread: Thread) -> str:
 
 def _thread_url_builder() -> Callable[[str], str]:
     """thread id -> its page's URL, with one reverse() per list instead of one per row."""
-    marker = "th_0MARKER0"
+    # Shaped like a thread id, so the route takes it.
+    marker = "th_00000000000MARKER000000000"
     pattern = reverse("support:thread_detail", args=[marker])
     return lambda thread_id: pattern.replace(marker, quote(thread_id, safe=""))
 
@@ -635,7 +636,8 @@ def timeline_items(
 def _attachment_url_builder(thread_id: str) -> Callable[[str], str] | None:
     """attachment id -> its download URL on this thread, with one reverse() per page; None when
     the portal has no download route (the files are then listed by name only)."""
-    marker = "att_0MARKER0"
+    # Shaped like an attachment id, so the route takes it; no thread id can contain it.
+    marker = "att_00000000000MARKER000000000"
     try:
         pattern = reverse("support:attachment_download", args=[thread_id, marker])
     except NoReverseMatch:

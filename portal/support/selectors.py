@@ -20,11 +20,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.cache import cache
+from django.core.exceptions import BadRequest
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from plain_gateway import PlainError, iter_items
+from plain_gateway import PlainBadUserInputError, PlainError, iter_items
+from plain_gateway.ids import id_pattern
 from plain_gateway.types import (
     Attachment,
     LabelType,
@@ -50,6 +52,8 @@ __all__ = [
     "ThreadListing",
     "attachment_content_get",
     "attachment_get_for_user",
+    "request_options_cached",
+    "request_options_fetch",
     "request_options_get",
     "submission_get_for_user",
     "submission_list_for_thread",
@@ -71,8 +75,9 @@ STATUS_TABS: dict[str, tuple[str, ...] | None] = {
 }
 DEFAULT_STATUS_TAB = "open"
 
-# Plain's thread ids are "th_" and a ULID; anything else never reaches Plain.
-_THREAD_ID = re.compile(r"th_[0-9A-Za-z]{1,64}")
+# Plain's thread ids are "th_" and a ULID; anything else never reaches Plain (the routes check
+# the same shape; this guards the callers that are not views, such as a reply's delivery).
+_THREAD_ID = re.compile(id_pattern("th"))
 # Cursors are opaque, but a sane length keeps junk out of the request to Plain.
 _MAX_CURSOR_LENGTH = 512
 
@@ -101,6 +106,8 @@ class ThreadListing:
     newer_cursor: str | None
     older_cursor: str | None
     organizations: list[Organization]
+    # Whether this is the first page (no cursor given, or a refused one ignored).
+    is_first_page: bool = True
 
     @property
     def shows_organization(self) -> bool:
@@ -127,13 +134,22 @@ def thread_list_for_user(
         if before and not after
         else {"first": PAGE_SIZE, "after": after}
     )
-    page = get_plain_client().threads(
-        tenant_external_ids=tenant_ids,
-        statuses=STATUS_TABS[tab],
-        sort_field="STATUS_CHANGED_AT",
-        sort_direction="DESC",
-        **paging,
-    )
+    query = {
+        "tenant_external_ids": tenant_ids,
+        "statuses": STATUS_TABS[tab],
+        "sort_field": "STATUS_CHANGED_AT",
+        "sort_direction": "DESC",
+    }
+    try:
+        page = get_plain_client().threads(**query, **paging)
+    except PlainBadUserInputError:
+        if not (after or before):
+            raise
+        # A cursor Plain did not make (edited, or from another list): the user's mistake, so
+        # the first page, not an outage.
+        logger.info("Ignored a thread-list cursor Plain refused; showing the first page")
+        after = before = None
+        page = get_plain_client().threads(**query, first=PAGE_SIZE)
     allowed = set(tenant_ids)
     # Plain filtered by tenant already; checking again costs nothing and keeps the rule local.
     threads = [t for t in page.items if t.tenant is not None and t.tenant.external_id in allowed]
@@ -154,6 +170,7 @@ def thread_list_for_user(
         newer_cursor=info.start_cursor if has_newer and threads else None,
         older_cursor=info.end_cursor if has_older and threads else None,
         organizations=organizations,
+        is_first_page=not (after or before),
     )
 
 
@@ -169,7 +186,9 @@ def thread_get_for_user(
 
     Raises Http404 unless the thread belongs to a tenant of one of the user's organisations now.
     Every route that reads or changes a thread goes through here first. Errors talking to Plain
-    (plain_gateway.PlainError) propagate: they say nothing about the thread. A view that also
+    (plain_gateway.PlainError) propagate: they say nothing about the thread. A `before` cursor
+    Plain refuses is judged only after access: a thread not the user's is the same Http404 as
+    ever, whatever the cursor; on the user's own thread it is BadRequest (a 400). A view that also
     shows the user's organisations may pass `organizations`, read by organization_list_for_user
     in this same request, so the memberships are read once.
     """
@@ -183,9 +202,22 @@ def thread_get_for_user(
     if not tenant_ids:
         raise Http404
     before = _clean_cursor(before)
-    found = get_plain_client().thread(thread_id=thread_id, last=timeline_size, before=before)
+    client = get_plain_client()
+    cursor_refused = False
+    try:
+        found = client.thread(thread_id=thread_id, last=timeline_size, before=before)
+    except PlainBadUserInputError:
+        if before is None:
+            raise
+        # Access first: without the cursor, so a refused cursor cannot tell another
+        # organisation's thread (which Plain has) from an id Plain does not know.
+        cursor_refused = True
+        found = client.thread(thread_id=thread_id, last=1)
     if found is None or not _belongs_to(found.thread, tenant_ids):
         raise Http404
+    if cursor_refused:
+        logger.info("A timeline cursor Plain refused, on a thread the user may see")
+        raise BadRequest("The link to earlier messages is not valid.")
     return found
 
 
@@ -196,7 +228,7 @@ def _belongs_to(thread: Thread, tenant_ids: frozenset[str]) -> bool:
 # --- attachments ----------------------------------------------------------------------------------
 
 # Plain's attachment ids ("att_" and a ULID); anything else never reaches Plain.
-_ATTACHMENT_ID = re.compile(r"[A-Za-z]{1,8}_[0-9A-Za-z]{1,64}")
+_ATTACHMENT_ID = re.compile(id_pattern("att"))
 # How far back through a thread's timeline an attachment is looked for (pages of
 # TIMELINE_PAGE_SIZE entries): a link on the thread page is found on the first page or soon after.
 ATTACHMENT_SEARCH_MAX_PAGES = 20
@@ -258,6 +290,8 @@ def attachment_content_get(*, attachment: Attachment) -> bytes:
 REQUEST_OPTIONS_CACHE_KEY = "support:request-options:v1"
 # The last good answer, for when Plain cannot be asked.
 REQUEST_OPTIONS_STALE_KEY = "support:request-options:v1:stale"
+# Set for a while after Plain failed to answer, so pages do not ask it on every view.
+REQUEST_OPTIONS_FAILED_KEY = "support:request-options:v1:failed"
 REQUEST_OPTIONS_TTL_SECONDS = 5 * 60
 REQUEST_OPTIONS_STALE_TTL_SECONDS = 24 * 60 * 60
 # While Plain fails, ask again at most this often.
@@ -275,28 +309,50 @@ class RequestOptions:
 
 
 def request_options_get() -> RequestOptions:
-    """The workspace's request options, from a cache shared by all users (5 minutes).
+    """The workspace's request options, for showing the form: from a cache shared by all users
+    (5 minutes), else from Plain.
 
     They are workspace settings, alike for every customer, so one answer serves everyone. When
     Plain cannot be asked, the last good answer (a day old at most) or none: the form still works,
-    with fewer questions.
+    with fewer questions; and Plain is not asked again for REQUEST_OPTIONS_FAILURE_TTL_SECONDS.
     """
     cached = cache.get(REQUEST_OPTIONS_CACHE_KEY)
     if cached is not None:
         return cached
-    try:
-        options = _request_options_fetch()
-    except PlainError as exc:
-        logger.warning(
-            "Could not read label types or thread fields from Plain: %s (request id %s)",
-            type(exc).__name__,
-            exc.request_id,
-        )
-        options = cache.get(REQUEST_OPTIONS_STALE_KEY) or RequestOptions()
-        cache.set(REQUEST_OPTIONS_CACHE_KEY, options, REQUEST_OPTIONS_FAILURE_TTL_SECONDS)
-        return options
+    if cache.get(REQUEST_OPTIONS_FAILED_KEY) is None:
+        try:
+            return request_options_fetch()
+        except PlainError as exc:
+            logger.warning(
+                "Could not read label types or thread fields from Plain: %s (request id %s)",
+                type(exc).__name__,
+                exc.request_id,
+            )
+            cache.set(REQUEST_OPTIONS_FAILED_KEY, True, REQUEST_OPTIONS_FAILURE_TTL_SECONDS)
+    return cache.get(REQUEST_OPTIONS_STALE_KEY) or RequestOptions()
+
+
+def request_options_cached() -> RequestOptions | None:
+    """The request options from the cache alone (the fresh answer, else the last good one), or
+    None when it holds neither. Never asks Plain: for a POST, which must not wait on Plain before
+    its submission is saved (see views.thread_create)."""
+    cached = cache.get(REQUEST_OPTIONS_CACHE_KEY)
+    return cached if cached is not None else cache.get(REQUEST_OPTIONS_STALE_KEY)
+
+
+def request_options_fetch() -> RequestOptions:
+    """The request options as Plain has them now (the fresh cache, else Plain), cached.
+
+    Raises PlainError when Plain cannot be asked: for delivering a request whose answers must
+    be checked against the real questions, where "none" would drop them.
+    """
+    cached = cache.get(REQUEST_OPTIONS_CACHE_KEY)
+    if cached is not None:
+        return cached
+    options = _request_options_fetch()
     cache.set(REQUEST_OPTIONS_CACHE_KEY, options, REQUEST_OPTIONS_TTL_SECONDS)
     cache.set(REQUEST_OPTIONS_STALE_KEY, options, REQUEST_OPTIONS_STALE_TTL_SECONDS)
+    cache.delete(REQUEST_OPTIONS_FAILED_KEY)
     return options
 
 

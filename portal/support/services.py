@@ -8,9 +8,12 @@ New requests and replies (DESIGN, invariant 6: nothing a customer submits is los
 ----------------------------------------------------------------------------------
 1. `thread_submit` / `reply_submit` save a `Submission` (text, choices, files in the default
    storage) and commit it before Plain is called, leased so no sweep touches it meanwhile.
-2. Delivery is tried at once, in the request: the normal case is one round trip, and the user
-   lands on the new thread. Access is checked on every attempt: a new request's organisation
-   must still be the user's, and a reply goes through `selectors.thread_get_for_user`.
+2. Delivery is tried at once, in the request, within what is left of the request's budget for
+   Plain (PLAIN_REQUEST_BUDGET_SECONDS, portal.middleware): the normal case is one round trip,
+   and the user lands on the new thread; an attempt that runs out of budget leaves the row
+   pending, and the user lands on its saved page. Access is checked on every attempt: a new
+   request's organisation must still be the user's, and a reply goes through
+   `selectors.thread_get_for_user`.
 3. A retriable failure (Plain slow, down, rate-limiting, or the key misconfigured) leaves the row
    pending with a due time (capped exponential backoff, never before Plain's rate-limit reset).
    With a broker, a Celery task is enqueued for that time (portal/support/tasks.py); the beat
@@ -43,9 +46,10 @@ Exactly once, as far as Plain's API allows
 from __future__ import annotations
 
 import logging
+import os
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -79,6 +83,7 @@ from portal.tenancy.services import plain_customer_ensure
 
 __all__ = [
     "DeliveryOutcome",
+    "RequestFieldsInvalid",
     "SubmitResult",
     "reply_submit",
     "submission_deliver",
@@ -177,12 +182,19 @@ def thread_submit(
     label_type_ids: Sequence[str] = (),
     thread_fields: Sequence[dict[str, Any]] = (),
     files: Sequence[UploadedFile] = (),
+    posted_request_fields: Mapping[str, str] | None = None,
 ) -> SubmitResult:
     """Save a new request for the organisation's tenant, then try to open it in Plain at once.
 
-    Raises PermissionDenied when the user is not a member of `organization` now, and the
-    PlainError when Plain refuses the request for good; then nothing is kept, and the caller
-    shows the form again.
+    `posted_request_fields` (form field name -> value as posted) is given instead of
+    `label_type_ids` and `thread_fields` when the form could not know the workspace's questions
+    (a cold cache: a POST never asks Plain before the row is saved). They are kept in the payload
+    as typed and checked against Plain's label types and thread field schemas at delivery; see
+    `_request_fields_resolve`.
+
+    Raises PermissionDenied when the user is not a member of `organization` now, the PlainError
+    when Plain refuses the request for good, and RequestFieldsInvalid when the posted answers do
+    not fit the questions; then nothing is kept, and the caller shows the form again.
     """
     if not organization_list_for_user(user=user).filter(pk=organization.pk).exists():
         raise PermissionDenied
@@ -193,6 +205,8 @@ def thread_submit(
         "label_type_ids": list(label_type_ids),
         "thread_fields": [dict(field) for field in thread_fields],
     }
+    if posted_request_fields is not None:
+        payload["request_fields"] = dict(posted_request_fields)
     submission = _submission_save(
         kind=Submission.Kind.THREAD,
         user=user,
@@ -264,7 +278,7 @@ def _submission_save(
         with transaction.atomic():
             submission.save()
     except BaseException:
-        _files_delete(stored)
+        _files_delete(stored, key=submission.key)
         raise
     return submission
 
@@ -273,7 +287,7 @@ def _deliver_inline(submission: Submission) -> SubmitResult:
     outcome, error = _attempt(submission)
     if outcome.status == "failed":
         # Refused for good while the user waits: they get the form back, so keep nothing.
-        _files_delete(submission.files)
+        _files_delete(submission.files, key=submission.key)
         Submission.objects.filter(pk=submission.pk).delete()
         if error is not None:
             raise error
@@ -311,6 +325,9 @@ def _attempt(submission: Submission) -> tuple[DeliveryOutcome, BaseException | N
             thread = _reply_send(submission)
     except (Http404, PermissionDenied) as exc:
         return _failed(submission, "The user may no longer see this thread or organisation."), exc
+    except RequestFieldsInvalid as exc:
+        problems = "; ".join(f"{name}: {' '.join(text)}" for name, text in exc.errors.items())
+        return _failed(submission, f"The answers no longer fit the form ({problems})"), exc
     except PlainError as exc:
         if _retriable(exc):
             return _pending(submission, exc), exc
@@ -348,6 +365,8 @@ def _thread_send(submission: Submission) -> Thread:
         existing = client.thread_by_external_id(customer_id=customer_id, external_id=submission.key)
         if existing is not None:
             return existing
+    if "request_fields" in submission.payload:
+        _request_fields_resolve(submission)
     payload = submission.payload
     attachment_ids = _attachments_upload(
         submission, customer_id=customer_id, attachment_type=THREAD_ATTACHMENT_TYPE
@@ -372,6 +391,40 @@ def _thread_send(submission: Submission) -> Thread:
             if existing is not None:
                 return existing
         raise
+
+
+class RequestFieldsInvalid(Exception):
+    """A request's answers, saved before the questions were known, do not fit them.
+
+    `errors` maps form field names to messages (RequestFieldsForm's errors).
+    """
+
+    def __init__(self, errors: Mapping[str, list[str]]) -> None:
+        super().__init__("The answers do not fit the workspace's questions")
+        self.errors = {name: list(messages) for name, messages in errors.items()}
+
+
+def _request_fields_resolve(submission: Submission) -> None:
+    """Turn the posted answers into createThread's labelTypeIds and threadFields, on record.
+
+    The questions are read from Plain (through the cache) with selectors.request_options_fetch,
+    whose PlainError leaves the row pending like any failure to reach Plain. Answers that do not
+    fit (a choice no longer offered, a required field left empty) raise RequestFieldsInvalid: a
+    permanent failure, so inline the form comes back with the errors, later the row is failed
+    with the customer's text kept.
+    """
+    from portal.support.forms import RequestFieldsForm  # forms imports the selectors
+
+    options = selectors.request_options_fetch()
+    form = RequestFieldsForm(submission.payload["request_fields"], options=options)
+    if not form.is_valid():
+        raise RequestFieldsInvalid(form.errors)
+    payload = {key: value for key, value in submission.payload.items() if key != "request_fields"}
+    payload["label_type_ids"] = form.label_type_ids()
+    payload["thread_fields"] = form.thread_field_inputs()
+    submission.payload = payload
+    # On record at once: a retry sends what this attempt resolved.
+    Submission.objects.filter(pk=submission.pk).update(payload=payload)
 
 
 def _reply_send(submission: Submission) -> Thread:
@@ -465,7 +518,7 @@ def _sent(submission: Submission, thread: Thread) -> None:
         updated_at=now,
     )
     # Plain has the files now; the names and attachment ids stay in the payload.
-    _files_delete(submission.files)
+    _files_delete(submission.files, key=submission.key)
 
 
 def _pending(submission: Submission, error: Exception) -> DeliveryOutcome:
@@ -499,7 +552,8 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"[:2000]
 
 
-def _files_delete(files: Sequence[dict[str, Any]]) -> None:
+def _files_delete(files: Sequence[dict[str, Any]], *, key: str) -> None:
+    """Delete the submission's saved files, and then its folder under STORAGE_FOLDER."""
     for file in files:
         path = file.get("path")
         if path:
@@ -507,6 +561,23 @@ def _files_delete(files: Sequence[dict[str, Any]]) -> None:
                 default_storage.delete(path)
             except OSError:
                 logger.warning("Could not delete the saved file %s", path)
+    _folder_delete(key)
+
+
+def _folder_delete(key: str) -> None:
+    """Remove the submission's folder once it is empty. Storages without folders (object
+    stores, whose `path` raises NotImplementedError) have nothing to remove."""
+    try:
+        folder = default_storage.path(f"{STORAGE_FOLDER}/{key}")
+    except NotImplementedError:
+        return
+    try:
+        os.rmdir(folder)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        # Not empty: a file could not be deleted (logged above); it stays with its folder.
+        logger.warning("Could not remove the folder of submission %s", key)
 
 
 # === retries: tasks, the sweep, page views =====================================================
@@ -549,6 +620,8 @@ def submissions_retry_for_user(*, user: User, limit: int = PAGE_VIEW_RETRY_LIMIT
 
     One database query when nothing is due (the usual case); Plain is called only for a due
     row, and after one that stays pending the rest wait (Plain is still unwell).
+    Called by GET views, so it runs inside the request's budget for Plain, which it shares with
+    the page it comes before.
     """
     if not _eager() or not user.is_authenticated:
         return 0

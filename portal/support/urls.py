@@ -1,9 +1,19 @@
 """The customer-facing URLs, namespace "support". "/" leads to the thread list."""
 
-from django.urls import path
+from django.urls import path, register_converter
 from django.views.generic import RedirectView
 
 from portal.support import views
+from portal.support.converters import (
+    AttachmentIdConverter,
+    SubmissionKeyConverter,
+    ThreadIdConverter,
+)
+
+# Ids are checked at routing: a malformed one is a 404 before any view runs.
+register_converter(ThreadIdConverter, "thread_id")
+register_converter(AttachmentIdConverter, "attachment_id")
+register_converter(SubmissionKeyConverter, "submission_key")
 
 app_name = "support"
 urlpatterns = [
@@ -11,13 +21,13 @@ urlpatterns = [
     path("threads/", views.thread_list, name="thread_list"),
     path("threads/new/", views.thread_create, name="thread_create"),
     # A request or reply saved while Plain was unreachable (its key, not a Plain id).
-    path("threads/saved/<str:key>/", views.submission_detail, name="submission_detail"),
-    path("threads/<str:thread_id>/", views.thread_detail, name="thread_detail"),
-    path("threads/<str:thread_id>/reply/", views.thread_reply, name="thread_reply"),
-    path("threads/<str:thread_id>/resolve/", views.thread_resolve, name="thread_resolve"),
-    path("threads/<str:thread_id>/reopen/", views.thread_reopen, name="thread_reopen"),
+    path("threads/saved/<submission_key:key>/", views.submission_detail, name="submission_detail"),
+    path("threads/<thread_id:thread_id>/", views.thread_detail, name="thread_detail"),
+    path("threads/<thread_id:thread_id>/reply/", views.thread_reply, name="thread_reply"),
+    path("threads/<thread_id:thread_id>/resolve/", views.thread_resolve, name="thread_resolve"),
+    path("threads/<thread_id:thread_id>/reopen/", views.thread_reopen, name="thread_reopen"),
     path(
-        "threads/<str:thread_id>/attachments/<str:attachment_id>/",
+        "threads/<thread_id:thread_id>/attachments/<attachment_id:attachment_id>/",
         views.attachment_download,
         name="attachment_download",
     ),

@@ -4,8 +4,10 @@ attachment downloads, and the page of a saved (not yet sent) request or reply.
 Views translate HTTP: they call a selector or a service and render a template, or for htmx the
 partial that the page itself includes. When Plain fails they answer with a message and the
 user's text kept, never with a 500; what a customer sends is saved first and, while Plain is
-unwell, shown as waiting to be sent. Access is decided in selectors.thread_get_for_user, which
-every thread route calls first (directly, or through the service or selector it calls).
+unwell, shown as waiting to be sent. No view waits on Plain longer than the request's budget
+(PLAIN_REQUEST_BUDGET_SECONDS, portal.middleware); on POST nothing waits on it before the save.
+Access is decided in selectors.thread_get_for_user, which every thread route calls first
+(directly, or through the service or selector it calls).
 """
 
 from __future__ import annotations
@@ -130,7 +132,6 @@ def thread_list(request: HttpRequest) -> HttpResponse:
         return _plain_unavailable(request, exc, action="listing threads")
     if listing is None:
         return _render(request, "support/no_organisation.html", {})
-    first_page = not (request.GET.get("after") or request.GET.get("before"))
     return _render(
         request,
         "support/thread_list.html",
@@ -141,7 +142,7 @@ def thread_list(request: HttpRequest) -> HttpResponse:
             # New requests not in Plain yet, atop the first page of the tabs they belong to.
             "pending_submissions": (
                 selectors.submission_list_for_user(user=request.user)
-                if first_page and listing.status != "done"
+                if listing.is_first_page and listing.status != "done"
                 else []
             ),
         },
@@ -191,12 +192,25 @@ def thread_create(request: HttpRequest) -> HttpResponse:
     if not organization_list_for_user(user=request.user).exists():
         # Before anything is asked of Plain: there is nothing to ask for.
         return _render(request, "support/no_organisation.html", {})
-    options = selectors.request_options_get()
     if request.method == "POST":
+        # Nothing may wait on Plain before the request is saved: the questions come from the
+        # cache alone, and with none cached the answers are kept as posted and checked at
+        # delivery (services.thread_submit).
+        options = selectors.request_options_cached()
         form = ThreadCreateForm(request.POST, request.FILES, user=request.user, options=options)
     else:
-        form = ThreadCreateForm(user=request.user, options=options)
+        form = ThreadCreateForm(user=request.user, options=selectors.request_options_get())
     if request.method != "POST" or not form.is_valid():
+        if not form.options_known:
+            # Refused, so nothing is saved and the questions may be read now: the form comes
+            # back with them and the answers as typed.
+            form = ThreadCreateForm(
+                request.POST,
+                request.FILES,
+                user=request.user,
+                options=selectors.request_options_get(),
+            )
+            form.is_valid()
         return _render(request, "support/thread_create.html", {"form": form})
     files = form.cleaned_data.get("attachments") or []
     try:
@@ -209,7 +223,20 @@ def thread_create(request: HttpRequest) -> HttpResponse:
             label_type_ids=form.label_type_ids(),
             thread_fields=form.thread_field_inputs(),
             files=files,
+            posted_request_fields=None if form.options_known else form.posted_request_fields(),
         )
+    except services.RequestFieldsInvalid:
+        # The questions are known now (read at delivery): the same form, with them, says what.
+        form = ThreadCreateForm(
+            request.POST,
+            request.FILES,
+            user=request.user,
+            options=selectors.request_options_cached(),
+        )
+        form.is_valid()
+        if files:
+            form.add_error(None, ATTACH_AGAIN.strip())
+        return _render(request, "support/thread_create.html", {"form": form})
     except PlainMutationError as exc:
         _log_plain_failure(exc, action="opening a thread")
         add_plain_field_errors(form, exc.fields, fallback=plain_error_message(exc, sending=True))

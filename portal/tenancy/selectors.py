@@ -12,6 +12,7 @@ from datetime import datetime
 from django.db.models import QuerySet
 
 from plain_gateway import iter_pages
+from plain_gateway.ids import is_plain_id
 from plain_gateway.types import Tenant
 from portal.accounts.models import PLAIN_CUSTOMER_PREFIX, User
 from portal.plain import get_plain_client
@@ -76,8 +77,11 @@ def tenant_search(*, term: str, first: int = 25) -> list[Tenant]:
 
 
 def tenant_find(*, tenant_id: str, external_id: str) -> Tenant | None:
-    """The Plain tenant with this id and externalId, or None (checks a choice posted by staff)."""
-    if len(external_id.strip()) < 2:
+    """The Plain tenant with this id and externalId, or None (checks a choice posted by staff).
+
+    An id not shaped like Plain's tenant ids is None at once, without asking Plain.
+    """
+    if len(external_id.strip()) < 2 or not is_plain_id(tenant_id, prefix="te"):
         return None
     page = get_plain_client().search_tenants(term=external_id, first=25)
     return next((t for t in page.items if t.id == tenant_id and t.external_id == external_id), None)

@@ -12,6 +12,7 @@ from plain_gateway import errors
 from plain_gateway.errors import (
     MutationFieldError,
     PlainAuthenticationError,
+    PlainBadUserInputError,
     PlainError,
     PlainForbiddenError,
     PlainGraphQLError,
@@ -89,7 +90,7 @@ def test_http_statuses_map_to_their_error(status, error_class):
         ("INTERNAL_SERVER_ERROR", PlainServerError),
         ("GRAPHQL_VALIDATION_FAILED", PlainGraphQLError),
         ("GRAPHQL_PARSE_FAILED", PlainGraphQLError),
-        ("BAD_USER_INPUT", PlainGraphQLError),
+        ("BAD_USER_INPUT", PlainBadUserInputError),
         ("SOMETHING_NEW", PlainGraphQLError),
     ],
 )
@@ -104,7 +105,8 @@ def test_graphql_error_codes_map_to_their_error(code, error_class):
 def test_a_graphql_error_keeps_every_error_with_its_path():
     error = _map(status=400, body=_graphql_errors("BAD_USER_INPUT", "GRAPHQL_VALIDATION_FAILED"))
 
-    assert isinstance(error, PlainGraphQLError)
+    assert isinstance(error, PlainBadUserInputError)
+    assert isinstance(error, PlainGraphQLError) and not error.retriable
     assert error.code == "BAD_USER_INPUT"
     assert [detail.code for detail in error.errors] == [
         "BAD_USER_INPUT",

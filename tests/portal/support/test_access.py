@@ -5,10 +5,13 @@ Everything else is the 404 of an id that does not exist, on every route.
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from django.http import Http404
 from django.urls import reverse
 
+from portal.support.models import Submission
 from portal.support.selectors import thread_get_for_user
 from portal.tenancy.models import Membership
 from portal.tenancy.services import plain_customer_ensure
@@ -65,19 +68,57 @@ def test_a_thread_without_tenant_is_nobodys(client, plain, alice, make_thread, r
     assert snapshot(plain, orphan.id) == before
 
 
-@pytest.mark.parametrize("route", ROUTES)
-@pytest.mark.parametrize(
-    "bad_id", ["nonsense", "th_", "th_abc$def", "c_01JZZZZZZZZZZZZZZZZZZZZZZZ"]
-)
-def test_a_malformed_id_is_a_404_without_asking_plain(
+ROUTE_PATHS = {
+    "thread_detail": "/threads/{}/",
+    "thread_reply": "/threads/{}/reply/",
+    "thread_resolve": "/threads/{}/resolve/",
+    "thread_reopen": "/threads/{}/reopen/",
+    "attachment_download": "/threads/{}/attachments/att_01JZZZZZZZZZZZZZZZZZZZZZZZ/",
+}
+MALFORMED_IDS = [
+    "nonsense",
+    "th_",
+    "th_abc$def",
+    "c_01JZZZZZZZZZZZZZZZZZZZZZZZ",
+    # A NUL, which PostgreSQL refuses in text (the 500).
+    "th_01JZZZZZZZZZZZZZZZZZZZZZZZ%00",
+    # Longer than the 64 characters of Submission.thread_id.
+    "th_" + "0" * 64,
+    # Plain's ULIDs are upper case, and never hold I, L, O or U.
+    "th_01jzzzzzzzzzzzzzzzzzzzzzzz",
+    "th_01JZZZZZZZZZZZZZZZZZZZZZZO",
+]
+
+
+@pytest.mark.parametrize("route", ROUTE_PATHS)
+@pytest.mark.parametrize("bad_id", MALFORMED_IDS)
+def test_a_malformed_id_is_a_404_without_asking_plain_or_saving(
     alice_client, emulator_control, route, bad_id
 ):
     emulator_control.clear_requests()
+    path = ROUTE_PATHS[route].format(bad_id)
 
-    response = hit(alice_client, route, bad_id)
+    if route in ("thread_detail", "attachment_download"):
+        response = alice_client.get(path + "?before=x")
+    else:
+        response = alice_client.post(path, {"text": "Let me in"})
 
     assert response.status_code == 404
     assert emulator_control.requests() == []
+    assert not Submission.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/threads/saved/sub_01JZZZZZZZZZZZZZZZZZZZZZZZ%00/",
+        "/threads/saved/sub_" + "0" * 60 + "/",
+        "/threads/saved/nonsense/",
+        "/threads/th_01JZZZZZZZZZZZZZZZZZZZZZZZ/attachments/att_01NOSUCH%00/",
+    ],
+)
+def test_a_malformed_submission_key_or_attachment_id_is_a_404(alice_client, path):
+    assert alice_client.get(path).status_code == 404
 
 
 def test_a_member_removed_from_the_organisation_loses_access_on_the_next_request(
@@ -193,3 +234,40 @@ def test_anonymous_posts_go_to_the_login(client, alice, acme, plain, make_thread
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("login"))
     assert snapshot(plain, thread.id) == before
+
+
+# --- a cursor cannot tell another organisation's thread from none -------------------------------
+
+SIGNIFICANT_HEADERS = ("Content-Type", "Content-Length", "Vary", "Cache-Control", "Location")
+
+
+@pytest.mark.parametrize("before", ["x", "eyJub3QiOiJhIGxpc3QifQ", ""])
+@pytest.mark.parametrize("extra", [{}, HTMX], ids=["plain", "htmx"])
+def test_with_any_cursor_another_organisations_thread_is_the_same_404_as_none(
+    client, alice, carol, acme, make_thread, before, extra
+):
+    acme_thread = make_thread(user=alice, organization=acme, title="Acme internal matter")
+    client.force_login(carol)
+
+    forbidden = client.get(
+        reverse("support:thread_detail", args=[acme_thread.id]), {"before": before}, **extra
+    )
+    missing = client.get(
+        reverse("support:thread_detail", args=[NONEXISTENT_ID]), {"before": before}, **extra
+    )
+
+    assert forbidden.status_code == missing.status_code == 404
+    assert without_tokens(forbidden.content.decode()) == without_tokens(missing.content.decode())
+    for header in SIGNIFICANT_HEADERS:
+        assert forbidden.get(header) == missing.get(header), header
+
+
+def test_a_bad_cursor_on_the_users_own_thread_is_a_400_not_an_outage(
+    alice_client, alice, acme, make_thread, caplog
+):
+    thread = make_thread(user=alice, organization=acme)
+
+    response = alice_client.get(reverse("support:thread_detail", args=[thread.id]), {"before": "x"})
+
+    assert response.status_code == 400
+    assert [record for record in caplog.records if record.levelno >= logging.ERROR] == []

@@ -4,6 +4,7 @@ through the portal with the thread's own access check."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
 import pytest
@@ -232,7 +233,7 @@ def test_another_organisations_attachment_is_the_same_404_as_none(client, carol,
 
     theirs = client.get(reverse("support:attachment_download", args=[thread.id, attachment_id]))
     missing = client.get(
-        reverse("support:attachment_download", args=[thread.id, "att_01NOSUCHATTACHMENT"])
+        reverse("support:attachment_download", args=[thread.id, "att_01JZZZZZZZZZZZZZZZZZZZZZZZ"])
     )
 
     assert theirs.status_code == 404 and missing.status_code == 404
@@ -339,9 +340,30 @@ def test_a_malformed_attachment_id_never_reaches_plain(
     thread, _ = thread_with_file
     emulator_control.clear_requests()
 
-    response = alice_client.get(
-        reverse("support:attachment_download", args=[thread.id, "not-an-attachment"])
-    )
+    response = alice_client.get(f"/threads/{thread.id}/attachments/not-an-attachment/")
 
     assert response.status_code == 404
     assert _calls(emulator_control) == []
+
+
+def _submission_folders(settings) -> list[str]:
+    root = Path(settings.MEDIA_ROOT) / "submissions"
+    return sorted(path.name for path in root.iterdir()) if root.exists() else []
+
+
+def test_once_plain_has_the_files_their_folder_is_gone_too(
+    alice_client, alice, acme, make_thread, settings
+):
+    thread = make_thread(user=alice, organization=acme)
+
+    alice_client.post(
+        reverse("support:thread_create"),
+        {"title": "Files", "message": "Attached", "attachments": [_file("a.txt")]},
+    )
+    alice_client.post(
+        reverse("support:thread_reply", args=[thread.id]),
+        {"text": "More", "attachments": [_file("b.txt")]},
+    )
+
+    assert Submission.objects.filter(status=Submission.Status.SENT).count() == 2
+    assert _submission_folders(settings) == []

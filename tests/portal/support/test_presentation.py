@@ -32,10 +32,16 @@ CUSTOMER = Actor("customer", "c_1", "Alice Archer")
 AGENT = Actor("user", "u_1", "Sam from Support")
 PORTAL_KEY = Actor("machine_user", "mu_1", "Support")
 
+# Ids shaped as Plain makes them, so the download route takes them.
+THREAD_ID = "th_01JAAAAAAAAAAAAAAAAAAAAAA1"
+ATT_1 = "att_01JAAAAAAAAAAAAAAAAAAAAAA1"
+ATT_2 = "att_01JAAAAAAAAAAAAAAAAAAAAAA2"
+ATT_9 = "att_01JAAAAAAAAAAAAAAAAAAAAAA9"
+
 
 def make_thread(**changes) -> Thread:
     values = {
-        "id": "th_1",
+        "id": THREAD_ID,
         "ref": "T-1",
         "title": "Title",
         "status": "TODO",
@@ -352,9 +358,7 @@ def test_channel_messages_render_in_their_own_markup(body, via, html):
 
 
 def test_edited_and_deleted_channel_messages_say_so_and_a_deleted_one_shows_nothing():
-    attachment = Attachment(
-        id="att_1", file_name="secret.txt", size_bytes=3, mime_type="text/plain"
-    )
+    attachment = Attachment(id=ATT_1, file_name="secret.txt", size_bytes=3, mime_type="text/plain")
     edited, deleted = timeline_items(
         [
             entry(MessageEntry("slack", "fixed", edited_at=LATER), entry_id="a"),
@@ -430,8 +434,8 @@ def test_merged_entries_of_another_customer_or_of_no_message_are_left_out(body):
 
 def test_files_link_to_the_threads_download_route_once_resolved():
     files = (
-        Attachment(id="att_1", file_name="log.txt", size_bytes=2048, mime_type="text/plain"),
-        Attachment(id="att_2", file_name="", size_bytes=1, mime_type="image/png"),
+        Attachment(id=ATT_1, file_name="log.txt", size_bytes=2048, mime_type="text/plain"),
+        Attachment(id=ATT_2, file_name="", size_bytes=1, mime_type="image/png"),
     )
 
     (item,) = timeline_items(
@@ -440,14 +444,14 @@ def test_files_link_to_the_threads_download_route_once_resolved():
         starts_thread=True,
     )
 
-    assert [(f.file_name, f.size_bytes) for f in item.files] == [("log.txt", 2048), ("att_2", 1)]
-    assert [f.url for f in item.files] == [download_url("att_1"), download_url("att_2")]
+    assert [(f.file_name, f.size_bytes) for f in item.files] == [("log.txt", 2048), (ATT_2, 1)]
+    assert [f.url for f in item.files] == [download_url(ATT_1), download_url(ATT_2)]
 
 
 def download_url(attachment_id: str) -> str:
     """Where the portal serves a file of thread th_1 ("" while it has no download route)."""
     try:
-        return reverse("support:attachment_download", args=["th_1", attachment_id])
+        return reverse("support:attachment_download", args=[THREAD_ID, attachment_id])
     except NoReverseMatch:
         return ""
 
@@ -461,10 +465,10 @@ def test_the_reply_just_sent_is_the_customers_chat():
 
 
 def test_the_reply_just_sent_lists_its_files():
-    file = Attachment(id="att_9", file_name="shot.png", size_bytes=10, mime_type="image/png")
+    file = Attachment(id=ATT_9, file_name="shot.png", size_bytes=10, mime_type="image/png")
 
     item = reply_item(
-        text="see", author="Alice", timestamp=T0, attachments=[file], thread_id="th_1"
+        text="see", author="Alice", timestamp=T0, attachments=[file], thread_id=THREAD_ID
     )
 
-    assert [(f.file_name, f.url) for f in item.files] == [("shot.png", download_url("att_9"))]
+    assert [(f.file_name, f.url) for f in item.files] == [("shot.png", download_url(ATT_9))]

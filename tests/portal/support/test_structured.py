@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
+import httpx
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 import portal.plain
+from portal.support import services
 from portal.support.forms import THREAD_FIELD_TEXT_MAX_LENGTH
 from portal.support.models import Submission
 from tests.portal.support.pages import input_value, page_text
@@ -222,3 +226,93 @@ def test_when_plain_cannot_be_asked_the_form_still_works_without_the_extra_quest
 
     assert 'name="title"' in html and 'name="message"' in html
     assert 'name="category"' not in html
+
+
+# --- a POST never waits on Plain before its request is saved ------------------------------------
+
+ANSWERS = {
+    "title": "Invoice is wrong",
+    "message": "Charged twice.",
+    "field__product_area": "Billing",
+    "field__order_number": "INV-42",
+    "field__is_blocking": "on",
+}
+
+
+def test_a_post_asks_plain_nothing_before_the_request_is_saved_even_with_a_cold_cache(
+    alice_client, workspace, monkeypatch
+):
+    saved_when_asked: list[tuple[str, bool]] = []
+    answer = httpx.WSGITransport.handle_request
+
+    def handle(transport, request):
+        saved = Submission.objects.filter(payload__text="Charged twice.").exists()
+        saved_when_asked.append((request.headers.get("x-graphql-operation-name"), saved))
+        return answer(transport, request)
+
+    monkeypatch.setattr(httpx.WSGITransport, "handle_request", handle)
+
+    response = alice_client.post(
+        reverse("support:thread_create"), {**ANSWERS, "category": workspace["bug"].id}
+    )
+
+    assert response.status_code == 302
+    assert saved_when_asked, "the request was never sent"
+    assert [name for name, saved in saved_when_asked if not saved] == []
+
+
+def test_answers_posted_while_the_questions_are_unknown_are_kept_and_sent_when_plain_recovers(
+    alice_client, plain, workspace, emulator_control
+):
+    # A cold cache (another worker rendered the form) and Plain down.
+    emulator_control.fail_next(count=100, status=503)
+
+    response = alice_client.post(
+        reverse("support:thread_create"), {**ANSWERS, "category": workspace["bug"].id}
+    )
+
+    submission = Submission.objects.get()
+    assert response["Location"] == reverse("support:submission_detail", args=[submission.key])
+    assert submission.is_pending
+    assert submission.payload["request_fields"]["field__product_area"] == "Billing"
+
+    emulator_control.clear_faults()
+    Submission.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    assert services.submission_deliver(submission_id=submission.pk).status == "sent"
+
+    submission.refresh_from_db()
+    thread = plain.thread(thread_id=submission.thread_id).thread
+    assert [label.label_type.id for label in thread.labels] == [workspace["bug"].id]
+    stored = _emulator_state().threads[thread.id].thread_fields
+    values = {field["key"]: field["string_value"] or field["boolean_value"] for field in stored}
+    assert values == {"product_area": "Billing", "order_number": "INV-42", "is_blocking": True}
+    assert "request_fields" not in submission.payload
+
+
+def test_answers_that_do_not_fit_the_questions_learnt_at_delivery_come_back_as_field_errors(
+    alice_client, plain, acme, workspace
+):
+    response = alice_client.post(
+        reverse("support:thread_create"), {**ANSWERS, "field__product_area": "Gardening"}
+    )
+
+    assert response.status_code == 200
+    html = page_text(response)
+    assert "Select a valid choice" in html
+    assert input_value(html, "title") == "Invoice is wrong"
+    assert not Submission.objects.exists()
+    page = plain.threads(tenant_external_ids=[acme.tenant_external_id], first=10)
+    assert page.items == ()
+
+
+def test_a_refused_post_with_a_cold_cache_comes_back_with_the_questions_and_the_answers(
+    alice_client, workspace
+):
+    response = alice_client.post(reverse("support:thread_create"), {**ANSWERS, "title": ""})
+
+    assert response.status_code == 200
+    html = page_text(response)
+    assert input_value(html, "field__order_number") == "INV-42"
+    assert ("Billing", "Billing") in _select_options(html, "field__product_area")
+    assert re.search(r'<option value="Billing" selected>', html)
+    assert not Submission.objects.exists()

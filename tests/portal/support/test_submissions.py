@@ -290,6 +290,11 @@ def test_a_refusal_keeps_the_text_with_field_errors_and_no_row(
     assert "Please attach your files again." in html
     assert not Submission.objects.exists()
     assert _saved_files(settings) == []
+    # Not even the submission's empty folder.
+    assert [folder for folder, _, _ in os.walk(settings.MEDIA_ROOT)][1:] in (
+        [],
+        [os.path.join(settings.MEDIA_ROOT, "submissions")],
+    )
 
 
 def test_with_a_broker_a_failed_first_attempt_is_queued_for_its_due_time(

@@ -135,7 +135,7 @@ T0 = datetime(2025, 1, 1, 12, tzinfo=UTC)
 
 def make_thread() -> Thread:
     return Thread(
-        id="th_1",
+        id="th_01JAAAAAAAAAAAAAAAAAAAAAA1",
         ref="T-1",
         title="Title",
         status="TODO",

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 import httpx
 import pytest
 from django.urls import reverse
 
+from portal.support.models import Submission
 from portal.support.selectors import PAGE_SIZE
 from portal.tenancy.services import plain_customer_ensure
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
@@ -647,3 +650,34 @@ def test_page_views_read_the_database_a_fixed_number_of_times(
     for url in pages:
         with django_assert_num_queries(4):
             assert alice_client.get(url).status_code == 200
+
+
+# --- a cursor Plain refuses is the user's mistake, not an outage --------------------------------
+
+BAD_CURSOR = "not-a-cursor"
+
+
+@pytest.mark.parametrize("direction", ["after", "before"])
+def test_a_bad_list_cursor_gets_the_first_page_logged_as_the_users_mistake(
+    alice_client, alice, acme, make_thread, caplog, direction
+):
+    make_thread(user=alice, organization=acme, title="Still listed")
+    Submission.objects.create(
+        kind=Submission.Kind.THREAD,
+        user=alice,
+        organization=acme,
+        payload={"title": "Waiting to go", "text": "Saved earlier"},
+    )
+
+    with caplog.at_level(logging.INFO):
+        response = alice_client.get(reverse("support:thread_list"), {direction: BAD_CURSOR})
+
+    assert response.status_code == 200
+    assert "Still listed" in page_text(response)
+    # The first page, with the requests waiting to be sent atop it.
+    assert "Waiting to go" in page_text(response)
+    assert [record for record in caplog.records if record.levelno >= logging.ERROR] == []
+    assert any(
+        "cursor" in record.getMessage() and record.levelno == logging.INFO
+        for record in caplog.records
+    )

@@ -214,6 +214,21 @@ def test_a_tenant_id_plain_does_not_confirm_is_refused(staff, acme, plain):
     assert acme.tenant_external_id == "org-acme"
 
 
+@pytest.mark.parametrize(
+    "tenant_id", ["te_forged", "te_" + "0" * 70, "c_01JZZZZZZZZZZZZZZZZZZZZZZZ"]
+)
+def test_a_posted_tenant_id_not_shaped_like_plains_is_refused_without_asking_plain(
+    staff, acme, plain, emulator_control, tenant_id
+):
+    url = reverse("admin:tenancy_organization_map_tenant", args=[acme.pk])
+    emulator_control.clear_requests()
+
+    response = staff.post(url, {"tenant_id": tenant_id, "external_id": "hubspot-1"}, follow=True)
+
+    assert "Plain has no such tenant" in response.content.decode()
+    assert [r["operationName"] for r in emulator_control.requests()] == []
+
+
 def test_a_tenant_another_organisation_maps_to_is_refused(staff, acme, sync, plain):
     with sync():
         globex = services.organization_create(name="Globex", slug="globex")

@@ -1,0 +1,73 @@
+"""A NUL character in a query string or a form is the user's mistake: a 400, never a 500.
+
+PostgreSQL refuses NUL in text, so a NUL that reaches a query is a 500 there (SQLite takes it);
+run this module with DATABASE_URL set to a PostgreSQL database to see the difference.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from portal.tenancy.models import Organization
+from tests.factories import UserFactory
+from tests.portal.support.pages import page_text
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff(client):
+    admin = UserFactory(email="admin@portal.test", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    return client
+
+
+@pytest.mark.parametrize(
+    "changelist",
+    [
+        "admin:tenancy_organization_changelist",
+        "admin:tenancy_syncevent_changelist",
+        "admin:tenancy_retiredtenant_changelist",
+        "admin:support_submission_changelist",
+        "admin:accounts_user_changelist",
+    ],
+)
+def test_a_nul_in_an_admin_search_is_a_400(staff, changelist):
+    response = staff.get(reverse(changelist), {"q": "acme\x00"})
+
+    assert response.status_code == 400
+    assert "holds a character that is not allowed" in page_text(response)
+    assert staff.get(reverse(changelist), {"q": "acme"}).status_code == 200
+
+
+def test_a_nul_in_the_tenant_search_is_a_400(staff, emulator_control):
+    organization = Organization.objects.create(
+        name="Acme", slug="acme", tenant_external_id="org-acme"
+    )
+    emulator_control.clear_requests()
+    url = reverse("admin:tenancy_organization_map_tenant", args=[organization.pk])
+
+    assert staff.get(url, {"q": "ac\x00me"}).status_code == 400
+    assert staff.post(url, {"tenant_id": "te_\x00", "external_id": "x"}).status_code == 400
+    assert emulator_control.requests() == []
+
+
+def test_a_nul_in_a_list_filter_or_a_login_is_a_400(client, staff):
+    assert (
+        staff.get(reverse("admin:support_submission_changelist"), {"status__exact": "\x00"})
+    ).status_code == 400
+    client.logout()
+    assert client.get(reverse("support:thread_list"), {"after": "\x00"}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/tenancy/organization/1%00/change/",
+        "/admin/tenancy/organization/1%00/map-tenant/",
+        "/admin/support/submission/x%00/change/",
+    ],
+)
+def test_a_nul_in_an_admin_object_id_is_not_a_500(staff, path):
+    assert staff.get(path).status_code in (302, 404)
