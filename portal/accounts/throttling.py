@@ -135,24 +135,26 @@ def login_client_failure_record(request: HttpRequest) -> None:
 
 
 def password_reset_allowed(*, request: HttpRequest, email: str) -> bool:
-    """Count a reset request for `email` from this client; False once any of its limits is over.
+    """Count a reset request for `email` from this client; False once one of its limits is over.
 
-    Every request counts, for addresses with and without an account alike, so the answer reveals
-    nothing about which addresses exist. Fails open on a cache outage.
+    The limits are counted in turn and a request stops at the first that is over, so one client
+    hammering one address uses up only its own pair's allowance, not the address's: the owner
+    asking from elsewhere still gets a mail. Addresses with and without an account count alike,
+    so the answer reveals nothing about which exist. Fails open on a cache outage.
     """
     address = email.strip().lower()
     client = client_ip(request)
     limits = (
         ("reset-pair", f"{address} {client}", RESET_MAILS_PER_PAIR),
-        ("reset-address", address, RESET_MAILS_PER_ADDRESS),
         ("reset-client", client, RESET_MAILS_PER_CLIENT),
+        ("reset-address", address, RESET_MAILS_PER_ADDRESS),
     )
     try:
-        over = [
-            _over(request, group=group, key=lambda _g, _r, v=value: v, rate=rate, increment=True)
-            for group, value, rate in limits
-        ]
+        for group, value, rate in limits:
+            if _over(
+                request, group=group, key=lambda _g, _r, v=value: v, rate=rate, increment=True
+            ):
+                return False
     except Exception:
         logger.warning("Password reset rate limit unavailable; allowing it", exc_info=True)
-        return True
-    return not any(over)
+    return True
