@@ -55,9 +55,12 @@ def _meta_key(header: str) -> str:
     return "HTTP_" + header.strip().upper().replace("-", "_")
 
 
-def client_ip(request: HttpRequest) -> str:
-    """The client's address, as described in the module docstring. Never empty."""
-    remote = request.META.get("REMOTE_ADDR") or "unknown"
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address, as described in the module docstring.
+
+    None for a request that carries no address at all (never one a server passes on).
+    """
+    remote = request.META.get("REMOTE_ADDR") or None
     header = getattr(settings, "PORTAL_CLIENT_IP_HEADER", None)
     if not header:
         return remote
@@ -96,7 +99,7 @@ def login_locked_out(
 
 
 def _client_key(group: str, request: HttpRequest) -> str:
-    return client_ip(request)
+    return client_ip(request) or "unknown"
 
 
 def _over(request: HttpRequest, *, group: str, key: Any, rate: str, increment: bool) -> bool:
@@ -143,7 +146,7 @@ def password_reset_allowed(*, request: HttpRequest, email: str) -> bool:
     so the answer reveals nothing about which exist. Fails open on a cache outage.
     """
     address = email.strip().lower()
-    client = client_ip(request)
+    client = client_ip(request) or "unknown"
     limits = (
         ("reset-pair", f"{address} {client}", RESET_MAILS_PER_PAIR),
         ("reset-client", client, RESET_MAILS_PER_CLIENT),
