@@ -99,3 +99,16 @@ def test_no_reset_link_or_token_reaches_a_log_or_the_console(client, caplog, cap
     for secret in (link.group(0), link.group(2)):
         assert secret not in caplog.text
         assert secret not in captured.out + captured.err
+
+
+def test_the_console_backend_prints_the_link_so_production_refuses_it(client, settings, capsys):
+    from portal.production import production_problems
+
+    UserFactory(email="alice@acme.test")
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+    reset(client, "alice@acme.test")
+
+    assert re.search(r"/accounts/reset/[^/\s]+/[^/\s]+/", capsys.readouterr().out)
+    settings.DEBUG = False
+    assert "portal.E003" in {code for code, _message in production_problems()}
