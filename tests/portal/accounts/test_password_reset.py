@@ -14,6 +14,7 @@ from django.test import Client
 from django.urls import reverse
 
 from portal.accounts.throttling import RESET_MAILS_PER_ADDRESS, RESET_MAILS_PER_PAIR
+from portal.production import production_problems
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -102,8 +103,6 @@ def test_no_reset_link_or_token_reaches_a_log_or_the_console(client, caplog, cap
 
 
 def test_the_console_backend_prints_the_link_so_production_refuses_it(client, settings, capsys):
-    from portal.production import production_problems
-
     UserFactory(email="alice@acme.test")
     settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
