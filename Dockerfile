@@ -35,5 +35,6 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-m", "portal.health"]
 
-# gunicorn binds 0.0.0.0:$PORT when PORT is set, and WEB_CONCURRENCY sets its worker count.
-CMD ["gunicorn", "portal.wsgi:application", "--access-logfile", "-"]
+# gunicorn.conf.py: threaded workers sized from the CPU count, bound to 0.0.0.0:$PORT; put a
+# request-buffering proxy in front (see that file). WEB_CONCURRENCY and GUNICORN_THREADS override.
+CMD ["gunicorn", "--config", "gunicorn.conf.py", "portal.wsgi:application"]

@@ -1,11 +1,29 @@
-"""The Celery app. Settings come from Django settings under the CELERY_ namespace."""
+"""The Celery app. Settings come from Django settings under the CELERY_ namespace.
+
+A worker refuses to start with unsafe production settings (portal/production.py): it sends the
+portal's mail and signs with its key too.
+"""
 
 import os
 
 from celery import Celery
+from celery.signals import worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_init.connect
+def _refuse_unsafe_production(**kwargs: object) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from portal.production import refuse_unsafe_production
+
+    try:
+        refuse_unsafe_production()
+    except ImproperlyConfigured as error:
+        # Celery logs and swallows a receiver's Exception; SystemExit stops the worker.
+        raise SystemExit(str(error)) from None

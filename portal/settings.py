@@ -5,6 +5,7 @@ eager Celery and console email. Each variable below switches one piece to its pr
 README.md has the table.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -32,6 +33,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "axes",  # login throttling: see "Login and reset throttling" below
     "portal.accounts",
     "portal.tenancy",
     "portal.support",
@@ -51,10 +53,14 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "portal.accounts.middleware.TimeZoneMiddleware",
+    # Pages for a signed-in user are never stored by a cache or the browser.
+    "portal.accounts.middleware.PrivateCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "portal.accounts.middleware.HtmxLoginRedirectMiddleware",
+    # Last: turns a locked-out login into a 429 (see "Login and reset throttling").
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -94,6 +100,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes' backend first: it refuses a locked-out (account, client) pair before any password
+# is checked (portal/accounts/throttling.py).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "support:thread_list"
@@ -179,6 +191,27 @@ CELERY_BEAT_SCHEDULE = {
     # Deliver customers' saved requests and replies whose retry is due (or whose worker died).
     "support-sweep-submissions": {"task": "support.submissions_sweep", "schedule": 60.0},
 }
+
+# Login and reset throttling (portal/accounts/throttling.py).
+# The client's address: REMOTE_ADDR, or the header a proxy in front of the portal sets
+# (e.g. X-Forwarded-For) with the number of proxies that append to it. Set the header only behind
+# a proxy that writes it, or clients could name any address.
+PORTAL_CLIENT_IP_HEADER = env.str("PORTAL_CLIENT_IP_HEADER", default="") or None
+PORTAL_TRUSTED_PROXY_COUNT = env.int("PORTAL_TRUSTED_PROXY_COUNT", default=1)
+# Failed logins lock one (account, client) pair, never the account for everyone; the counts are
+# rows in the database, shared by every worker, and a success clears the pair's.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env.int("PORTAL_LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("PORTAL_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # no table of every successful login
+AXES_CLIENT_IP_CALLABLE = "portal.accounts.throttling.client_ip"
+AXES_USERNAME_CALLABLE = "portal.accounts.throttling.login_username"
+AXES_LOCKOUT_CALLABLE = "portal.accounts.throttling.login_locked_out"
+# The per-client login cap and the reset limits count in the default cache (Redis in production;
+# a per-process cache is refused there, see portal/production.py).
+RATELIMIT_USE_CACHE = "default"
 
 # Production hardening; on by default when DEBUG is off.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

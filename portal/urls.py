@@ -3,6 +3,9 @@ from django.urls import include, path
 
 from portal.health import healthz
 
+# Django's default 400 view reads the body again; see portal/errors.py.
+handler400 = "portal.errors.bad_request"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),

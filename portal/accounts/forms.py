@@ -2,65 +2,24 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AdminUserCreationForm, AuthenticationForm, UserChangeForm
 from django.core.exceptions import ValidationError
-from django_ratelimit.core import get_usage
 
 from portal.accounts.models import User
+from portal.accounts.throttling import login_client_failure_record, login_client_over_limit
 
-logger = logging.getLogger(__name__)
-
-# Failed logins allowed per window. Per account: slows guessing one person's password without
-# locking them out for long. Per client address: slows spraying one password over many accounts,
-# generous because offices share an address.
-LOGIN_FAILURES_PER_ACCOUNT = "10/5m"
-LOGIN_FAILURES_PER_ADDRESS = "50/5m"
 RATE_LIMITED_CODE = "rate_limited"
 
 
-def _login_account_key(group: str, request: Any) -> str:
-    return request.POST.get("username", "").strip().lower()
-
-
-# (group, key, rate): every failure counts against the account and the address alike.
-_LOGIN_LIMITS = (
-    ("login-account", _login_account_key, LOGIN_FAILURES_PER_ACCOUNT),
-    ("login-address", "ip", LOGIN_FAILURES_PER_ADDRESS),
-)
-
-
-def login_failures_exceeded(request: Any) -> bool:
-    """Whether this request's account or address has used up its failed logins for now.
-
-    Fails open: a cache outage must not lock every user out, so it only logs.
-    """
-    try:
-        for group, key, rate in _LOGIN_LIMITS:
-            usage = get_usage(request, group=group, key=key, rate=rate, increment=False)
-            # limit 0 is the library's way of saying the cache did not answer.
-            if usage is not None and usage["limit"] and usage["count"] >= usage["limit"]:
-                return True
-    except Exception:
-        logger.warning("Login rate limit unavailable; allowing the attempt", exc_info=True)
-    return False
-
-
-def login_failure_record(request: Any) -> None:
-    try:
-        for group, key, rate in _LOGIN_LIMITS:
-            get_usage(request, group=group, key=key, rate=rate, increment=True)
-    except Exception:
-        logger.warning("Login rate limit unavailable; failure not counted", exc_info=True)
-
-
 class LoginForm(AuthenticationForm):
-    """Django's login form, refusing every attempt once too many have failed recently.
+    """Django's login form, refusing attempts once too many have failed recently.
 
-    A refused attempt does not check the password, so a guess made while limited learns nothing.
+    The (account, client) lock is django-axes' (portal/accounts/throttling.py): its backend
+    refuses before any password is checked, so a guess made while locked learns nothing, and
+    this form says why. The per-client cap is checked here, before authenticating.
     """
 
     error_messages = {
@@ -75,13 +34,18 @@ class LoginForm(AuthenticationForm):
         super().__init__(request, *args, **kwargs)
 
     def clean(self) -> dict[str, Any]:
-        if self.request is not None and login_failures_exceeded(self.request):
+        if self.request is not None and login_client_over_limit(self.request):
             raise ValidationError(self.error_messages[RATE_LIMITED_CODE], code=RATE_LIMITED_CODE)
         try:
             return super().clean()
         except ValidationError:
-            if self.request is not None:
-                login_failure_record(self.request)
+            if self.request is None:
+                raise
+            login_client_failure_record(self.request)
+            if getattr(self.request, "axes_locked_out", False):
+                raise ValidationError(
+                    self.error_messages[RATE_LIMITED_CODE], code=RATE_LIMITED_CODE
+                ) from None
             raise
 
 

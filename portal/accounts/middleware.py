@@ -1,4 +1,9 @@
-"""Shows every page in the logged-in user's time zone.
+"""Middleware of the accounts app: the user's time zone, htmx login redirects, private pages.
+
+PrivateCacheMiddleware marks every response to a signed-in user `Cache-Control: private,
+no-store`, so neither a shared cache nor the browser's history keeps a page with someone's
+requests on it, unless the view set a Cache-Control of its own.
+
 
 TimeZoneMiddleware activates User.time_zone (an IANA name) for the request, so Django's current
 time zone, and with it every time the templates show, is the user's. Anonymous users, and users
@@ -15,9 +20,15 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django_htmx.http import HttpResponseClientRedirect
 
-__all__ = ["HtmxLoginRedirectMiddleware", "TimeZoneMiddleware", "zone_for"]
+__all__ = [
+    "HtmxLoginRedirectMiddleware",
+    "PrivateCacheMiddleware",
+    "TimeZoneMiddleware",
+    "zone_for",
+]
 
 
 @lru_cache(maxsize=256)
@@ -71,4 +82,19 @@ class HtmxLoginRedirectMiddleware:
             and response.get("Location", "").startswith(resolve_url(settings.LOGIN_URL))
         ):
             return HttpResponseClientRedirect(response["Location"])
+        return response
+
+
+class PrivateCacheMiddleware:
+    """`Cache-Control: private, no-store` on responses to signed-in users (see the module
+    docstring). It belongs after AuthenticationMiddleware."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+            patch_cache_control(response, private=True, no_store=True)
         return response

@@ -1,13 +1,14 @@
 """Authentication URLs, mounted at /accounts/. URL names are Django's own (login, logout, ...).
 
-Logout accepts POST only (Django's LogoutView). Password reset mails go through EMAIL_URL
-(the console by default).
+Logout accepts POST only (Django's LogoutView). Password reset mails go through EMAIL_URL (the
+console in a checkout; production must choose a real one, see portal/production.py) and are
+rate-limited (portal/accounts/throttling.py).
 """
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from portal.accounts.views import LoginView, time_zone_set
+from portal.accounts.views import LoginView, PasswordResetView, time_zone_set
 
 urlpatterns = [
     path("login/", LoginView.as_view(), name="login"),
@@ -19,7 +20,7 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
-    path("password_reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("password_reset/", PasswordResetView.as_view(), name="password_reset"),
     path(
         "password_reset/done/",
         auth_views.PasswordResetDoneView.as_view(),

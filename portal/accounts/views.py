@@ -1,16 +1,22 @@
-"""Views of the accounts app. Django's auth views, a rate-limited login, and where the browser
-stores the user's time zone."""
+"""Views of the accounts app. Django's auth views, a rate-limited login and password reset, and
+where the browser stores the user's time zone."""
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.views.decorators.http import require_POST
 
 from portal.accounts.forms import RATE_LIMITED_CODE, LoginForm
 from portal.accounts.models import time_zone_names
+from portal.accounts.throttling import password_reset_allowed
+
+logger = logging.getLogger(__name__)
 
 
 class LoginView(auth_views.LoginView):
@@ -24,6 +30,16 @@ class LoginView(auth_views.LoginView):
         if form.has_error(NON_FIELD_ERRORS, RATE_LIMITED_CODE):
             response.status_code = 429
         return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset form; over a limit it sends nothing and answers exactly as when it sends."""
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        if not password_reset_allowed(request=self.request, email=form.cleaned_data["email"]):
+            logger.info("Password reset request over the rate limit: no mail sent")
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)
 
 
 @require_POST

@@ -19,6 +19,10 @@ PRODUCTION_ENV = {
     "DJANGO_DEBUG": "false",
     "DJANGO_SECRET_KEY": "k3V9-pQz!w7Lr2#xB8nT5@yH1uJ6mC4sE0aD-fG9hR2tY7iO3pL5zX8cV1bN6mQ4",
     "DJANGO_ALLOWED_HOSTS": "support.example.com",
+    # A shared cache and a real mail server: production refuses the per-process and console
+    # defaults (portal/production.py). Nothing connects to them in these checks.
+    "REDIS_URL": "redis://127.0.0.1:6379/13",
+    "EMAIL_URL": "smtp+tls://portal:secret@smtp.example.com:587",
 }
 # Variables the README documents for the portal and its deployment.
 PORTAL_ENV = {
@@ -125,6 +129,19 @@ def test_the_server_runs_as_a_non_root_user(dockerfile):
 def test_the_server_is_gunicorn_on_the_wsgi_app(dockerfile):
     cmd = next(args for word, args in instructions(dockerfile) if word == "CMD")
     assert "gunicorn" in cmd and "portal.wsgi:application" in cmd
+
+
+def test_the_server_runs_with_the_repositorys_gunicorn_config(dockerfile, compose):
+    cmd = next(args for word, args in instructions(dockerfile) if word == "CMD")
+    assert "gunicorn.conf.py" in cmd
+    assert "gunicorn.conf.py" in command_of(compose["services"]["web"])
+    assert (ROOT / "gunicorn.conf.py").is_file()
+
+
+def test_compose_requires_a_mail_server_instead_of_the_console(compose):
+    email = compose["services"]["web"]["environment"]["EMAIL_URL"]
+    assert email.startswith("${EMAIL_URL:?")
+    assert "consolemail" not in email
 
 
 def test_the_healthcheck_runs_the_health_probe(dockerfile):

@@ -274,6 +274,10 @@ def start_worker(remote_plain, shared_database, broker, emulator_server, tmp_pat
         "CELERY_BROKER_URL": REDIS_URL,
         "TENANCY_ITEST_KEYPREFIX": broker,
         "TENANCY_RETRY_BASE_SECONDS": "0.2",
+        # A worker refuses the checkout defaults with DEBUG off (portal/production.py).
+        "DJANGO_SECRET_KEY": "integration-test-worker-key-" + "x9Qz7Lr2wB8nT5yH1uJ6mC4sE0aDfG",
+        "REDIS_URL": "redis://127.0.0.1:6379/13",
+        "EMAIL_URL": "dummymail://",
     }
     workers: list[Worker] = []
 

@@ -1,0 +1,89 @@
+"""What a production process refuses to start with, and the deploy checks that say the same.
+
+With DEBUG off, a serving process refuses to start when:
+
+- SECRET_KEY is the checkout's default (or as weak as Django's check calls it): anyone could
+  sign sessions and password-reset tokens;
+- the cache the login and reset limits count in is per-process (no REDIS_URL): each worker would
+  count on its own, and the limits multiply by the worker count;
+- email goes to the console or to files (no EMAIL_URL): reset links would land in the log.
+
+gunicorn and Celery run no system checks, so portal/wsgi.py and the Celery worker
+(portal/celery.py) call refuse_unsafe_production() as they start; `manage.py check --deploy`
+reports the same problems as errors portal.E001-E003. The test suite runs with DEBUG off and the
+checkout defaults but never loads portal.wsgi nor starts a worker in-process, so it is not
+refused; tests that start a real server or worker give it a production environment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
+
+__all__ = ["production_problems", "refuse_unsafe_production"]
+
+_PER_PROCESS_CACHES = {
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+}
+_LOGGING_EMAIL_BACKENDS = {
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+}
+
+
+def _weak_secret_key(key: str) -> bool:
+    # Django's own measure (security.W009), made an error here.
+    return len(key) < 50 or len(set(key)) < 5 or key.startswith("django-insecure-")
+
+
+def production_problems() -> list[tuple[str, str]]:
+    """(check id, message) for each unsafe setting; empty with DEBUG on or nothing unsafe.
+
+    Messages name the variable to set and never show a setting's value.
+    """
+    if settings.DEBUG:
+        return []
+    problems = []
+    if _weak_secret_key(settings.SECRET_KEY):
+        problems.append(
+            ("portal.E001", "DJANGO_SECRET_KEY is unset or weak: set a long random value.")
+        )
+    throttle_cache = getattr(settings, "RATELIMIT_USE_CACHE", "default")
+    backend: Any = settings.CACHES.get(throttle_cache, {}).get("BACKEND", "")
+    if backend in _PER_PROCESS_CACHES:
+        problems.append(
+            (
+                "portal.E002",
+                "The login and password-reset limits would count per process: set REDIS_URL "
+                "to a Redis shared by every web process.",
+            )
+        )
+    if settings.EMAIL_BACKEND in _LOGGING_EMAIL_BACKENDS:
+        problems.append(
+            (
+                "portal.E003",
+                "Email goes to the console or to files, so password-reset links would be "
+                "logged: set EMAIL_URL to your mail server (smtp+tls://...).",
+            )
+        )
+    return problems
+
+
+def refuse_unsafe_production() -> None:
+    """Raise ImproperlyConfigured naming every problem, when there is one. Call once settings
+    are loaded, where a serving process starts."""
+    problems = production_problems()
+    if problems:
+        raise ImproperlyConfigured(
+            "Refusing to start with DEBUG off: "
+            + " ".join(f"[{code}] {message}" for code, message in problems)
+        )
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_production_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.Error]:
+    return [checks.Error(message, id=code) for code, message in production_problems()]
