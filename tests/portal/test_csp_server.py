@@ -8,49 +8,36 @@ is named by a fixed path; this checks that Whitenoise serves it under that path.
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.portal.csp import policy_of_header
+from tests.processes import ROOT, free_port, serving_env
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 30
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("csp-server")
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.portal.csp_server_settings",
-        "CSP_ITEST_STATIC_ROOT": str(folder / "static"),
-        "DJANGO_DEBUG": "false",
-        "DJANGO_SECRET_KEY": "csp-server-test-" + "x" * 50,
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}",
-        "PLAIN_EMULATOR_DATA": str(folder / "plain.sqlite3"),
-    }
+    env = serving_env(
+        DJANGO_SETTINGS_MODULE="tests.portal.csp_server_settings",
+        CSP_ITEST_STATIC_ROOT=str(folder / "static"),
+        DATABASE_URL=f"sqlite:///{folder / 'db.sqlite3'}",
+        PLAIN_EMULATOR_DATA=str(folder / "plain.sqlite3"),
+    )
     python = sys.executable
     subprocess.run(
         [python, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
     )
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [python, "-m", "gunicorn", "portal.wsgi:application", "-b", f"127.0.0.1:{port}", "-w1"],
         cwd=ROOT,

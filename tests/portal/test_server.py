@@ -14,45 +14,25 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.processes import ROOT, free_port, serving_env
+
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "gunicorn.conf.py"
 STALLED_CLIENTS = 30
 CSRF_COOKIE = "a" * 32  # a well-formed token, so the CSRF check goes on to read the body
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def server(tmp_path) -> Iterator[str]:
     port = free_port()
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "PLAIN_", "CELERY_", "DATABASE_", "REDIS_", "EMAIL_"))
-    }
-    env.update(
-        {
-            "PYTHONPATH": str(ROOT),
-            "DJANGO_DEBUG": "false",
-            "DJANGO_SECRET_KEY": "gunicorn-test-" + "k3V9pQzw7Lr2xB8nT5yH1uJ6mC4sE0aDfG9hR2tY7iO3",
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-            "DJANGO_SECURE_SSL_REDIRECT": "false",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-            "REDIS_URL": "redis://127.0.0.1:6379/13",
-            "EMAIL_URL": "dummymail://",
-            "PLAIN_EMULATOR_DATA": str(tmp_path / "plain.sqlite3"),
-        }
+    env = serving_env(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        PLAIN_EMULATOR_DATA=str(tmp_path / "plain.sqlite3"),
     )
     log = (tmp_path / "gunicorn.log").open("w")
     process = subprocess.Popen(

@@ -10,8 +10,6 @@ client's retries (4 attempts of 1 s plus backoff) outlive the worker and it is k
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
 import time
@@ -31,6 +29,7 @@ from tests.factories import MembershipFactory, UserFactory
 from tests.portal.support.conftest import org_in_plain
 from tests.portal.tenancy import test_integration
 from tests.portal.tenancy.test_integration import wait_until
+from tests.processes import ROOT, free_port, serving_env
 
 # The standalone emulator, the portal's client on it, and a database other processes see.
 emulator_server = test_integration.emulator_server
@@ -39,7 +38,6 @@ shared_database = test_integration.shared_database
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[3]
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 WORKER_TIMEOUT_SECONDS = 6
 BUDGET_SECONDS = 2.0
@@ -47,12 +45,6 @@ ATTEMPT_TIMEOUT_SECONDS = 1.0
 PLAIN_LATENCY_MS = 3000
 REDIS_URL = "redis://127.0.0.1:6379/11"
 CSRF_SECRET = uuid.uuid4().hex
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -67,26 +59,19 @@ def portal_server(
     settings.SECRET_KEY = f"itest-{uuid.uuid4().hex}{uuid.uuid4().hex}"
     # Redis database 11 is this suite's: no request options cached by an earlier run.
     redis.Redis.from_url(REDIS_URL).flushdb()
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "gunicorn.log"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.portal.support.server_settings",
-        "PYTHONPATH": str(ROOT),
-        "DATABASE_URL": shared_database,
-        "DJANGO_CONN_MAX_AGE": "0",
-        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
-        "DJANGO_DEBUG": "false",
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_SECURE_SSL_REDIRECT": "false",
-        "DJANGO_SECURE_COOKIES": "false",
-        "REDIS_URL": REDIS_URL,
-        "PLAIN_API_URL": url,
-        "PLAIN_API_KEY": key,
-        "PLAIN_TIMEOUT_SECONDS": str(ATTEMPT_TIMEOUT_SECONDS),
-        "PLAIN_REQUEST_BUDGET_SECONDS": str(BUDGET_SECONDS),
-    }
-    env.pop("CELERY_BROKER_URL", None)
+    env = serving_env(
+        DJANGO_SETTINGS_MODULE="tests.portal.support.server_settings",
+        DATABASE_URL=shared_database,
+        DJANGO_CONN_MAX_AGE="0",
+        DJANGO_SECRET_KEY=settings.SECRET_KEY,
+        REDIS_URL=REDIS_URL,
+        PLAIN_API_URL=url,
+        PLAIN_API_KEY=key,
+        PLAIN_TIMEOUT_SECONDS=str(ATTEMPT_TIMEOUT_SECONDS),
+        PLAIN_REQUEST_BUDGET_SECONDS=str(BUDGET_SECONDS),
+    )
     with log.open("wb") as out:
         process = subprocess.Popen(
             [

@@ -36,6 +36,7 @@ from portal.tenancy import services, tasks
 from portal.tenancy.models import Membership, Organization, SyncEvent
 from tests.factories import UserFactory
 from tests.portal.tenancy.conftest import plain_memberships
+from tests.processes import serving_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -263,22 +264,16 @@ class Worker:
 @pytest.fixture
 def start_worker(remote_plain, shared_database, broker, emulator_server, tmp_path):
     url, key = emulator_server
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.portal.tenancy.worker_settings",
-        "PYTHONPATH": str(ROOT),
-        "DATABASE_URL": shared_database,
-        "DJANGO_CONN_MAX_AGE": "0",
-        "PLAIN_API_URL": url,
-        "PLAIN_API_KEY": key,
-        "CELERY_BROKER_URL": REDIS_URL,
-        "TENANCY_ITEST_KEYPREFIX": broker,
-        "TENANCY_RETRY_BASE_SECONDS": "0.2",
-        # A worker refuses the checkout defaults with DEBUG off (portal/production.py).
-        "DJANGO_SECRET_KEY": "integration-test-worker-key-" + "x9Qz7Lr2wB8nT5yH1uJ6mC4sE0aDfG",
-        "REDIS_URL": "redis://127.0.0.1:6379/13",
-        "EMAIL_URL": "dummymail://",
-    }
+    env = serving_env(
+        DJANGO_SETTINGS_MODULE="tests.portal.tenancy.worker_settings",
+        DATABASE_URL=shared_database,
+        DJANGO_CONN_MAX_AGE="0",
+        PLAIN_API_URL=url,
+        PLAIN_API_KEY=key,
+        CELERY_BROKER_URL=REDIS_URL,
+        TENANCY_ITEST_KEYPREFIX=broker,
+        TENANCY_RETRY_BASE_SECONDS="0.2",
+    )
     workers: list[Worker] = []
 
     def start(*, pool: str = "prefork", concurrency: int = 2) -> Worker:
