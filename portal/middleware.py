@@ -1,11 +1,15 @@
-"""Project-wide middleware: refusing NUL characters, and the time budget for Plain calls.
+"""Project-wide middleware: refusing unusable values, and the time budget for Plain calls.
 
-NulCharacterMiddleware: PostgreSQL cannot store or compare text holding a NUL (U+0000), so a NUL
-that reaches a query (an admin search `?q=%00`, a list filter, a raw POST value) is a 500 there.
-Django's form fields refuse NUL already; this refuses it for every query-string and form value
-before any view runs, as the 400 of a malformed request (django.core.exceptions.BadRequest), so
-no view has to remember. JSON bodies (webhooks, SCIM) are not parsed here: their views read the
-raw body themselves and their parsers validate it.
+UnusableValueMiddleware refuses, as the 400 of a malformed request
+(django.core.exceptions.BadRequest) before any view runs, so no view has to remember:
+- a NUL (U+0000) in any query-string or form value: PostgreSQL cannot store or compare text
+  holding one, so a NUL that reaches a query (an admin search `?q=%00`, a list filter, a raw POST
+  value) is a 500 there. Django's form fields refuse NUL already; not every view reads a form.
+- a query-string value longer than MAX_QUERY_VALUE_LENGTH: no link of ours carries one (cursors
+  are opaque but short, searches are words), and a long one reaching a database LIKE is an error
+  (SQLite refuses patterns over 50,000 bytes) or a slow scan.
+JSON bodies (webhooks, SCIM) are not parsed here: their views read the raw body themselves and
+their parsers validate it.
 
 PlainBudgetMiddleware: see its docstring.
 """
@@ -20,9 +24,10 @@ from django.http import HttpRequest, HttpResponse
 
 from plain_gateway import plain_budget
 
-__all__ = ["NulCharacterMiddleware", "PlainBudgetMiddleware"]
+__all__ = ["MAX_QUERY_VALUE_LENGTH", "PlainBudgetMiddleware", "UnusableValueMiddleware"]
 
 _FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+MAX_QUERY_VALUE_LENGTH = 2_000
 
 
 def _holds_nul(data: object) -> bool:
@@ -32,13 +37,23 @@ def _holds_nul(data: object) -> bool:
     )
 
 
-class NulCharacterMiddleware:
+def _holds_long_value(data: object) -> bool:
+    return any(
+        len(value) > MAX_QUERY_VALUE_LENGTH
+        for _, values in data.lists()  # type: ignore[attr-defined]
+        for value in values
+    )
+
+
+class UnusableValueMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if _holds_nul(request.GET):
             raise BadRequest("A query parameter holds a NUL character.")
+        if _holds_long_value(request.GET):
+            raise BadRequest("A query parameter is too long.")
         is_form = request.method == "POST" and request.content_type in _FORM_CONTENT_TYPES
         if is_form and _holds_nul(request.POST):
             raise BadRequest("A form field holds a NUL character.")

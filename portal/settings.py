@@ -46,8 +46,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    # Before anything reads a parameter: a NUL in one is a 400, never a PostgreSQL 500.
-    "portal.middleware.NulCharacterMiddleware",
+    # Before anything reads a parameter: a NUL or an overlong one is a 400, never a 500.
+    "portal.middleware.UnusableValueMiddleware",
     # Every Plain call of one web request shares PLAIN_REQUEST_BUDGET_SECONDS.
     "portal.middleware.PlainBudgetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -7,12 +7,11 @@ checks enforced and a CSRF cookie, as a browser would post.
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
-
 import pytest
 from django.test import Client
 
 from tests.factories import UserFactory
+from tests.portal.support.pages import h1_texts
 
 pytestmark = pytest.mark.django_db
 
@@ -23,9 +22,9 @@ POST_ROUTES = [
     "/accounts/password_change/",
     "/accounts/time-zone/",
     "/threads/new/",
-    "/threads/th_01ANYTHING/reply/",
-    "/threads/th_01ANYTHING/resolve/",
-    "/threads/th_01ANYTHING/reopen/",
+    "/threads/th_01JABCDEFGHJKMNPQRSTVWXYZ0/reply/",
+    "/threads/th_01JABCDEFGHJKMNPQRSTVWXYZ0/resolve/",
+    "/threads/th_01JABCDEFGHJKMNPQRSTVWXYZ0/reopen/",
     "/admin/login/",
     "/admin/accounts/user/add/",
 ]
@@ -42,30 +41,6 @@ ODD_BODIES = [
     ),
     ("multipart/form-data; charset=utf-16", b"no boundary at all"),
 ]
-
-
-class _Headings(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.h1: list[str] = []
-        self._in_h1 = False
-
-    def handle_starttag(self, tag, attrs):
-        self._in_h1 = self._in_h1 or tag == "h1"
-
-    def handle_endtag(self, tag):
-        if tag == "h1":
-            self._in_h1 = False
-
-    def handle_data(self, data):
-        if self._in_h1 and data.strip():
-            self.h1.append(data.strip())
-
-
-def h1_texts(html: str) -> list[str]:
-    parser = _Headings()
-    parser.feed(html)
-    return parser.h1
 
 
 @pytest.fixture(params=[False, True], ids=["anonymous", "signed-in"])

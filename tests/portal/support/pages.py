@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from html import unescape
+from html.parser import HTMLParser
 
 
 def link_hrefs(html: str, *, rel: str | None = None, contains: str | None = None) -> list[str]:
@@ -48,3 +49,28 @@ def without_tokens(html: str) -> str:
     """The page with its CSRF tokens blanked, so two renders of one page compare equal."""
     html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', 'name="csrfmiddlewaretoken"', html)
     return re.sub(r'"X-CSRFToken": "[^"]*"', '"X-CSRFToken": ""', html)
+
+
+class _Headings(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.h1: list[str] = []
+        self._in_h1 = False
+
+    def handle_starttag(self, tag, attrs):
+        self._in_h1 = self._in_h1 or tag == "h1"
+
+    def handle_endtag(self, tag):
+        if tag == "h1":
+            self._in_h1 = False
+
+    def handle_data(self, data):
+        if self._in_h1 and data.strip():
+            self.h1.append(data.strip())
+
+
+def h1_texts(html: str) -> list[str]:
+    """The text of each <h1> of the page, as a parser reads it."""
+    parser = _Headings()
+    parser.feed(html)
+    return parser.h1
