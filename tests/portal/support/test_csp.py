@@ -19,7 +19,7 @@ from django.urls.resolvers import RegexPattern
 from portal.support import views
 from tests.factories import UserFactory
 from tests.portal.csp import policy_of_header
-from tests.portal.support.pages import page_text
+from tests.portal.support.pages import h1_texts, page_text
 
 pytestmark = pytest.mark.django_db
 
@@ -188,7 +188,14 @@ def test_the_error_pages_send_the_strict_policy(alice_client, acme, monkeypatch)
     alice_client.raise_request_exception = False
     crashed = alice_client.get(reverse("support:thread_list"))
 
+    # A form posted without its CSRF token gets the site's page, not Django's inline-styled one.
+    csrf_checked = Client(enforce_csrf_checks=True)
+    csrf_checked.force_login(UserFactory(email="late@portal.test"))
+    expired = csrf_checked.post(reverse("support:thread_create"), {"title": "x"})
+
     assert forbidden.status_code == 403
+    assert expired.status_code == 403
+    assert h1_texts(page_text(expired)) == ["Form expired"]
     assert crashed.status_code == 500
     assert "Something went wrong" in page_text(crashed)
     # Its style is a file now; the page names it by a fixed path, so it must exist as such.
@@ -196,5 +203,5 @@ def test_the_error_pages_send_the_strict_policy(alice_client, acme, monkeypatch)
         r'<link rel="stylesheet" href="/static/([^"]+)">', page_text(crashed)
     )
     assert finders.find(stylesheet)
-    for response in (forbidden, crashed):
+    for response in (forbidden, expired, crashed):
         assert_strict(response)
