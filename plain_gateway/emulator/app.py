@@ -190,8 +190,6 @@ class EmulatorApp:
     def _route(self, request: _Request) -> Response:
         path = request.path
         if path.endswith(GRAPHQL_PATH):
-            if request.method != "POST":
-                return _error(405, "METHOD_NOT_ALLOWED", "use POST", (("Allow", "POST"),))
             return self._graphql(request, prefix=path[: -len(GRAPHQL_PATH)])
         if path.endswith(GRAPHQL_PATH + "/schema.graphql") and request.method == "GET":
             return Response(
@@ -206,7 +204,7 @@ class EmulatorApp:
 
     def _graphql(self, request: _Request, *, prefix: str) -> Response:
         started = time.perf_counter()
-        log: dict[str, Any] = {
+        log: dict[str, Any] = {  # what a refused request sent stays unread and unlogged
             "operationName": None,
             "variables": None,
             "timestamp": datetime.now(tz=UTC)
@@ -225,6 +223,17 @@ class EmulatorApp:
             latency_ms = self._faults.latency_ms
         if latency_ms:
             self._sleep(latency_ms / 1000)
+        # The key before anything else, as Plain does: a caller without a valid key learns
+        # nothing, not even whether its document would parse.
+        token = request.bearer()
+        if token is None:
+            return _error(
+                401, "UNAUTHENTICATED", "an API key is required: Authorization: Bearer <key>"
+            )
+        if not self._key_valid(token):
+            return _error(401, "UNAUTHENTICATED", "the API key is not valid")
+        if request.method != "POST":
+            return _error(405, "METHOD_NOT_ALLOWED", "use POST", (("Allow", "POST"),))
         try:
             body = request.json()
         except ValueError:
@@ -235,11 +244,6 @@ class EmulatorApp:
         operation_name = body.get("operationName")
         log["operationName"] = operation_name
         log["variables"] = variables
-        token = request.bearer()
-        if token is None:
-            return _error(
-                401, "UNAUTHENTICATED", "an API key is required: Authorization: Bearer <key>"
-            )
         failure = self._injected_failure()
         if failure is not None:
             return failure
@@ -251,7 +255,7 @@ class EmulatorApp:
         try:
             with self.state.transaction() as state:
                 actor = state.actor_for_key(token)
-                if actor is None:
+                if actor is None:  # an agent's key, revoked by a reset since _key_valid
                     return _error(401, "UNAUTHENTICATED", "the API key is not valid")
                 state.snoozes_wake()
                 context = Context(
@@ -284,6 +288,17 @@ class EmulatorApp:
                 return response
         except _Rollback as rollback:
             return rollback.response
+
+    def _key_valid(self, token: str) -> bool:
+        """The emulator's own key (compared in constant time) or an agent's key.
+
+        Agents' keys are found by their SHA-256 digest, so a lookup's timing says nothing about
+        the key itself; with a data file, this also sees keys another process created.
+        """
+        if hmac.compare_digest(token.encode(), self._api_key.encode()):
+            return True
+        with self.state.transaction() as state:
+            return state.actor_for_key(token) is not None
 
     def _document(self, query: str) -> tuple[str, Any]:
         """Parse and validate once per distinct query text (shared by all apps: one schema)."""
