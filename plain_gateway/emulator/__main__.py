@@ -10,9 +10,20 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from plain_gateway.emulator.app import create_app
 
+LISTEN_BACKLOG = 1024
+
 
 class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    """A thread per connection, with a listen queue long enough for a burst of clients.
+
+    socketserver's default queue of 5 drops or resets connections as soon as a few clients
+    arrive together (a page fanning out six calls is one), and a dropped connection costs its
+    client a second before the kernel retries. The kernel caps the queue at net.core.somaxconn.
+    The state is safe under threads: every request holds State's lock for its transaction.
+    """
+
     daemon_threads = True
+    request_queue_size = LISTEN_BACKLOG
 
 
 class _QuietHandler(WSGIRequestHandler):

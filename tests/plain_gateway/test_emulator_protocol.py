@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import statistics
+import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -106,3 +110,52 @@ def test_a_refused_request_is_logged_without_its_document(http):
     log = _send(http, "GET", "/_emulator/requests", b"", f"Bearer {KEY}").json()["requests"]
 
     assert [(r["status"], r["operationName"], r["variables"]) for r in log] == [(401, None, None)]
+
+
+# --- concurrency ---------------------------------------------------------------------------------
+
+CLIENTS = 32
+CALLS_PER_CLIENT = 6  # what one portal page may fan out
+# A connection the server's listen queue dropped is retried by the kernel after 1 s, so a stall
+# shows as a call of a second or more; everything else on an idle loopback takes milliseconds.
+STALL_SECONDS = 0.9
+
+
+def _timed_calls(url: str, count: int, start: threading.Barrier | None = None) -> list[float]:
+    """`count` GraphQL calls, one after another; their durations.
+
+    The server speaks HTTP/1.0, so each call is a new connection through the listen queue.
+    """
+    body = {"query": "{ myMachineUser { publicName } }"}
+    headers = {"Authorization": f"Bearer {KEY}"}
+    durations = []
+    with httpx.Client(timeout=10) as client:  # built first: a client's TLS setup takes a while
+        if start is not None:
+            start.wait()
+        for _ in range(count):
+            began = time.perf_counter()
+            response = client.post(url, json=body, headers=headers)
+            durations.append(time.perf_counter() - began)
+            assert response.json() == {"data": {"myMachineUser": {"publicName": "Support"}}}
+    return durations
+
+
+def test_the_standalone_server_answers_32_clients_at_once_without_stalling(served):
+    alone = _timed_calls(served, CALLS_PER_CLIENT * 2)
+    start = threading.Barrier(CLIENTS)
+    with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+        futures = [
+            pool.submit(_timed_calls, served, CALLS_PER_CLIENT, start) for _ in range(CLIENTS)
+        ]
+        # Any connection reset or refusal raises here.
+        together = [duration for future in futures for duration in future.result()]
+
+    print(
+        f"\n{CLIENTS} clients x {CALLS_PER_CLIENT} calls: median "
+        f"{statistics.median(together) * 1000:.1f} ms, p95 "
+        f"{sorted(together)[int(0.95 * len(together))] * 1000:.1f} ms, max "
+        f"{max(together) * 1000:.1f} ms; one client alone: median "
+        f"{statistics.median(alone) * 1000:.1f} ms, max {max(alone) * 1000:.1f} ms"
+    )
+    assert len(together) == CLIENTS * CALLS_PER_CLIENT
+    assert max(together) < STALL_SECONDS
