@@ -474,6 +474,7 @@ class EmulatorApp:
                 cc=[_participant(p) for p in body.get("cc") or ()],
                 bcc=[_participant(p) for p in body.get("bcc") or ()],
                 attachment_ids=body.get("attachment_ids"),
+                category=body.get("category", "MESSAGING"),
             )
             return _json(
                 200,

@@ -88,9 +88,12 @@ class EmulatorControl:
         cc: Sequence[Participant] = (),
         bcc: Sequence[Participant] = (),
         attachment_ids: Sequence[str] = (),
+        category: str = "MESSAGING",
     ) -> dict[str, str]:
         """A customer's email reaches support: into `thread_id`, or a new EMAIL thread (in the
-        tenant, if given). The customer is created from the sender when unknown.
+        tenant, if given). The customer is created from the sender when unknown. `category` is
+        Plain's EmailCategory: MESSAGING (the customer conversation), THREAD_DISCUSSION (an
+        internal discussion's email), CUSTOMER_SURVEY, UNREAD_CHAT_MESSAGES or USER_HIDDEN.
 
         Returns {"thread_id", "customer_id", "timeline_entry_id", "email_id"}.
         """
@@ -109,6 +112,7 @@ class EmulatorControl:
                 "cc": list(cc),
                 "bcc": list(bcc),
                 "attachment_ids": list(attachment_ids),
+                "category": category,
             },
         )
 

@@ -501,3 +501,47 @@ def test_the_standalone_server_can_drop_the_connection_after_applying(served):
             ).json()["data"]["threads"]["edges"]
 
     assert sorted(edge["node"]["title"] for edge in titles) == ["dropped", "s"]
+
+
+# --- an inbound email's category ---------------------------------------------------------------
+
+CATEGORIES = """query q($id: ID!) { thread(threadId: $id) { timelineEntries { edges { node {
+  entry { ... on EmailEntry { textContent category } } } } } } }"""
+
+
+def test_an_inbound_emails_category_is_set_by_the_control_api(graphql, emulator_control):
+    first = emulator_control.inbound_email(from_email="d@acme.test", subject="Hi", text="one")
+    for category in ("THREAD_DISCUSSION", "MESSAGING", "USER_HIDDEN"):
+        emulator_control.inbound_email(
+            from_email="d@acme.test",
+            subject="Re: Hi",
+            text=category.lower(),
+            thread_id=first["thread_id"],
+            category=category,
+        )
+
+    edges = graphql(CATEGORIES, id=first["thread_id"])["data"]["thread"]["timelineEntries"]
+    emails = [edge["node"]["entry"] for edge in edges["edges"] if edge["node"]["entry"]]
+    assert emails == [
+        {"textContent": "one", "category": "MESSAGING"},
+        {"textContent": "thread_discussion", "category": "THREAD_DISCUSSION"},
+        {"textContent": "messaging", "category": "MESSAGING"},
+        {"textContent": "user_hidden", "category": "USER_HIDDEN"},
+    ]
+
+
+@pytest.mark.parametrize("category", ["DISCUSSION", "messaging", "", 3])
+def test_an_inbound_email_with_a_category_plain_does_not_have_is_refused(
+    emulator_http, graphql, category
+):
+    response = emulator_http.post(
+        "/_emulator/inbound-email",
+        json={"from_email": "d@acme.test", "subject": "s", "text": "t", "category": category},
+        headers={"Authorization": "Bearer test-key"},
+    )
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "input_validation"
+    assert [f["field"] for f in error["fields"]] == ["category"]
+    assert graphql("{ threads { totalCount } }")["data"] == {"threads": {"totalCount": 0}}
