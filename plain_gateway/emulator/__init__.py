@@ -28,8 +28,7 @@ What it does NOT emulate:
   created after them; deleting or merging anything; snooze timers firing between requests (an
   expired snooze is woken at the next request);
 - virus scanning, or upload URLs on another host (they point at the emulator itself);
-- API key scopes on the control API (only the emulator's own key may use it) and on the schema
-  file, which anyone may read;
+- a key on GET /graphql/v1/schema.graphql: the SDL is the emulator's own addition, open to all;
 - a lost answer as a cut connection in process (httpx.WSGITransport has no connection to cut:
   there it is a 502, 503 or 504; the standalone server can cut it); HTTP keep-alive (the
   standalone server speaks HTTP/1.0, a connection per request).

@@ -514,6 +514,23 @@ def test_a_lost_reply_answer_is_not_posted_again(
     assert "replyToThread" not in _calls(emulator_control)
 
 
+def test_a_reply_whose_answer_plain_lost_is_posted_exactly_once(
+    alice_client, alice, acme, plain, emulator_control, make_thread
+):
+    thread = make_thread(user=alice, organization=acme)
+    plain_customer_ensure(user=alice)
+    emulator_control.fail_after_apply(operation="replyToThread", count=1, status=502)
+
+    alice_client.post(reverse("support:thread_reply", args=[thread.id]), {"text": "Only once"})
+
+    assert Submission.objects.get().status == Submission.Status.PENDING
+    _make_due()
+    tasks.submissions_sweep()
+
+    assert Submission.objects.get().status == Submission.Status.SENT
+    assert _texts(plain, thread.id).count("Only once") == 1
+
+
 def test_a_reply_that_never_reached_plain_is_posted_on_retry(
     alice_client, alice, acme, plain, emulator_control, make_thread
 ):
