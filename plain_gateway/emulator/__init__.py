@@ -9,9 +9,11 @@ What it emulates: customers (upsert by id, email or external id), tenants and me
 (create, reply, status TODO/SNOOZED/DONE with transition entries, priority, labels, thread fields,
 message info), timelines (chat, email, note, custom, event, status, priority and label entries),
 label types, thread field schemas, attachments (upload and download URLs served by the emulator,
-Plain's size, type and count limits), Relay pagination with Plain's limits, Plain's mutation error
-codes, Bearer authentication, injected latency, 5xx and 429 responses, and a clock that can be
-shifted from real time (so a demo can be given a past).
+Plain's size, type and count limits), inbound emails in any of Plain's email categories (set by
+the control API), Relay pagination with Plain's limits, Plain's mutation error codes, Bearer
+authentication checked before anything else, injected latency, 5xx and 429 responses, writes
+whose answer is lost after they commit, and a clock that can be shifted from real time (so a demo
+can be given a past).
 
 What it does NOT emulate:
 - permissions and API key scopes (every key may do everything; no FORBIDDEN for missing scopes);
@@ -25,7 +27,11 @@ What it does NOT emulate:
 - required thread fields blocking markThreadAsDone; customer events being copied into threads
   created after them; deleting or merging anything; snooze timers firing between requests (an
   expired snooze is woken at the next request);
-- virus scanning, or upload URLs on another host (they point at the emulator itself).
+- virus scanning, or upload URLs on another host (they point at the emulator itself);
+- a key on GET /graphql/v1/schema.graphql: the SDL is the emulator's own addition, open to all;
+- a lost answer as a cut connection in process (httpx.WSGITransport has no connection to cut:
+  there it is a 502, 503 or 504; the standalone server can cut it); HTTP keep-alive (the
+  standalone server speaks HTTP/1.0, a connection per request).
 """
 
 from plain_gateway.emulator.app import EmulatorApp, create_app

@@ -4,21 +4,47 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 from socketserver import ThreadingMixIn
+from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from plain_gateway.emulator.app import create_app
+from plain_gateway.emulator.app import DROP_CONNECTION, create_app
+
+LISTEN_BACKLOG = 1024
 
 
 class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    """A thread per connection, with a listen queue long enough for a burst of clients.
+
+    socketserver's default queue of 5 drops or resets connections as soon as a few clients
+    arrive together (a page fanning out six calls is one), and a dropped connection costs its
+    client a second before the kernel retries. The kernel caps the queue at net.core.somaxconn.
+    The state is safe under threads: every request holds State's lock for its transaction.
+    """
+
     daemon_threads = True
+    request_queue_size = LISTEN_BACKLOG
 
 
 class _QuietHandler(WSGIRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         if self.server.verbose:  # type: ignore[attr-defined]
             super().log_message(format, *args)
+
+    def get_environ(self) -> dict[str, Any]:
+        environ = super().get_environ()
+        environ[DROP_CONNECTION] = self._drop_connection
+        return environ
+
+    def _drop_connection(self) -> None:
+        """Cut the connection with no answer (the fail_after_apply fault's "drop").
+
+        wsgiref's own write of the answer then meets a closed socket, which it takes for a
+        client gone away and ignores.
+        """
+        self.connection.shutdown(socket.SHUT_RDWR)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,7 +6,9 @@ Routes (any path prefix before them is kept, so the app can sit under a sub-path
   POST /_emulator/reset                 forget all data
   POST /_emulator/inbound-email         a customer's email reaches support
   POST /_emulator/agents                a human agent and an API key acting as them
-  GET|POST|DELETE /_emulator/faults     latency and failures injected into GraphQL requests
+  GET|POST|DELETE /_emulator/faults     latency and failures injected into GraphQL requests:
+                                        before they run (fail_next) or after their writes are
+                                        committed, the answer lost (fail_after_apply)
   GET|DELETE /_emulator/requests        the GraphQL request log
   GET|POST /_emulator/clock             the clock's offset from real time ({"offset_seconds"}),
                                         so a demo can write a history; reset clears it
@@ -28,7 +30,7 @@ import time
 import traceback
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
@@ -36,6 +38,7 @@ from urllib.parse import parse_qs, quote
 
 from graphql import (
     DocumentNode,
+    FieldNode,
     GraphQLError,
     GraphQLSyntaxError,
     OperationDefinitionNode,
@@ -64,6 +67,11 @@ CONTROL_PREFIX = "/_emulator"
 REQUEST_LOG_SIZE = 1000
 DOCUMENT_CACHE_SIZE = 256
 MAX_UPLOAD_BODY = st.ATTACHMENT_MAX_BYTES + 256 * 1024  # the file plus the form's own fields
+# A server that can cut a request's connection puts a callable under this environ key (the
+# standalone server does; httpx.WSGITransport has no connection to cut).
+DROP_CONNECTION = "plain_emulator.drop_connection"
+DROP = "drop"
+LOST_ANSWER_STATUSES = (502, 503, 504)
 
 _documents: OrderedDict[str, tuple[str, Any]] = OrderedDict()
 _documents_lock = threading.Lock()
@@ -94,11 +102,21 @@ def _control_error(status: int, code: str, message: str, fields: Any = ()) -> Re
 
 
 @dataclass(slots=True)
+class AfterApply:
+    """Run the next `count` requests of one operation, then lose each answer: `status` (502, 503
+    or 504, what a proxy answers when it gave up waiting) or DROP (the connection is cut)."""
+
+    count: int
+    status: int | str
+
+
+@dataclass(slots=True)
 class Faults:
     latency_ms: int = 0
     fail_next: int = 0
     status: int = 503
     retry_after_seconds: int | None = None
+    after_apply: dict[str, AfterApply] = field(default_factory=dict)  # by root field name
 
     def view(self) -> dict[str, Any]:
         return {
@@ -106,6 +124,10 @@ class Faults:
             "fail_next": self.fail_next,
             "status": self.status,
             "retry_after_seconds": self.retry_after_seconds,
+            "fail_after_apply": {
+                name: {"count": fault.count, "status": fault.status}
+                for name, fault in sorted(self.after_apply.items())
+            },
         }
 
 
@@ -190,8 +212,6 @@ class EmulatorApp:
     def _route(self, request: _Request) -> Response:
         path = request.path
         if path.endswith(GRAPHQL_PATH):
-            if request.method != "POST":
-                return _error(405, "METHOD_NOT_ALLOWED", "use POST", (("Allow", "POST"),))
             return self._graphql(request, prefix=path[: -len(GRAPHQL_PATH)])
         if path.endswith(GRAPHQL_PATH + "/schema.graphql") and request.method == "GET":
             return Response(
@@ -206,7 +226,7 @@ class EmulatorApp:
 
     def _graphql(self, request: _Request, *, prefix: str) -> Response:
         started = time.perf_counter()
-        log: dict[str, Any] = {
+        log: dict[str, Any] = {  # what a refused request sent stays unread and unlogged
             "operationName": None,
             "variables": None,
             "timestamp": datetime.now(tz=UTC)
@@ -225,6 +245,17 @@ class EmulatorApp:
             latency_ms = self._faults.latency_ms
         if latency_ms:
             self._sleep(latency_ms / 1000)
+        # The key before anything else, as Plain does: a caller without a valid key learns
+        # nothing, not even whether its document would parse.
+        token = request.bearer()
+        if token is None:
+            return _error(
+                401, "UNAUTHENTICATED", "an API key is required: Authorization: Bearer <key>"
+            )
+        if not self._key_valid(token):
+            return _error(401, "UNAUTHENTICATED", "the API key is not valid")
+        if request.method != "POST":
+            return _error(405, "METHOD_NOT_ALLOWED", "use POST", (("Allow", "POST"),))
         try:
             body = request.json()
         except ValueError:
@@ -235,11 +266,6 @@ class EmulatorApp:
         operation_name = body.get("operationName")
         log["operationName"] = operation_name
         log["variables"] = variables
-        token = request.bearer()
-        if token is None:
-            return _error(
-                401, "UNAUTHENTICATED", "an API key is required: Authorization: Bearer <key>"
-            )
         failure = self._injected_failure()
         if failure is not None:
             return failure
@@ -251,7 +277,7 @@ class EmulatorApp:
         try:
             with self.state.transaction() as state:
                 actor = state.actor_for_key(token)
-                if actor is None:
+                if actor is None:  # an agent's key, revoked by a reset since _key_valid
                     return _error(401, "UNAUTHENTICATED", "the API key is not valid")
                 state.snoozes_wake()
                 context = Context(
@@ -281,9 +307,41 @@ class EmulatorApp:
                 response = _json(200, payload)
                 if _crashed(result.errors) and _is_mutation(document, operation_name):
                     raise _Rollback(response)
-                return response
         except _Rollback as rollback:
             return rollback.response
+        # Committed: now the answer may be lost on its way back, as a timed-out proxy loses it.
+        lost = self._answer_lost(_root_fields(document, operation_name))
+        if lost is None:
+            return response
+        log["answer_lost"] = True
+        if lost == DROP:
+            request.environ[DROP_CONNECTION]()
+            return _error(504, "INTERNAL_SERVER_ERROR", "the connection was dropped")
+        return _error(lost, "INTERNAL_SERVER_ERROR", f"the answer was lost (injected, {lost})")
+
+    def _answer_lost(self, root_fields: set[str]) -> int | str | None:
+        """The failure to answer with instead, when a fail_after_apply fault matches."""
+        with self._local:
+            for field in sorted(root_fields):
+                fault = self._faults.after_apply.get(field)
+                if fault is None:
+                    continue
+                fault.count -= 1
+                if fault.count <= 0:
+                    del self._faults.after_apply[field]
+                return fault.status
+        return None
+
+    def _key_valid(self, token: str) -> bool:
+        """The emulator's own key (compared in constant time) or an agent's key.
+
+        Agents' keys are found by their SHA-256 digest, so a lookup's timing says nothing about
+        the key itself; with a data file, this also sees keys another process created.
+        """
+        if hmac.compare_digest(token.encode(), self._api_key.encode()):
+            return True
+        with self.state.transaction() as state:
+            return state.actor_for_key(token) is not None
 
     def _document(self, query: str) -> tuple[str, Any]:
         """Parse and validate once per distinct query text (shared by all apps: one schema)."""
@@ -372,7 +430,9 @@ class EmulatorApp:
             ("POST", "inbound-email"): self._inbound_email,
             ("POST", "agents"): self._agents,
             ("GET", "faults"): self._faults_get,
-            ("POST", "faults"): self._faults_set,
+            ("POST", "faults"): lambda body: self._faults_set(
+                body, can_drop=DROP_CONNECTION in request.environ
+            ),
             ("DELETE", "faults"): self._faults_clear,
             ("GET", "requests"): self._requests_get,
             ("DELETE", "requests"): self._requests_clear,
@@ -414,6 +474,7 @@ class EmulatorApp:
                 cc=[_participant(p) for p in body.get("cc") or ()],
                 bcc=[_participant(p) for p in body.get("bcc") or ()],
                 attachment_ids=body.get("attachment_ids"),
+                category=body.get("category", "MESSAGING"),
             )
             return _json(
                 200,
@@ -438,8 +499,17 @@ class EmulatorApp:
         with self._local:
             return _json(200, self._faults.view())
 
-    def _faults_set(self, body: dict[str, Any]) -> Response:
+    def _faults_set(self, body: dict[str, Any], *, can_drop: bool) -> Response:
+        after_apply = _after_apply(body["fail_after_apply"]) if "fail_after_apply" in body else None
+        if after_apply is not None and after_apply[1].status == DROP and not can_drop:
+            raise ValueError("this server cannot drop a connection (in-process): use a status")
         with self._local:
+            if after_apply is not None:
+                operation, fault = after_apply
+                if fault.count:
+                    self._faults.after_apply[operation] = fault
+                else:
+                    self._faults.after_apply.pop(operation, None)
             if "latency_ms" in body:
                 latency = int(body["latency_ms"])
                 if latency < 0:
@@ -574,6 +644,36 @@ def _is_mutation(document: DocumentNode, operation_name: str | None) -> bool:
         ):
             return definition.operation == OperationType.MUTATION
     return False
+
+
+def _root_fields(document: DocumentNode, operation_name: str | None) -> set[str]:
+    """The names of the fields the operation selects at its root (createThread, ...)."""
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode) and (
+            operation_name is None or (definition.name and definition.name.value == operation_name)
+        ):
+            return {
+                selection.name.value
+                for selection in definition.selection_set.selections
+                if isinstance(selection, FieldNode)
+            }
+    return set()
+
+
+def _after_apply(value: Any) -> tuple[str, AfterApply]:
+    """A fail_after_apply body: {"operation": root field, "count": n, "status": 5xx | "drop"}."""
+    if not isinstance(value, dict):
+        raise TypeError("fail_after_apply must be an object")
+    operation = value["operation"]
+    if not isinstance(operation, str) or not operation:
+        raise ValueError("operation must name a root field, e.g. createThread")
+    count = value.get("count", 1)
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise ValueError("count must be a whole number, 0 or more")
+    status = value.get("status", 504)
+    if status not in (*LOST_ANSWER_STATUSES, DROP) or isinstance(status, bool):
+        raise ValueError('status must be 502, 503, 504 or "drop"')
+    return operation, AfterApply(count=count, status=status)
 
 
 def _clock_view(state: st.State) -> dict[str, Any]:

@@ -6,7 +6,7 @@ Works against the embedded emulator (pass its httpx.WSGITransport) or a standalo
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
@@ -88,9 +88,12 @@ class EmulatorControl:
         cc: Sequence[Participant] = (),
         bcc: Sequence[Participant] = (),
         attachment_ids: Sequence[str] = (),
+        category: str = "MESSAGING",
     ) -> dict[str, str]:
         """A customer's email reaches support: into `thread_id`, or a new EMAIL thread (in the
-        tenant, if given). The customer is created from the sender when unknown.
+        tenant, if given). The customer is created from the sender when unknown. `category` is
+        Plain's EmailCategory: MESSAGING (the customer conversation), THREAD_DISCUSSION (an
+        internal discussion's email), CUSTOMER_SURVEY, UNREAD_CHAT_MESSAGES or USER_HIDDEN.
 
         Returns {"thread_id", "customer_id", "timeline_entry_id", "email_id"}.
         """
@@ -109,6 +112,7 @@ class EmulatorControl:
                 "cc": list(cc),
                 "bcc": list(bcc),
                 "attachment_ids": list(attachment_ids),
+                "category": category,
             },
         )
 
@@ -132,6 +136,21 @@ class EmulatorControl:
                 "retry_after_seconds": retry_after_seconds,
             },
         )
+
+    def fail_after_apply(
+        self, *, operation: str, count: int = 1, status: int | Literal["drop"] = 504
+    ) -> None:
+        """Run the next `count` requests whose root field is `operation` (e.g. "createThread"),
+        commit their writes, then lose each answer: `status` (502, 503 or 504) instead of it, or
+        "drop" to cut the connection with no answer (the standalone server only). Count 0 clears.
+        """
+        body = {"operation": operation, "count": count, "status": status}
+        self._call("POST", "/faults", {"fail_after_apply": body})
+
+    def faults(self) -> dict[str, Any]:
+        """The faults now set: latency_ms, fail_next, status, retry_after_seconds and
+        fail_after_apply ({operation: {"count", "status"}})."""
+        return self._call("GET", "/faults")
 
     def clear_faults(self) -> None:
         self._call("DELETE", "/faults")

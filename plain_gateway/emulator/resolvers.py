@@ -1062,7 +1062,8 @@ RESOLVERS: dict[str, dict[str, Callable[..., Any]]] = {
         "sentAt": _email_field("sentAt"),
         "sendStatus": _email_field("sendStatus"),
         "receivedAt": _email_field("receivedAt"),
-        "category": _const("MESSAGING"),
+        # Entries written before categories were kept, and outbound emails, are MESSAGING.
+        "category": lambda source, _info: source.entry.data.get("category", "MESSAGING"),
     },
     "CustomEntry": {"attachments": _attachments, "components": _components},
     "ThreadEventEntry": {

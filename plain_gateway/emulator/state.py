@@ -62,6 +62,15 @@ DOWNLOAD_URL_TTL_MS = 60 * 60 * 1000
 SUPPORT_EMAIL = "support@emulator.plain.test"
 PRIORITIES = range(4)  # 0 urgent, 1 high, 2 normal, 3 low
 CREATABLE_CHANNELS = ("API", "EMAIL", "CHAT", "INTERNAL")
+# Plain's EmailCategory: MESSAGING is the conversation with the customer, THREAD_DISCUSSION an
+# internal discussion's email; a portal shows only the customer's categories.
+EMAIL_CATEGORIES = (
+    "MESSAGING",
+    "CUSTOMER_SURVEY",
+    "UNREAD_CHAT_MESSAGES",
+    "THREAD_DISCUSSION",
+    "USER_HIDDEN",
+)
 
 Actor = dict[str, str]  # {"kind": user|machine_user|customer|system|deleted_customer, "id": ...}
 SYSTEM: Actor = {"kind": "system", "id": "emulator"}
@@ -1585,8 +1594,14 @@ class State:
         cc: Sequence[dict[str, Any]] = (),
         bcc: Sequence[dict[str, Any]] = (),
         attachment_ids: Sequence[str] | None = None,
+        category: str = "MESSAGING",
     ) -> TimelineEntry:
-        """An email from a customer reaches the support address (Plain's inbound email path)."""
+        """An email from a customer reaches the support address (Plain's inbound email path).
+
+        `category` is one of EMAIL_CATEGORIES (what Plain files the email under).
+        """
+        if category not in EMAIL_CATEGORIES:
+            raise _invalid("category", f"category must be one of {', '.join(EMAIL_CATEGORIES)}")
         if not _email_valid(from_email or ""):
             raise _invalid("from_email", f"{from_email!r} is not a valid email address")
         if not (text or "").strip():
@@ -1638,6 +1653,7 @@ class State:
                 "attachment_ids": attachments,
                 "is_start_of_thread": len(self.timeline(thread.id)) == 0,
                 "inbound": True,
+                "category": category,
             },
         )
         self._message_info(thread, actor=actor, source="EMAIL", timestamp=now)

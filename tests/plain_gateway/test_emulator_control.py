@@ -383,3 +383,165 @@ def test_the_clock_refuses_an_offset_that_is_not_a_number_of_seconds(emulator_ht
 
     assert response.status_code == 400
     assert response.json()["error"]["code"] == code
+
+
+# --- a write applied, its answer lost ----------------------------------------------------------
+
+CREATE_THREAD = """mutation made($input: CreateThreadInput!) {
+  createThread(input: $input) { thread { id } error { code } } }"""
+
+
+def _create_thread(http, customer_id: str, title: str, key: str = "test-key") -> httpx.Response:
+    return http.post(
+        "/graphql/v1",
+        json={
+            "query": CREATE_THREAD,
+            "operationName": "made",
+            "variables": {
+                "input": {
+                    "customerIdentifier": {"customerId": customer_id},
+                    "title": title,
+                    "components": [{"componentText": {"text": "hi"}}],
+                }
+            },
+        },
+        headers={"Authorization": f"Bearer {key}"},
+    )
+
+
+def _titles(graphql) -> list[str]:
+    edges = graphql("{ threads(first: 50) { edges { node { title } } } }")["data"]["threads"]
+    return sorted(edge["node"]["title"] for edge in edges["edges"])
+
+
+@pytest.mark.parametrize("status", [502, 504])
+def test_fail_after_apply_runs_the_write_then_loses_its_answer(
+    emulator_http, emulator_control, emulator_factory, graphql, status
+):
+    customer = emulator_factory.customer()
+    emulator_control.fail_after_apply(operation="createThread", count=1, status=status)
+
+    # Another operation passes untouched, and does not use the fault up.
+    other = emulator_factory.customer()
+    lost = _create_thread(emulator_http, customer["id"], "applied")
+    answered = _create_thread(emulator_http, customer["id"], "answered")
+
+    assert other["id"].startswith("c_")
+    assert lost.status_code == status
+    assert lost.json()["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert "thread" not in lost.text
+    assert answered.status_code == 200
+    log = [
+        (r["operationName"], r["status"], r.get("answer_lost")) for r in emulator_control.requests()
+    ]
+    assert log[-2:] == [("made", status, True), ("made", 200, None)]
+    assert _titles(graphql) == ["answered", "applied"]
+    assert emulator_control.faults()["fail_after_apply"] == {}
+
+
+def test_fail_after_apply_matches_the_root_field_whatever_the_document_is_named(
+    plain, emulator_control, graphql
+):
+    from plain_gateway.errors import PlainServerError
+
+    customer, _ = plain.upsert_customer(
+        external_id="u-lost", email="lost@acme.test", full_name="Lost Answer"
+    )
+    emulator_control.fail_after_apply(operation="createThread", count=2)
+
+    with pytest.raises(PlainServerError):
+        plain.create_thread(
+            customer_id=customer.id, tenant_external_id=None, title="Once", text="hello"
+        )
+
+    # createThread is not repeated by the client (the first attempt may have run): one thread,
+    # and the fault has one lost answer left.
+    assert _titles(graphql) == ["Once"]
+    assert emulator_control.faults()["fail_after_apply"] == {
+        "createThread": {"count": 1, "status": 504}
+    }
+    emulator_control.clear_faults()
+    assert emulator_control.faults()["fail_after_apply"] == {}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"fail_after_apply": {"count": 1}},
+        {"fail_after_apply": {"operation": "", "count": 1}},
+        {"fail_after_apply": {"operation": "createThread", "count": -1}},
+        {"fail_after_apply": {"operation": "createThread", "count": 1, "status": 200}},
+        {"fail_after_apply": {"operation": "createThread", "count": 1, "status": "drop"}},
+        {"fail_after_apply": "createThread"},
+    ],
+)
+def test_fail_after_apply_refuses_a_fault_it_cannot_inject(emulator_http, body):
+    # "drop" needs a real connection to drop: the standalone server's, not WSGITransport's.
+    response = emulator_http.post(
+        "/_emulator/faults", json=body, headers={"Authorization": "Bearer test-key"}
+    )
+
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "bad_request"
+
+
+def test_the_standalone_server_can_drop_the_connection_after_applying(served):
+    with EmulatorControl(url=served, api_key="served-key") as control:
+        customer_id = control.inbound_email(from_email="d@acme.test", subject="s", text="t")[
+            "customer_id"
+        ]
+        control.fail_after_apply(operation="createThread", count=1, status="drop")
+        with httpx.Client(base_url=served.removesuffix("/graphql/v1"), timeout=10) as http:
+            http.headers["Authorization"] = "Bearer served-key"
+            with pytest.raises(httpx.TransportError):
+                _create_thread(http, customer_id, "dropped", key="served-key")
+            titles = http.post(
+                "/graphql/v1",
+                json={"query": "{ threads { edges { node { title } } } }"},
+            ).json()["data"]["threads"]["edges"]
+
+    assert sorted(edge["node"]["title"] for edge in titles) == ["dropped", "s"]
+
+
+# --- an inbound email's category ---------------------------------------------------------------
+
+CATEGORIES = """query q($id: ID!) { thread(threadId: $id) { timelineEntries { edges { node {
+  entry { ... on EmailEntry { textContent category } } } } } } }"""
+
+
+def test_an_inbound_emails_category_is_set_by_the_control_api(graphql, emulator_control):
+    first = emulator_control.inbound_email(from_email="d@acme.test", subject="Hi", text="one")
+    for category in ("THREAD_DISCUSSION", "MESSAGING", "USER_HIDDEN"):
+        emulator_control.inbound_email(
+            from_email="d@acme.test",
+            subject="Re: Hi",
+            text=category.lower(),
+            thread_id=first["thread_id"],
+            category=category,
+        )
+
+    edges = graphql(CATEGORIES, id=first["thread_id"])["data"]["thread"]["timelineEntries"]
+    emails = [edge["node"]["entry"] for edge in edges["edges"] if edge["node"]["entry"]]
+    assert emails == [
+        {"textContent": "one", "category": "MESSAGING"},
+        {"textContent": "thread_discussion", "category": "THREAD_DISCUSSION"},
+        {"textContent": "messaging", "category": "MESSAGING"},
+        {"textContent": "user_hidden", "category": "USER_HIDDEN"},
+    ]
+
+
+@pytest.mark.parametrize("category", ["DISCUSSION", "messaging", "", 3])
+def test_an_inbound_email_with_a_category_plain_does_not_have_is_refused(
+    emulator_http, graphql, category
+):
+    response = emulator_http.post(
+        "/_emulator/inbound-email",
+        json={"from_email": "d@acme.test", "subject": "s", "text": "t", "category": category},
+        headers={"Authorization": "Bearer test-key"},
+    )
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "input_validation"
+    assert [f["field"] for f in error["fields"]] == ["category"]
+    assert graphql("{ threads { totalCount } }")["data"] == {"threads": {"totalCount": 0}}

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import httpx
-import pytest
 
 from plain_gateway.emulator import EmulatorControl, create_app
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 URL = "http://emulator.test/graphql/v1"
 KEY = "persist-key"
 
@@ -147,35 +141,6 @@ def test_a_crashed_mutation_leaves_the_file_unchanged(tmp_path, monkeypatch):
         _post(app, "query q($id: ID!) { thread(threadId: $id) { status } }", id=thread["id"])
         == status
     )
-
-
-@pytest.fixture
-def served(tmp_path):
-    """`python -m plain_gateway.emulator` on a free loopback port; yields its GraphQL URL."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "plain_gateway.emulator",
-            "--port",
-            "0",
-            "--api-key",
-            "served-key",
-            "--data",
-            str(tmp_path / "served.sqlite3"),
-        ],
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        line = process.stdout.readline()
-        assert "serving" in line, process.stderr.read() if process.poll() is not None else line
-        yield line.split()[-1]
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_the_standalone_server_answers_graphql_and_control_requests_over_http(served):

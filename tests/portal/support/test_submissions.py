@@ -197,6 +197,29 @@ def test_a_lost_answer_after_plain_made_the_thread_does_not_make_a_second_one(
     assert "threadByExternalId" in calls and "createThread" not in calls
 
 
+def test_a_new_request_whose_first_answer_plain_lost_is_made_exactly_once(
+    alice_client, acme, plain, emulator_control
+):
+    # Plain makes the thread, then its answer is lost on the way back (a 504 from a proxy).
+    emulator_control.fail_after_apply(operation="createThread", count=1, status=504)
+
+    alice_client.post(
+        reverse("support:thread_create"), {"title": "Lost answer", "message": "Just one"}
+    )
+
+    submission = Submission.objects.get()
+    assert submission.status == Submission.Status.PENDING
+    assert len(_threads_titled(plain, acme, "Lost answer")) == 1
+    _make_due()
+    tasks.submissions_sweep()
+
+    submission.refresh_from_db()
+    (made,) = _threads_titled(plain, acme, "Lost answer")
+    assert submission.status == Submission.Status.SENT
+    assert submission.thread_id == made.id
+    assert [r["status"] for r in emulator_control.requests() if r.get("answer_lost")] == [504]
+
+
 def test_if_plain_refuses_a_repeated_external_id_the_existing_thread_is_taken(
     alice, acme, plain, emulator_control, monkeypatch
 ):
@@ -489,6 +512,23 @@ def test_a_lost_reply_answer_is_not_posted_again(
     assert Submission.objects.get().status == Submission.Status.SENT
     assert _texts(plain, thread.id).count("Exactly once") == 1
     assert "replyToThread" not in _calls(emulator_control)
+
+
+def test_a_reply_whose_answer_plain_lost_is_posted_exactly_once(
+    alice_client, alice, acme, plain, emulator_control, make_thread
+):
+    thread = make_thread(user=alice, organization=acme)
+    plain_customer_ensure(user=alice)
+    emulator_control.fail_after_apply(operation="replyToThread", count=1, status=502)
+
+    alice_client.post(reverse("support:thread_reply", args=[thread.id]), {"text": "Only once"})
+
+    assert Submission.objects.get().status == Submission.Status.PENDING
+    _make_due()
+    tasks.submissions_sweep()
+
+    assert Submission.objects.get().status == Submission.Status.SENT
+    assert _texts(plain, thread.id).count("Only once") == 1
 
 
 def test_a_reply_that_never_reached_plain_is_posted_on_retry(

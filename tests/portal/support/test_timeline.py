@@ -187,6 +187,34 @@ def test_each_message_says_who_wrote_it_how_and_when(
         assert "<time datetime=" in block and 'title="' in block
 
 
+def test_an_email_in_the_internal_discussion_is_hidden_and_the_customers_email_shown(
+    alice_client, alice, acme, plain, emulator_control, make_thread
+):
+    thread = make_thread(user=alice, organization=acme, text="Opening words")
+    plain_customer_ensure(user=alice)
+    emulator_control.inbound_email(
+        from_email=alice.email,
+        subject="Internal",
+        text="Agents only: refund approved by finance",
+        thread_id=thread.id,
+        category="THREAD_DISCUSSION",
+    )
+    emulator_control.inbound_email(
+        from_email=alice.email,
+        subject="By mail",
+        text="Mailed words",
+        thread_id=thread.id,
+        category="MESSAGING",
+    )
+
+    html = page_text(alice_client.get(reverse("support:thread_detail", args=[thread.id])))
+
+    text = unescaped_text(html)
+    assert "Mailed words" in text and "Opening words" in text
+    assert "refund approved" not in text and "Internal" not in text
+    assert [author for author, _ in entry_blocks(html)] == ["Alice Archer", "Alice Archer"]
+
+
 def entry_blocks(html: str) -> list[tuple[str, str]]:
     """(author, HTML) of each message entry on the page, in order."""
     blocks = []
