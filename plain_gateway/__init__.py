@@ -1,7 +1,8 @@
 """plain_gateway: a framework-free client for Plain's GraphQL API, and a local Plain emulator.
 
-The public surface: PlainClient, the errors of plain_gateway.errors and the dataclasses of
-plain_gateway.types. Everything whose name starts with an underscore is private.
+The public surface: PlainClient, the errors of plain_gateway.errors, the dataclasses of
+plain_gateway.types, Plain's UI components in plain_gateway.components and its limits in
+plain_gateway.limits. Everything whose name starts with an underscore is private.
 """
 
 from plain_gateway.budget import budget_remaining, plain_budget

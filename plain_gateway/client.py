@@ -25,6 +25,13 @@ import httpx
 from plain_gateway import _retry
 from plain_gateway._operations import OPERATIONS, Operation
 from plain_gateway.budget import budget_remaining
+from plain_gateway.components import (
+    Component,
+    EventComponent,
+    Text,
+    component_input,
+    event_component_input,
+)
 from plain_gateway.errors import (
     PlainBudgetExceededError,
     PlainError,
@@ -531,7 +538,7 @@ class PlainClient:
         external_id: str | None = None,
         attachment_ids: Sequence[str] = (),
         thread_fields: Sequence[Mapping[str, Any]] = (),
-        components: Sequence[Mapping[str, Any]] | None = None,
+        components: Sequence[Component] | None = None,
         description: str | None = None,
     ) -> Thread:
         """Create a thread whose first message is `text` (a Text component, markdown allowed).
@@ -543,11 +550,10 @@ class PlainClient:
         thread_input: dict[str, Any] = {
             "customerIdentifier": {"customerId": customer_id},
             "title": title,
-            "components": (
-                [dict(component) for component in components]
-                if components is not None
-                else [{"componentText": {"text": text}}]
-            ),
+            "components": [
+                component_input(component)
+                for component in (components if components is not None else [Text(text=text)])
+            ],
         }
         if tenant_external_id is not None:
             thread_input["tenantIdentifier"] = {"externalId": tenant_external_id}
@@ -799,14 +805,14 @@ class PlainClient:
         *,
         thread_id: str,
         title: str,
-        components: Sequence[Mapping[str, Any]],
+        components: Sequence[EventComponent],
         external_id: str | None = None,
     ) -> None:
         """An event on the thread's timeline, for agents (customers never see it)."""
         event: dict[str, Any] = {
             "threadId": thread_id,
             "title": title,
-            "components": [dict(component) for component in components],
+            "components": [event_component_input(component) for component in components],
         }
         if external_id is not None:
             event["externalId"] = external_id
@@ -817,14 +823,14 @@ class PlainClient:
         *,
         customer_id: str,
         title: str,
-        components: Sequence[Mapping[str, Any]],
+        components: Sequence[EventComponent],
         external_id: str | None = None,
     ) -> None:
         """An event on all of the customer's threads, for agents (customers never see it)."""
         event: dict[str, Any] = {
             "customerIdentifier": {"customerId": customer_id},
             "title": title,
-            "components": [dict(component) for component in components],
+            "components": [event_component_input(component) for component in components],
         }
         if external_id is not None:
             event["externalId"] = external_id

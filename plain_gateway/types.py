@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
+from .components import Component, components_from_graphql
+
 T = TypeVar("T")
 
 __all__ = [
@@ -488,13 +490,12 @@ class EmailEntry:
 class CustomEntry:
     """A custom timeline entry (form submissions, createThread's first message).
 
-    components is the raw JSON of Plain's CustomTimelineEntryComponent list (each with its
-    __typename), presented by the portal.
+    components is Plain's CustomTimelineEntryComponent list, parsed (plain_gateway.components).
     """
 
     title: str
     type: str | None
-    components: tuple[Mapping[str, Any], ...]
+    components: tuple[Component, ...]
     attachments: tuple[Attachment, ...] = ()
 
 
@@ -621,7 +622,7 @@ def _custom(data: Mapping[str, Any]) -> EntryBody:
     return CustomEntry(
         title=data.get("title") or "",
         type=data.get("type"),
-        components=tuple(data.get("components") or ()),
+        components=components_from_graphql(data.get("components")),
         attachments=_attachments(data),
     )
 

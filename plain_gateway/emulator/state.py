@@ -28,10 +28,11 @@ from bisect import insort
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from ulid import ULID
+
+from plain_gateway.components import ComponentInputError, component_input, components_from_input
 
 __all__ = [
     "ATTACHMENT_BANNED_EXTENSIONS",
@@ -1826,78 +1827,16 @@ class State:
 
 # --- helpers -----------------------------------------------------------------------------------
 
-_COMPONENT_KEYS = {
-    "componentText",
-    "componentPlainText",
-    "componentDivider",
-    "componentLinkButton",
-    "componentSpacer",
-    "componentBadge",
-    "componentCopyButton",
-    "componentDateTime",
-    "componentUser",
-    "componentRow",
-    "componentContainer",
-}
-
 
 def _components_check(
     components: Sequence[dict[str, Any]] | None, *, field_name: str, event: bool = False
 ) -> list[dict[str, Any]]:
-    """Each component input names exactly one component; text components need text."""
-    checked = []
-    for i, component in enumerate(components or ()):
-        present = {k: v for k, v in component.items() if v is not None}
-        if len(present) != 1 or not set(present) <= _COMPONENT_KEYS:
-            raise _invalid(
-                f"{field_name}[{i}]", "each component must set exactly one component type"
-            )
-        ((name, body),) = present.items()
-        body = {k: v for k, v in body.items() if v is not None}
-        if name == "componentContainer" and event:
-            raise _invalid(f"{field_name}[{i}]", "events cannot use componentContainer")
-        if name == "componentText" and not body.get("text", "").strip():
-            raise _invalid(f"{field_name}[{i}].componentText.text", "text is required", "REQUIRED")
-        if name == "componentPlainText" and not body.get("plainText", "").strip():
-            raise _invalid(
-                f"{field_name}[{i}].componentPlainText.plainText",
-                "plainText is required",
-                "REQUIRED",
-            )
-        if name == "componentLinkButton" and not (
-            (body.get("linkButtonUrl") or body.get("url"))
-            and (body.get("linkButtonLabel") or body.get("label"))
-        ):
-            raise _invalid(
-                f"{field_name}[{i}].componentLinkButton",
-                "a link button needs a URL and a label",
-                "REQUIRED",
-            )
-        if name == "componentDateTime":
-            try:
-                datetime.fromisoformat(body.get("dateTimeIso8601", "").replace("Z", "+00:00"))
-            except ValueError:
-                raise _invalid(
-                    f"{field_name}[{i}].componentDateTime.dateTimeIso8601",
-                    "not an ISO 8601 date-time",
-                ) from None
-        if name == "componentRow":
-            body = {
-                "rowMainContent": _components_check(
-                    body.get("rowMainContent"), field_name=f"{field_name}[{i}].rowMainContent"
-                ),
-                "rowAsideContent": _components_check(
-                    body.get("rowAsideContent"), field_name=f"{field_name}[{i}].rowAsideContent"
-                ),
-            }
-        if name == "componentContainer":
-            body = {
-                "containerContent": _components_check(
-                    body.get("containerContent"), field_name=f"{field_name}[{i}].containerContent"
-                )
-            }
-        checked.append({name: body})
-    return checked
+    """The components as Plain would accept them (plain_gateway.components), stored canonical."""
+    try:
+        parsed = components_from_input(components, field_name=field_name, event=event)
+    except ComponentInputError as error:
+        raise _invalid(error.path, error.message, error.code) from None
+    return [component_input(component) for component in parsed]
 
 
 def _participants(people: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -34,6 +34,7 @@ from plain_gateway import (
     iter_pages,
 )
 from plain_gateway._operations import OPERATIONS
+from plain_gateway.components import Text
 
 API_KEY = "test-key"
 URL = "http://plain-emulator.test/graphql/v1"
@@ -283,8 +284,7 @@ def test_create_thread_with_everything_it_takes(plain):
 
     found = plain.thread(thread_id=thread.id)
     (first,) = [item for item in found.timeline.items if isinstance(item.entry, CustomEntry)]
-    assert first.entry.components[0]["__typename"] == "ComponentText"
-    assert first.entry.components[0]["text"] == "The **export** button does nothing."
+    assert first.entry.components[0] == Text(text="The **export** button does nothing.")
 
 
 def test_threads_filter_by_tenant_customer_and_status(plain):
@@ -398,7 +398,7 @@ def test_notes_and_events_are_hidden_entries_whose_content_never_arrives(plain, 
     plain.create_thread_event(
         thread_id=thread.id,
         title="SECRET event",
-        components=[{"componentText": {"text": "SECRET event body"}}],
+        components=[Text(text="SECRET event body")],
     )
     plain.send_chat(customer_id=customer_id, thread_id=thread.id, text="Hello from support")
 
@@ -474,7 +474,7 @@ def test_customer_events_reach_plain_and_stay_hidden(plain, emulator_control):
     plain.create_customer_event(
         customer_id=customer_id,
         title="API key rotated",
-        components=[{"componentText": {"text": "internal detail"}}],
+        components=[Text(text="internal detail")],
         external_id=f"event-{next(_unique)}",
     )
 
