@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from plain_gateway import _retry
+from plain_gateway import _retry, limits
 from plain_gateway._operations import OPERATIONS, Operation
 from plain_gateway.budget import budget_remaining
 from plain_gateway.components import (
@@ -58,13 +58,13 @@ from plain_gateway.types import (
 __all__ = ["DEFAULT_URL", "PlainClient"]
 
 DEFAULT_URL = "https://core-api.uk.plain.com/graphql/v1"
-DEFAULT_PAGE_SIZE = 25
-DEFAULT_TIMELINE_PAGE_SIZE = 50
+DEFAULT_PAGE_SIZE = limits.DEFAULT_PAGE_SIZE
+DEFAULT_TIMELINE_PAGE_SIZE = limits.TIMELINE_PAGE_SIZE
 # Memberships listed per customer by customers(); a customer in more tenants than this shows the
 # first ones only.
 CUSTOMER_TENANTS_PAGE_SIZE = 50
 # Plain caps attachments at 6 MB; a download a little longer than that is not an attachment.
-ATTACHMENT_DOWNLOAD_MAX_BYTES = 6 * 1024 * 1024 + 64 * 1024
+ATTACHMENT_DOWNLOAD_MAX_BYTES = limits.ATTACHMENT_MAX_BYTES + 64 * 1024
 USER_AGENT = f"plain-support-portal-gateway/1.0 httpx/{httpx.__version__}"
 OPERATION_NAME_HEADER = "x-graphql-operation-name"
 

@@ -32,6 +32,7 @@ from typing import Any
 
 from ulid import ULID
 
+from plain_gateway import limits
 from plain_gateway.components import ComponentInputError, component_input, components_from_input
 
 __all__ = [
@@ -51,17 +52,14 @@ __all__ = [
     "User",
 ]
 
-ATTACHMENT_MAX_BYTES = 6 * 1024 * 1024
-ATTACHMENT_MAX_COUNT = 25
-# Plain's list of file types never accepted as attachments.
-_BANNED = "bat bin chm com cpl crt exe hlp hta inf ins isp jse lnk mdb msc msi msp mst pcd pif reg"
-_BANNED += " scr sct shs vba vbe vbs wsf wsh wsl"
-ATTACHMENT_BANNED_EXTENSIONS = frozenset(_BANNED.split())
+ATTACHMENT_MAX_BYTES = limits.ATTACHMENT_MAX_TOTAL_BYTES
+ATTACHMENT_MAX_COUNT = limits.ATTACHMENT_MAX_COUNT
+ATTACHMENT_BANNED_EXTENSIONS = limits.ATTACHMENT_BANNED_EXTENSIONS
 CLOCK_OFFSET_MAX_MS = 10 * 366 * 24 * 60 * 60 * 1000  # ten years either way
 UPLOAD_URL_TTL_MS = 2 * 60 * 60 * 1000
 DOWNLOAD_URL_TTL_MS = 60 * 60 * 1000
 SUPPORT_EMAIL = "support@emulator.plain.test"
-PRIORITIES = range(4)  # 0 urgent, 1 high, 2 normal, 3 low
+PRIORITIES = limits.PRIORITIES
 CREATABLE_CHANNELS = ("API", "EMAIL", "CHAT", "INTERNAL")
 
 Actor = dict[str, str]  # {"kind": user|machine_user|customer|system|deleted_customer, "id": ...}

@@ -17,6 +17,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.html import escape
 
+from plain_gateway import limits
 from portal.accounts.models import User
 from portal.support.presentation import PRIORITY_CHOICES
 from portal.support.selectors import RequestOptions
@@ -48,14 +49,10 @@ CATEGORY_FIELD = "category"
 POSTED_FIELDS_MAX_COUNT = 100
 POSTED_VALUE_MAX_LENGTH = THREAD_FIELD_TEXT_MAX_LENGTH + 1
 
-# Plain's attachment limits (API docs, "Attachments"): per message, at most 25 files, 6 MB in all,
-# and never one of these file types.
-ATTACHMENT_MAX_COUNT = 25
-ATTACHMENT_MAX_TOTAL_BYTES = 6 * 1024 * 1024
-_BANNED = "bat bin chm com cpl crt exe hlp hta inf ins isp jse lnk mdb msc msi msp mst pcd pif reg"
-ATTACHMENT_BANNED_EXTENSIONS = frozenset(
-    f"{_BANNED} scr sct shs vba vbe vbs wsf wsh wsl".split(" ")
-)
+# Plain's attachment limits, as plain_gateway publishes them.
+ATTACHMENT_MAX_COUNT = limits.ATTACHMENT_MAX_COUNT
+ATTACHMENT_MAX_TOTAL_BYTES = limits.ATTACHMENT_MAX_TOTAL_BYTES
+ATTACHMENT_BANNED_EXTENSIONS = limits.ATTACHMENT_BANNED_EXTENSIONS
 ATTACHMENT_FILE_NAME_MAX_LENGTH = 255
 ATTACHMENT_HINT = (
     f"Up to {ATTACHMENT_MAX_COUNT} files, "

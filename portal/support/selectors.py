@@ -25,7 +25,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from plain_gateway import PlainBadUserInputError, PlainError, iter_items
+from plain_gateway import PlainBadUserInputError, PlainError, iter_items, limits
 from plain_gateway.ids import id_pattern
 from plain_gateway.types import (
     Attachment,
@@ -66,7 +66,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 25
-TIMELINE_PAGE_SIZE = 50
+TIMELINE_PAGE_SIZE = limits.TIMELINE_PAGE_SIZE
 # Tab name -> Plain statuses (None: every status). Snoozed threads are still open to a customer.
 STATUS_TABS: dict[str, tuple[str, ...] | None] = {
     "open": ("TODO", "SNOOZED"),

@@ -71,6 +71,7 @@ from plain_gateway import (
     PlainForbiddenError,
     PlainMutationError,
     PlainResponseError,
+    limits,
 )
 from plain_gateway.types import Thread, TimelineEntry
 from portal.accounts.models import User
@@ -98,7 +99,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_PRIORITY = 2
+DEFAULT_PRIORITY = limits.DEFAULT_PRIORITY
 STORAGE_FOLDER = "submissions"
 
 # --- timing knobs: retry delays and the lease stay below the broker's visibility timeout -------
