@@ -41,6 +41,7 @@ from plain_gateway.errors import (
     error_from_response,
     request_id_from,
 )
+from plain_gateway.inputs import ThreadFieldInput
 from plain_gateway.types import (
     AttachmentUpload,
     Customer,
@@ -53,6 +54,8 @@ from plain_gateway.types import (
     ThreadFieldSchema,
     ThreadWithTimeline,
     TimelineEntry,
+    Upserted,
+    UpsertResult,
 )
 
 __all__ = ["DEFAULT_URL", "PlainClient"]
@@ -106,6 +109,16 @@ def _paging(
         else:
             first = size
     return {"first": first, "after": after, "last": last, "before": before}
+
+
+def _upsert_result(payload: Mapping[str, Any], operation_name: str) -> UpsertResult:
+    try:
+        return UpsertResult(payload.get("result"))
+    except ValueError:
+        raise PlainResponseError(
+            f"Plain's answer has no UpsertResult but {payload.get('result')!r}",
+            operation_name=operation_name,
+        ) from None
 
 
 def _tenant_identifiers(external_ids: Sequence[str]) -> list[dict[str, str]]:
@@ -323,8 +336,8 @@ class PlainClient:
         short_name: str | None = None,
         email_verified: bool = True,
         tenant_external_ids: Sequence[str] = (),
-    ) -> tuple[Customer, str]:
-        """Create or update the customer keyed by external_id. Returns (customer, UpsertResult).
+    ) -> Upserted[Customer]:
+        """Create or update the customer keyed by external_id: (customer, UpsertResult).
 
         A customer Plain already knows by this email but without our external id is not adopted:
         Plain answers with the mutation error customer_already_exists_with_email.
@@ -357,12 +370,12 @@ class PlainClient:
             },
         )
         customer = self._required(payload, "customer", "upsertCustomer")
-        return Customer.from_graphql(customer), payload.get("result") or ""
+        return Upserted(Customer.from_graphql(customer), _upsert_result(payload, "upsertCustomer"))
 
     def upsert_tenant(
         self, *, external_id: str, name: str, url: str | None = None
-    ) -> tuple[Tenant, str]:
-        """Create or update the tenant keyed by external_id. Returns (tenant, UpsertResult)."""
+    ) -> Upserted[Tenant]:
+        """Create or update the tenant keyed by external_id: (tenant, UpsertResult)."""
         tenant_input: dict[str, Any] = {
             "identifier": {"externalId": external_id},
             "externalId": external_id,
@@ -372,7 +385,7 @@ class PlainClient:
             tenant_input["url"] = {"value": url}
         payload = self._payload("upsertTenant", {"input": tenant_input})
         tenant = self._required(payload, "tenant", "upsertTenant")
-        return Tenant.from_graphql(tenant), payload.get("result") or ""
+        return Upserted(Tenant.from_graphql(tenant), _upsert_result(payload, "upsertTenant"))
 
     def tenants(self, *, first: int = DEFAULT_PAGE_SIZE, after: str | None = None) -> Page[Tenant]:
         data = self._payload("tenants", {"first": first, "after": after})
@@ -537,15 +550,15 @@ class PlainClient:
         priority: int | None = None,
         external_id: str | None = None,
         attachment_ids: Sequence[str] = (),
-        thread_fields: Sequence[Mapping[str, Any]] = (),
+        thread_fields: Sequence[ThreadFieldInput] = (),
         components: Sequence[Component] | None = None,
         description: str | None = None,
     ) -> Thread:
         """Create a thread whose first message is `text` (a Text component, markdown allowed).
 
-        `components` replaces that first message with the given UI components. thread_fields are
-        CreateThreadFieldOnThreadInput objects ({"key", "type", "stringValue", ...}). Never
-        retried: a repeat after a lost answer would open a second thread.
+        `components` replaces that first message with the given UI components; `thread_fields`
+        are the answers to the workspace's thread fields. Never retried: a repeat after a lost
+        answer would open a second thread.
         """
         thread_input: dict[str, Any] = {
             "customerIdentifier": {"customerId": customer_id},
@@ -562,7 +575,7 @@ class PlainClient:
             "priority": priority,
             "externalId": external_id,
             "attachmentIds": list(attachment_ids) or None,
-            "threadFields": [dict(field) for field in thread_fields] or None,
+            "threadFields": [field.to_graphql() for field in thread_fields] or None,
             "description": description,
         }
         thread_input.update({key: value for key, value in optional.items() if value is not None})

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from .components import Component, components_from_graphql
 
@@ -47,6 +48,7 @@ __all__ = [
     "ThreadWithTimeline",
     "TimelineEntry",
     "UpsertResult",
+    "Upserted",
     "entry_from_graphql",
     "iter_items",
     "iter_pages",
@@ -166,10 +168,22 @@ class Customer:
         )
 
 
-class UpsertResult:
+class UpsertResult(StrEnum):
+    """Plain's UpsertResult: what an upsert did."""
+
     CREATED = "CREATED"
     UPDATED = "UPDATED"
     NOOP = "NOOP"
+
+
+class Upserted(NamedTuple, Generic[T]):
+    """What an upsert answers: the entity as it now is, and what the upsert did.
+
+    A tuple, so `tenant, result = client.upsert_tenant(...)` reads as well as `.item`/`.result`.
+    """
+
+    item: T
+    result: UpsertResult
 
 
 @dataclass(frozen=True, slots=True)

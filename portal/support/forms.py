@@ -18,6 +18,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.html import escape
 
 from plain_gateway import limits
+from plain_gateway.inputs import ThreadFieldInput, ThreadFieldType
 from portal.accounts.models import User
 from portal.support.presentation import PRIORITY_CHOICES
 from portal.support.selectors import RequestOptions
@@ -152,7 +153,7 @@ class _RequestFieldsMixin:
         category = self.cleaned_data.get("category")
         return [category] if category else []
 
-    def thread_field_inputs(self) -> list[dict[str, Any]]:
+    def thread_field_inputs(self) -> list[ThreadFieldInput]:
         """createThread's threadFields (after is_valid()): one per answered field.
 
         An empty optional text or choice is left out; a checkbox always has a value.
@@ -161,12 +162,13 @@ class _RequestFieldsMixin:
         self.thread_field_names = []
         for name, schema in self._field_schemas.items():
             value = self.cleaned_data.get(name)
-            if schema.type == "BOOL":
-                item = {"key": schema.key, "type": "BOOL", "booleanValue": bool(value)}
+            field_type = ThreadFieldType(schema.type)
+            if field_type is ThreadFieldType.BOOL:
+                item = ThreadFieldInput(key=schema.key, type=field_type, boolean_value=bool(value))
             elif value in (None, ""):
                 continue
             else:
-                item = {"key": schema.key, "type": schema.type, "stringValue": value}
+                item = ThreadFieldInput(key=schema.key, type=field_type, string_value=value)
             inputs.append(item)
             self.thread_field_names.append(name)
         return inputs

@@ -73,6 +73,7 @@ from plain_gateway import (
     PlainResponseError,
     limits,
 )
+from plain_gateway.inputs import ThreadFieldInput
 from plain_gateway.types import Thread, TimelineEntry
 from portal.accounts.models import User
 from portal.plain import get_plain_client
@@ -181,7 +182,7 @@ def thread_submit(
     message: str,
     priority: int = DEFAULT_PRIORITY,
     label_type_ids: Sequence[str] = (),
-    thread_fields: Sequence[dict[str, Any]] = (),
+    thread_fields: Sequence[ThreadFieldInput] = (),
     files: Sequence[UploadedFile] = (),
     posted_request_fields: Mapping[str, str] | None = None,
 ) -> SubmitResult:
@@ -204,7 +205,7 @@ def thread_submit(
         "text": message,
         "priority": priority,
         "label_type_ids": list(label_type_ids),
-        "thread_fields": [dict(field) for field in thread_fields],
+        "thread_fields": [field.to_json() for field in thread_fields],
     }
     if posted_request_fields is not None:
         payload["request_fields"] = dict(posted_request_fields)
@@ -380,7 +381,9 @@ def _thread_send(submission: Submission) -> Thread:
             text=payload.get("text") or "",
             priority=payload.get("priority", DEFAULT_PRIORITY),
             label_type_ids=payload.get("label_type_ids") or (),
-            thread_fields=payload.get("thread_fields") or (),
+            thread_fields=[
+                ThreadFieldInput.from_json(field) for field in payload.get("thread_fields") or ()
+            ],
             attachment_ids=attachment_ids,
             external_id=submission.key,
         )
@@ -422,7 +425,7 @@ def _request_fields_resolve(submission: Submission) -> None:
         raise RequestFieldsInvalid(form.errors)
     payload = {key: value for key, value in submission.payload.items() if key != "request_fields"}
     payload["label_type_ids"] = form.label_type_ids()
-    payload["thread_fields"] = form.thread_field_inputs()
+    payload["thread_fields"] = [field.to_json() for field in form.thread_field_inputs()]
     submission.payload = payload
     # On record at once: a retry sends what this attempt resolved.
     Submission.objects.filter(pk=submission.pk).update(payload=payload)

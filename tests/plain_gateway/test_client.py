@@ -28,6 +28,7 @@ from plain_gateway import (
     PlainTimeoutError,
     PlainTransportError,
     StatusChangeEntry,
+    Upserted,
     UpsertResult,
     _retry,
     iter_items,
@@ -120,8 +121,8 @@ def test_upsert_customer_creates_then_updates_the_same_customer(plain):
         short_name="Grace",
     )
 
-    assert result == UpsertResult.CREATED
-    assert second == UpsertResult.UPDATED
+    assert result is UpsertResult.CREATED
+    assert second is UpsertResult.UPDATED
     assert updated.id == created.id
     assert (updated.external_id, updated.email) == ("user-upsert", "grace@example.test")
     assert (updated.full_name, updated.short_name) == ("Grace B. Hopper", "Grace")
@@ -175,8 +176,8 @@ def test_upsert_tenant_creates_then_reports_noop(plain):
         external_id="org-acme", name="Acme", url="https://acme.test"
     )
 
-    assert result == UpsertResult.CREATED
-    assert second == UpsertResult.NOOP
+    assert result is UpsertResult.CREATED
+    assert second is UpsertResult.NOOP
     assert again.id == tenant.id
     assert (tenant.external_id, tenant.name, tenant.url) == (
         "org-acme",
@@ -990,3 +991,23 @@ def test_iter_items_follows_the_cursors_and_stops_at_max_pages(plain):
     assert [page.page_info.has_next_page for page in iter_pages(fetch)] == [True, True, False]
     assert sorted(t.external_id for t in iter_items(fetch)) == [f"iter-{n}" for n in range(5)]
     assert len(list(iter_items(fetch, max_pages=2))) == 4
+
+
+def test_an_upsert_answers_a_named_typed_result(plain):
+    upserted = plain.upsert_tenant(external_id="org-named", name="Named")
+
+    assert isinstance(upserted, Upserted)
+    assert upserted.result is UpsertResult.CREATED
+    assert upserted.item.external_id == "org-named"
+
+
+def test_an_upsert_result_plain_does_not_define_is_a_response_error(plain, monkeypatch):
+    real = plain._payload
+
+    def payload(operation_name, variables):
+        return {**real(operation_name, variables), "result": "MAYBE"}
+
+    monkeypatch.setattr(plain, "_payload", payload)
+
+    with pytest.raises(PlainResponseError):
+        plain.upsert_tenant(external_id="org-odd", name="Odd")
