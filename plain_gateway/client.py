@@ -113,7 +113,7 @@ def _paging(
 
 def _upsert_result(payload: Mapping[str, Any], operation_name: str) -> UpsertResult:
     try:
-        return UpsertResult(payload.get("result"))
+        return UpsertResult(str(payload.get("result")))
     except ValueError:
         raise PlainResponseError(
             f"Plain's answer has no UpsertResult but {payload.get('result')!r}",
@@ -303,7 +303,8 @@ class PlainClient:
         )
         if error is not None:
             raise error
-        return body["data"]
+        data: Mapping[str, Any] = body["data"]
+        return data
 
     def _decode(self, response: httpx.Response) -> Any:
         """The JSON body, with the API key scrubbed from it should Plain ever echo it back."""
@@ -318,7 +319,8 @@ class PlainClient:
     def _payload(self, operation_name: str, variables: Mapping[str, Any]) -> Mapping[str, Any]:
         """The mutation's payload (its error already raised) or the query's root field."""
         operation = OPERATIONS[operation_name]
-        return self._execute(operation_name, variables)[operation.root_field]
+        payload: Mapping[str, Any] = self._execute(operation_name, variables)[operation.root_field]
+        return payload
 
     def _required(self, payload: Mapping[str, Any], key: str, operation_name: str) -> Any:
         value = payload.get(key)
@@ -671,14 +673,16 @@ class PlainClient:
         That URL is storage, not Plain's API, so the API key is not sent to it. One attempt only;
         a failure raises PlainTimeoutError, PlainTransportError or PlainResponseError.
         """
-        context = {"operation_name": "uploadAttachment"}
+        context: dict[str, Any] = {"operation_name": "uploadAttachment"}
         timeout, _ = self._attempt_timeout("uploadAttachment")
         with _storage_errors("upload", context):
             response = self._http.post(
                 upload.upload_form_url,
                 data=dict(upload.form_data),
                 files={"file": (upload.attachment.file_name, content, content_type)},
-                auth=None,
+                # Storage, not Plain's API: the API key must not go with it. httpx takes None to
+                # mean no auth, though its annotation leaves None out.
+                auth=None,  # type: ignore[arg-type]
                 timeout=timeout,
             )
         if not response.is_success:
@@ -695,7 +699,7 @@ class PlainClient:
             "createAttachmentDownloadUrl", {"input": {"attachmentId": attachment_id}}
         )
         download = self._required(payload, "attachmentDownloadUrl", "createAttachmentDownloadUrl")
-        return download["downloadUrl"]
+        return str(download["downloadUrl"])
 
     def download_attachment(
         self, *, url: str, max_bytes: int = ATTACHMENT_DOWNLOAD_MAX_BYTES
@@ -707,7 +711,7 @@ class PlainClient:
         `max_bytes` is cut off with PlainResponseError (Plain's own limit is 6 MB). One attempt;
         a failure raises PlainTimeoutError, PlainTransportError or PlainResponseError.
         """
-        context = {"operation_name": "downloadAttachment"}
+        context: dict[str, Any] = {"operation_name": "downloadAttachment"}
         if httpx.URL(url).scheme not in ("http", "https"):
             raise PlainResponseError("The attachment URL is not an http(s) URL", **context)
         chunks: list[bytes] = []

@@ -83,7 +83,7 @@ class ThreadFieldInput:
             raise ValueError("a thread field needs its key")
         return cls(
             key=key,
-            type=ThreadFieldType(data.get("type")),
+            type=ThreadFieldType(str(data.get("type"))),
             string_value=value("string_value", "stringValue"),
             boolean_value=value("boolean_value", "booleanValue"),
             number_value=value("number_value", "numberValue"),

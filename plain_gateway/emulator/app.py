@@ -36,6 +36,7 @@ from urllib.parse import parse_qs, quote
 
 from graphql import (
     DocumentNode,
+    ExecutionResult,
     GraphQLError,
     GraphQLSyntaxError,
     OperationDefinitionNode,
@@ -268,6 +269,8 @@ class EmulatorApp:
                     operation_name=operation_name,
                     field_resolver=default_resolver,
                 )
+                # No resolver is async, so execute() answers at once.
+                assert isinstance(result, ExecutionResult)
                 payload: dict[str, Any] = {}
                 if result.errors:
                     payload["errors"] = [self._format(e, request) for e in result.errors]
@@ -555,7 +558,8 @@ def create_app(
 
 def _with_code(error: GraphQLError, code: str) -> dict[str, Any]:
     formatted = dict(error.formatted)
-    formatted["extensions"] = {**(formatted.get("extensions") or {}), "code": code}
+    extensions = formatted.get("extensions")
+    formatted["extensions"] = {**(extensions if isinstance(extensions, dict) else {}), "code": code}
     return formatted
 
 

@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from graphql import GraphQLResolveInfo, GraphQLSchema, build_schema, get_nullable_type
+from graphql import (
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    build_schema,
+    get_nullable_type,
+)
 
 from plain_gateway import components as pc
 from plain_gateway.emulator import state as st
@@ -45,7 +51,7 @@ class Context:
     url_secret: bytes  # signs download URLs
 
 
-class Payload(dict):
+class Payload(dict[str, Any]):
     """A dict that also says which GraphQL object type it is (for unions)."""
 
     __slots__ = ("entry", "typename")
@@ -82,7 +88,8 @@ def default_resolver(source: Any, info: GraphQLResolveInfo, **_: Any) -> Any:
 
 
 def _ctx(info: GraphQLResolveInfo) -> Context:
-    return info.context
+    context: Context = info.context
+    return context
 
 
 def _none(*_: Any, **__: Any) -> None:
@@ -260,6 +267,7 @@ def _attachments(source: dict[str, Any], info: GraphQLResolveInfo) -> list[st.At
 
 def _email_field(name: str) -> Callable[..., Any]:
     def resolve(source: Payload, _info: GraphQLResolveInfo) -> Any:
+        assert source.entry is not None  # email payloads are built with their entry
         inbound, at = source["inbound"], source.entry.timestamp
         return {
             "textContent": source["text"],
@@ -506,7 +514,8 @@ def mutation(
             return {"error": None, **fn(_ctx(info), input)}
         except st.StateError as error:
             # The other output fields are null when the mutation failed.
-            output = get_nullable_type(info.return_type)
+            output = get_nullable_type(info.return_type)  # type: ignore[arg-type]
+            assert isinstance(output, GraphQLObjectType)  # a mutation answers a payload type
             return {**dict.fromkeys(output.fields, None), "error": _error_view(error)}
 
     return resolve
@@ -1079,7 +1088,7 @@ def build_executable_schema() -> GraphQLSchema:
     for type_name, fields in RESOLVERS.items():
         graphql_type = schema.type_map[type_name]
         for field_name, resolve in fields.items():
-            graphql_type.fields[field_name].resolve = resolve  # type: ignore[union-attr]
+            graphql_type.fields[field_name].resolve = resolve  # type: ignore[attr-defined]
     for type_name, resolve_type in _UNION_RESOLVERS.items():
-        schema.type_map[type_name].resolve_type = resolve_type  # type: ignore[union-attr]
+        schema.type_map[type_name].resolve_type = resolve_type  # type: ignore[attr-defined]
     return schema

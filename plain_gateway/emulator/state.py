@@ -392,7 +392,7 @@ class State:
         self._reindex()
 
     def _collection(self, kind: str) -> dict[str, Any]:
-        return {
+        collections: dict[str, dict[str, Any]] = {
             "machine_user": self.machine_users,
             "user": self.users,
             "api_key": self.api_keys,
@@ -403,7 +403,8 @@ class State:
             "thread": self.threads,
             "entry": self.entries,
             "attachment": self.attachments,
-        }[kind]
+        }
+        return collections[kind]
 
     def _reindex(self) -> None:
         self.tenant_by_external_id = {t.external_id: t.id for t in self.tenants.values()}
@@ -1244,7 +1245,7 @@ class State:
             ref=f"T-{self.counters['thread_ref']}",
             customer_id=customer.id,
             tenant_id=tenant.id if tenant else None,
-            title=title.strip(),
+            title=(title or "").strip(),
             description=description,
             preview_text=_preview(parts) if parts else description,
             priority=2 if priority is None else priority,
@@ -1844,9 +1845,9 @@ def _participants(people: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 def _preview(components: Sequence[dict[str, Any]]) -> str | None:
     for component in components:
         if "componentText" in component:
-            return component["componentText"]["text"][:200]
+            return str(component["componentText"]["text"])[:200]
         if "componentPlainText" in component:
-            return component["componentPlainText"]["plainText"][:200]
+            return str(component["componentPlainText"]["plainText"])[:200]
     return None
 
 
