@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -41,7 +40,7 @@ from portal.plain import get_plain_client
 from portal.support.models import Submission
 from portal.support.presentation import ThreadRow, thread_rows
 from portal.tenancy.models import Organization
-from portal.tenancy.selectors import organization_list_for_user
+from portal.tenancy.selectors import organizations_of_user
 
 __all__ = [
     "PAGE_SIZE",
@@ -83,10 +82,8 @@ _MAX_CURSOR_LENGTH = 512
 
 
 def user_tenant_external_ids(*, user: User) -> frozenset[str]:
-    """The Plain tenant external ids of the user's current memberships (a fresh query)."""
-    return frozenset(
-        organization_list_for_user(user=user).values_list("tenant_external_id", flat=True)
-    )
+    """The Plain tenant external ids of the user's current memberships (read once a request)."""
+    return frozenset(org.tenant_external_id for org in organizations_of_user(user=user))
 
 
 def _clean_cursor(cursor: str | None) -> str | None:
@@ -123,7 +120,7 @@ def thread_list_for_user(
     no organisation (and then calls Plain not at all). `after` pages towards older threads,
     `before` towards newer ones; an unknown status means the default tab (open).
     """
-    organizations = list(organization_list_for_user(user=user))
+    organizations = list(organizations_of_user(user=user))
     if not organizations:
         return None
     tab = status if status in STATUS_TABS else DEFAULT_STATUS_TAB
@@ -180,7 +177,6 @@ def thread_get_for_user(
     thread_id: str,
     before: str | None = None,
     timeline_size: int = TIMELINE_PAGE_SIZE,
-    organizations: Sequence[Organization] | None = None,
 ) -> ThreadWithTimeline:
     """The thread and one page of its timeline (the newest, or the one before `before`).
 
@@ -188,17 +184,13 @@ def thread_get_for_user(
     Every route that reads or changes a thread goes through here first. Errors talking to Plain
     (plain_gateway.PlainError) propagate: they say nothing about the thread. A `before` cursor
     Plain refuses is judged only after access: a thread not the user's is the same Http404 as
-    ever, whatever the cursor; on the user's own thread it is BadRequest (a 400). A view that also
-    shows the user's organisations may pass `organizations`, read by organization_list_for_user
-    in this same request, so the memberships are read once.
+    ever, whatever the cursor; on the user's own thread it is BadRequest (a 400). The
+    memberships are read here, never taken from the caller (once per request:
+    tenancy.selectors.organizations_of_user).
     """
     if not _THREAD_ID.fullmatch(thread_id or ""):
         raise Http404
-    tenant_ids = (
-        user_tenant_external_ids(user=user)
-        if organizations is None
-        else frozenset(org.tenant_external_id for org in organizations)
-    )
+    tenant_ids = user_tenant_external_ids(user=user)
     if not tenant_ids:
         raise Http404
     before = _clean_cursor(before)

@@ -156,12 +156,8 @@ def thread_detail(request: HttpRequest, thread_id: str) -> HttpResponse:
     before = request.GET.get("before") or None
     # First, so a reply delivered now is in the timeline below.
     services.submissions_retry_for_user(user=request.user)
-    # Read once: the access check and the header both need the user's organisations.
-    organizations = list(organization_list_for_user(user=request.user))
     try:
-        found = selectors.thread_get_for_user(
-            user=request.user, thread_id=thread_id, before=before, organizations=organizations
-        )
+        found = selectors.thread_get_for_user(user=request.user, thread_id=thread_id, before=before)
     except PlainError as exc:
         return _plain_unavailable(request, exc, action="reading a thread")
     page_info = found.timeline.page_info
@@ -176,7 +172,6 @@ def thread_detail(request: HttpRequest, thread_id: str) -> HttpResponse:
         "showing_earlier": before is not None,
         "reply_form": ReplyForm(),
         "thread_id": found.thread.id,
-        "user_organizations": organizations,
         "pending_replies": selectors.submission_list_for_thread(
             user=request.user, thread_id=found.thread.id
         ),

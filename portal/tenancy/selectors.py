@@ -1,11 +1,14 @@
 """Reads of organisations, memberships, sync state, and of Plain's tenants and memberships.
 
-Authorization decisions start here (`organization_list_for_user`).
+Authorization decisions start here (`organization_list_for_user`, and its per-request memo
+`organizations_of_user`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -24,6 +27,37 @@ def organization_list_for_user(*, user: User) -> QuerySet[Organization]:
     if not user.is_authenticated or not user.is_active:
         return Organization.objects.none()
     return Organization.objects.filter(memberships__user=user).order_by("name")
+
+
+# user pk -> organisations, for the duration of one web request (memberships_memoised).
+_memberships: ContextVar[dict[int, tuple[Organization, ...]] | None] = ContextVar(
+    "portal_memberships", default=None
+)
+
+
+@contextmanager
+def memberships_memoised() -> Iterator[None]:
+    """Within the block, organizations_of_user reads each user's memberships once.
+
+    portal.middleware.MembershipMemoMiddleware wraps every web request in it, so the access
+    check, the page and its header agree on one reading; outside (tasks, shells) every call
+    reads afresh.
+    """
+    token = _memberships.set({})
+    try:
+        yield
+    finally:
+        _memberships.reset(token)
+
+
+def organizations_of_user(*, user: User) -> tuple[Organization, ...]:
+    """organization_list_for_user, read once per request (see memberships_memoised)."""
+    memo = _memberships.get()
+    if memo is None or user.pk is None:
+        return tuple(organization_list_for_user(user=user))
+    if user.pk not in memo:
+        memo[user.pk] = tuple(organization_list_for_user(user=user))
+    return memo[user.pk]
 
 
 # === the sync state staff see ================================================================

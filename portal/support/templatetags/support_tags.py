@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from portal.support.markdown import markdown_to_html, plain_text_to_html
-from portal.tenancy.selectors import organization_list_for_user
+from portal.tenancy.selectors import organizations_of_user
 
 register = template.Library()
 
@@ -139,8 +139,8 @@ def portal_script(context: template.Context) -> SafeString:
 def user_organizations(context: template.Context) -> list:
     """The organisations of the logged-in user, for the header.
 
-    A view that has just read them passes them as `user_organizations`; otherwise they are read
-    here, once per request.
+    A view that has them at hand passes them as `user_organizations`; otherwise they are read
+    here, with the one reading of the request (tenancy.selectors.organizations_of_user).
     """
     given = context.get("user_organizations")
     if given is not None:
@@ -149,8 +149,4 @@ def user_organizations(context: template.Context) -> list:
     user = getattr(request, "user", None)
     if request is None or user is None or not user.is_authenticated:
         return []
-    cached = getattr(request, "_support_organizations", None)
-    if cached is None:
-        cached = list(organization_list_for_user(user=user))
-        request._support_organizations = cached
-    return cached
+    return list(organizations_of_user(user=user))
