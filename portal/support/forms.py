@@ -107,7 +107,9 @@ def attachments_check(files: Sequence[UploadedFile]) -> None:
             f"these are {filesizeformat(total)}."
         )
     banned = [
-        file.name for file in files if _extension(file.name or "") in ATTACHMENT_BANNED_EXTENSIONS
+        file.name or ""
+        for file in files
+        if _extension(file.name or "") in ATTACHMENT_BANNED_EXTENSIONS
     ]
     if banned:
         types = ", ".join(sorted({f".{_extension(name)}" for name in banned}))
@@ -207,7 +209,8 @@ class ThreadCreateForm(_RequestFieldsMixin, _PortalForm):
         coerce=int,
         initial="2",
         required=False,
-        empty_value=2,
+        # Any value; django-stubs types it as str | None.
+        empty_value=limits.DEFAULT_PRIORITY,  # type: ignore[arg-type]
     )
     organization = forms.ModelChoiceField(
         queryset=Organization.objects.none(),
@@ -226,7 +229,9 @@ class ThreadCreateForm(_RequestFieldsMixin, _PortalForm):
         super().__init__(*args, **kwargs)
         self.organizations = list(organization_list_for_user(user=user))
         if len(self.organizations) > 1:
-            self.fields["organization"].queryset = organization_list_for_user(user=user)
+            organization = self.fields["organization"]
+            assert isinstance(organization, forms.ModelChoiceField)
+            organization.queryset = organization_list_for_user(user=user)
         else:
             del self.fields["organization"]
         # None: the workspace's questions are not known now (see the class docstring).
@@ -307,8 +312,11 @@ class ReplyForm(_PortalForm):
 class _FieldError(Protocol):
     """What the portal reads of plain_gateway's MutationFieldError."""
 
-    field: str
-    message: str
+    @property
+    def field(self) -> str: ...
+
+    @property
+    def message(self) -> str: ...
 
 
 # Plain's field paths for the inputs our forms send, mapped to the form field that holds them.

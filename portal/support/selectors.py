@@ -13,6 +13,7 @@ user's own saved submissions (our database only).
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from dataclasses import dataclass
@@ -126,19 +127,19 @@ def thread_list_for_user(
     tab = status if status in STATUS_TABS else DEFAULT_STATUS_TAB
     after, before = _clean_cursor(after), _clean_cursor(before)
     tenant_ids = [org.tenant_external_id for org in organizations]
-    paging: dict[str, object] = (
-        {"last": PAGE_SIZE, "before": before}
-        if before and not after
-        else {"first": PAGE_SIZE, "after": after}
+    threads_page = functools.partial(
+        get_plain_client().threads,
+        tenant_external_ids=tenant_ids,
+        statuses=STATUS_TABS[tab],
+        sort_field="STATUS_CHANGED_AT",
+        sort_direction="DESC",
     )
-    query = {
-        "tenant_external_ids": tenant_ids,
-        "statuses": STATUS_TABS[tab],
-        "sort_field": "STATUS_CHANGED_AT",
-        "sort_direction": "DESC",
-    }
     try:
-        page = get_plain_client().threads(**query, **paging)
+        page = (
+            threads_page(last=PAGE_SIZE, before=before)
+            if before and not after
+            else threads_page(first=PAGE_SIZE, after=after)
+        )
     except PlainBadUserInputError:
         if not (after or before):
             raise
@@ -146,7 +147,7 @@ def thread_list_for_user(
         # the first page, not an outage.
         logger.info("Ignored a thread-list cursor Plain refused; showing the first page")
         after = before = None
-        page = get_plain_client().threads(**query, first=PAGE_SIZE)
+        page = threads_page(first=PAGE_SIZE)
     allowed = set(tenant_ids)
     # Plain filtered by tenant already; checking again costs nothing and keeps the rule local.
     threads = [t for t in page.items if t.tenant is not None and t.tenant.external_id in allowed]

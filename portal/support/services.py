@@ -49,7 +49,7 @@ import logging
 import os
 import random
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -403,9 +403,9 @@ class RequestFieldsInvalid(Exception):
     `errors` maps form field names to messages (RequestFieldsForm's errors).
     """
 
-    def __init__(self, errors: Mapping[str, list[str]]) -> None:
+    def __init__(self, errors: Mapping[str, Iterable[object]]) -> None:
         super().__init__("The answers do not fit the workspace's questions")
-        self.errors = {name: list(messages) for name, messages in errors.items()}
+        self.errors = {name: [str(m) for m in messages] for name, messages in errors.items()}
 
 
 def _request_fields_resolve(submission: Submission) -> None:

@@ -28,6 +28,7 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from plain_gateway import PlainError, PlainMutationError
 from plain_gateway.types import Thread
+from portal.accounts.requests import AuthenticatedHttpRequest
 from portal.support import selectors, services
 from portal.support.forms import ReplyForm, ThreadCreateForm, add_plain_field_errors
 from portal.support.models import Submission
@@ -55,7 +56,7 @@ ATTACH_AGAIN = " Please attach your files again."
 def _is_partial(request: HttpRequest) -> bool:
     """Whether to answer with a partial: an htmx request that is not a history restore."""
     htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.history_restore_request
+    return htmx is not None and bool(htmx) and not htmx.history_restore_request
 
 
 def _render(
@@ -118,7 +119,7 @@ def _thread_context(thread: Thread) -> dict[str, Any]:
 
 @require_GET
 @login_required
-def thread_list(request: HttpRequest) -> HttpResponse:
+def thread_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     # First, so a request delivered now is in the list below.
     services.submissions_retry_for_user(user=request.user)
     try:
@@ -152,7 +153,7 @@ def thread_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def thread_detail(request: HttpRequest, thread_id: str) -> HttpResponse:
+def thread_detail(request: AuthenticatedHttpRequest, thread_id: str) -> HttpResponse:
     before = request.GET.get("before") or None
     # First, so a reply delivered now is in the timeline below.
     services.submissions_retry_for_user(user=request.user)
@@ -183,7 +184,7 @@ def thread_detail(request: HttpRequest, thread_id: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def thread_create(request: HttpRequest) -> HttpResponse:
+def thread_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not organization_list_for_user(user=request.user).exists():
         # Before anything is asked of Plain: there is nothing to ask for.
         return _render(request, "support/no_organisation.html", {})
@@ -257,7 +258,7 @@ def thread_create(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def thread_reply(request: HttpRequest, thread_id: str) -> HttpResponse:
+def thread_reply(request: AuthenticatedHttpRequest, thread_id: str) -> HttpResponse:
     form = ReplyForm(request.POST, request.FILES)
     context: dict[str, Any] = {"reply_form": form, "thread_id": thread_id}
     if not form.is_valid():
@@ -341,7 +342,7 @@ def _reply_form_again(
 
 @require_GET
 @login_required
-def submission_detail(request: HttpRequest, key: str) -> HttpResponse:
+def submission_detail(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
     """A saved request or reply of the user's: waiting to be sent, or not sent. Once Plain has
     it, the page leads to the thread. Our database only (and, in eager mode, a due retry)."""
     services.submissions_retry_for_user(user=request.user)
@@ -354,7 +355,9 @@ def submission_detail(request: HttpRequest, key: str) -> HttpResponse:
 
 @require_GET
 @login_required
-def attachment_download(request: HttpRequest, thread_id: str, attachment_id: str) -> HttpResponse:
+def attachment_download(
+    request: AuthenticatedHttpRequest, thread_id: str, attachment_id: str
+) -> HttpResponse:
     """The file, streamed through the portal after the thread's access check.
 
     Served from here rather than by redirecting to Plain's signed URL: access is checked at
@@ -374,8 +377,11 @@ def attachment_download(request: HttpRequest, thread_id: str, attachment_id: str
         attachment.mime_type if services.MIME_TYPE.fullmatch(attachment.mime_type or "") else ""
     )
     response = HttpResponse(content, content_type=mime_type or "application/octet-stream")
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=attachment.file_name or attachment.id
+    response["Content-Disposition"] = (
+        content_disposition_header(
+            as_attachment=True, filename=attachment.file_name or attachment.id
+        )
+        or "attachment"
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
@@ -383,7 +389,9 @@ def attachment_download(request: HttpRequest, thread_id: str, attachment_id: str
     return response
 
 
-def _thread_status_change(request: HttpRequest, thread_id: str, *, resolve: bool) -> HttpResponse:
+def _thread_status_change(
+    request: AuthenticatedHttpRequest, thread_id: str, *, resolve: bool
+) -> HttpResponse:
     action = "resolving a thread" if resolve else "reopening a thread"
     try:
         thread = selectors.thread_get_for_user(
@@ -407,11 +415,11 @@ def _thread_status_change(request: HttpRequest, thread_id: str, *, resolve: bool
 
 @require_POST
 @login_required
-def thread_resolve(request: HttpRequest, thread_id: str) -> HttpResponse:
+def thread_resolve(request: AuthenticatedHttpRequest, thread_id: str) -> HttpResponse:
     return _thread_status_change(request, thread_id, resolve=True)
 
 
 @require_POST
 @login_required
-def thread_reopen(request: HttpRequest, thread_id: str) -> HttpResponse:
+def thread_reopen(request: AuthenticatedHttpRequest, thread_id: str) -> HttpResponse:
     return _thread_status_change(request, thread_id, resolve=False)

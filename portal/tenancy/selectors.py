@@ -291,7 +291,7 @@ def plain_tenant_members(
     for start in range(0, len(ids), tenants_per_query):
         chunk = ids[start : start + tenants_per_query]
         pages = iter_pages(
-            lambda after, chunk=chunk: client.customers(
+            lambda after, chunk=chunk: client.customers(  # type: ignore[misc]  # bound per chunk
                 tenant_external_ids=chunk, first=page_size, after=after
             )
         )
@@ -334,10 +334,10 @@ def membership_drift(*, scope: ReconcileScope, plain: PlainMembers) -> list[Memb
     retired = set(scope.retired)
     by_customer_id: dict[str, int] = {}
     by_external_id: dict[str, int] = {}
-    for user_id, (_, customer_id, external_id, _) in scope.users.items():
+    for known_id, (_, customer_id, external_id, _) in scope.users.items():
         if customer_id:
-            by_customer_id[customer_id] = user_id
-        by_external_id[external_id] = user_id
+            by_customer_id[customer_id] = known_id
+        by_external_id[external_id] = known_id
     drift = []
     seen_users: set[int] = set()
     for member in sorted(plain.customers.values(), key=lambda m: m.customer_id):
