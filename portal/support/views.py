@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -104,6 +105,28 @@ def _plain_unavailable(request: HttpRequest, exc: PlainError, *, action: str) ->
     return _render(
         request, "support/plain_unavailable.html", context, status=PLAIN_UNAVAILABLE_STATUS
     )
+
+
+def _plain_failure_on_form(
+    request: HttpRequest, form: forms.Form, exc: PlainError, *, action: str, had_files: bool
+) -> int:
+    """Say on `form` why Plain did not take what was sent; returns the status to answer with.
+
+    A refusal (PlainMutationError) is the user's to mend: Plain's field errors go on the fields
+    they name, and the answer is 200. Any other failure is a message and 503, or 200 for htmx,
+    which swaps only 2xx answers. Either way chosen files must be chosen again (a form never
+    keeps uploads), and the failure is logged without its message.
+    """
+    _log_plain_failure(exc, action=action)
+    if isinstance(exc, PlainMutationError):
+        add_plain_field_errors(form, exc.fields, fallback=plain_error_message(exc, sending=True))
+        if had_files:
+            form.add_error(None, ATTACH_AGAIN.strip())
+        return 200
+    form.add_error(
+        None, plain_error_message(exc, sending=True) + (ATTACH_AGAIN if had_files else "")
+    )
+    return 200 if _is_partial(request) else PLAIN_UNAVAILABLE_STATUS
 
 
 def _thread_context(thread: Thread) -> dict[str, Any]:
@@ -233,19 +256,10 @@ def thread_create(request: AuthenticatedHttpRequest) -> HttpResponse:
         if files:
             form.add_error(None, ATTACH_AGAIN.strip())
         return _render(request, "support/thread_create.html", {"form": form})
-    except PlainMutationError as exc:
-        _log_plain_failure(exc, action="opening a thread")
-        add_plain_field_errors(form, exc.fields, fallback=plain_error_message(exc, sending=True))
-        if files:
-            form.add_error(None, ATTACH_AGAIN.strip())
-        return _render(request, "support/thread_create.html", {"form": form})
     except PlainError as exc:
-        _log_plain_failure(exc, action="opening a thread")
-        form.add_error(
-            None, plain_error_message(exc, sending=True) + (ATTACH_AGAIN if files else "")
+        status = _plain_failure_on_form(
+            request, form, exc, action="opening a thread", had_files=bool(files)
         )
-        # htmx swaps only 2xx answers.
-        status = 200 if _is_partial(request) else PLAIN_UNAVAILABLE_STATUS
         return _render(request, "support/thread_create.html", {"form": form}, status=status)
     if result.is_pending:
         messages.info(request, SAVED_MESSAGE)
@@ -282,18 +296,11 @@ def thread_reply(request: AuthenticatedHttpRequest, thread_id: str) -> HttpRespo
         result = services.reply_submit(
             user=request.user, thread_id=thread_id, text=form.cleaned_data["text"], files=files
         )
-    except PlainMutationError as exc:
-        _log_plain_failure(exc, action="replying")
-        add_plain_field_errors(form, exc.fields, fallback=plain_error_message(exc, sending=True))
-        if files:
-            form.add_error(None, ATTACH_AGAIN.strip())
-        return _reply_form_again(request, context, status=200)
     except PlainError as exc:
-        _log_plain_failure(exc, action="replying")
-        form.add_error(
-            None, plain_error_message(exc, sending=True) + (ATTACH_AGAIN if files else "")
+        status = _plain_failure_on_form(
+            request, form, exc, action="replying", had_files=bool(files)
         )
-        return _reply_form_again(request, context, status=PLAIN_UNAVAILABLE_STATUS)
+        return _reply_form_again(request, context, status=status)
     if result.thread is not None:
         context.update(_thread_context(result.thread))
     if _is_partial(request):
