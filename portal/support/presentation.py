@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from django.urls import NoReverseMatch, reverse
@@ -44,6 +44,9 @@ from portal.support.markdown import (
     slack_to_markdown,
 )
 
+if TYPE_CHECKING:  # the selectors' data types; the selectors call nothing here
+    from portal.support.selectors import ThreadListing
+
 __all__ = [
     "PRIORITY_CHOICES",
     "AttachmentView",
@@ -58,6 +61,7 @@ __all__ = [
     "status_label",
     "status_tone",
     "thread_last_activity",
+    "thread_list_rows",
     "thread_rows",
     "timeline_item",
     "timeline_items",
@@ -194,6 +198,17 @@ def thread_rows(
         )
         for thread in threads
     ]
+
+
+def thread_list_rows(*, listing: ThreadListing) -> list[ThreadRow]:
+    """The list page's rows for one page of threads; each names its organisation when the user
+    is in several."""
+    names = (
+        {org.tenant_external_id: org.name for org in listing.organizations}
+        if listing.shows_organization
+        else None
+    )
+    return thread_rows(listing.threads, organization_names=names)
 
 
 # --- timeline ---------------------------------------------------------------------------------

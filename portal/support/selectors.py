@@ -39,7 +39,6 @@ from plain_gateway.types import (
 from portal.accounts.models import User
 from portal.plain import get_plain_client
 from portal.support.models import Submission
-from portal.support.presentation import ThreadRow, thread_rows
 from portal.tenancy.models import Organization
 from portal.tenancy.selectors import organizations_of_user
 
@@ -95,10 +94,10 @@ def _clean_cursor(cursor: str | None) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class ThreadListing:
-    """One page of the user's threads, ready for the list template."""
+    """One page of the user's threads (data; presentation.thread_list_rows makes the rows)."""
 
     status: str
-    rows: list[ThreadRow]
+    threads: tuple[Thread, ...]
     page_info: PageInfo
     # Cursors for the neighbouring pages (None when there is no such page).
     newer_cursor: str | None
@@ -151,11 +150,6 @@ def thread_list_for_user(
     allowed = set(tenant_ids)
     # Plain filtered by tenant already; checking again costs nothing and keeps the rule local.
     threads = [t for t in page.items if t.tenant is not None and t.tenant.external_id in allowed]
-    names = (
-        {org.tenant_external_id: org.name for org in organizations}
-        if len(organizations) > 1
-        else None
-    )
     info = page.page_info
     # Relay servers may report hasPreviousPage=false when paging forward (and hasNextPage when
     # paging back); having come from a cursor proves the neighbouring page exists.
@@ -163,7 +157,7 @@ def thread_list_for_user(
     has_older = info.has_next_page or bool(before)
     return ThreadListing(
         status=tab,
-        rows=thread_rows(threads, organization_names=names),
+        threads=tuple(threads),
         page_info=info,
         newer_cursor=info.start_cursor if has_newer and threads else None,
         older_cursor=info.end_cursor if has_older and threads else None,

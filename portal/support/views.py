@@ -40,6 +40,7 @@ from portal.support.presentation import (
     reply_item,
     status_label,
     status_tone,
+    thread_list_rows,
     timeline_items,
 )
 from portal.tenancy.selectors import organization_list_for_user
@@ -161,6 +162,7 @@ def thread_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         "support/thread_list.html",
         {
             "listing": listing,
+            "rows": thread_list_rows(listing=listing),
             "tabs": (("open", "Open"), ("done", "Resolved"), ("all", "All")),
             "user_organizations": listing.organizations,
             # New requests not in Plain yet, atop the first page of the tabs they belong to.
