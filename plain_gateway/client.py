@@ -41,7 +41,7 @@ from plain_gateway.errors import (
     error_from_response,
     request_id_from,
 )
-from plain_gateway.inputs import ThreadFieldInput
+from plain_gateway.inputs import ThreadFieldInput, ThreadFieldType
 from plain_gateway.types import (
     AttachmentUpload,
     Customer,
@@ -49,9 +49,12 @@ from plain_gateway.types import (
     LabelType,
     Page,
     PageInfo,
+    SortDirection,
     Tenant,
     Thread,
     ThreadFieldSchema,
+    ThreadsSortField,
+    ThreadStatus,
     ThreadWithTimeline,
     TimelineEntry,
     Upserted,
@@ -463,9 +466,9 @@ class PlainClient:
         *,
         tenant_external_ids: Sequence[str] | None = None,
         customer_ids: Sequence[str] | None = None,
-        statuses: Sequence[str] | None = None,
-        sort_field: str = "STATUS_CHANGED_AT",
-        sort_direction: str = "DESC",
+        statuses: Sequence[ThreadStatus] | None = None,
+        sort_field: ThreadsSortField = ThreadsSortField.STATUS_CHANGED_AT,
+        sort_direction: SortDirection = SortDirection.DESC,
         first: int | None = None,
         after: str | None = None,
         last: int | None = None,
@@ -475,8 +478,15 @@ class PlainClient:
 
         An empty `tenant_external_ids` or `customer_ids` matches no thread, and Plain is not asked:
         a caller with no tenants must never see every thread. Without paging arguments, the first
-        DEFAULT_PAGE_SIZE threads in sort order; `before` alone pages backwards.
+        DEFAULT_PAGE_SIZE threads in sort order; `before` alone pages backwards. A status, sort
+        field or direction Plain does not define raises ValueError before Plain is asked.
         """
+        # Checked whatever the caller's annotations said: a typo must not become a GraphQL error.
+        sort_by = {
+            "field": str(ThreadsSortField(sort_field)),
+            "direction": str(SortDirection(sort_direction)),
+        }
+        wanted = None if statuses is None else [str(ThreadStatus(s)) for s in statuses]
         filters: dict[str, Any] = {}
         if tenant_external_ids is not None:
             if not tenant_external_ids:
@@ -486,13 +496,13 @@ class PlainClient:
             if not customer_ids:
                 return _empty_page()
             filters["customerIds"] = list(customer_ids)
-        if statuses is not None:
-            filters["statuses"] = list(statuses)
+        if wanted is not None:
+            filters["statuses"] = wanted
         data = self._payload(
             "threads",
             {
                 "filters": filters or None,
-                "sortBy": {"field": sort_field, "direction": sort_direction},
+                "sortBy": sort_by,
                 **_paging(first, after, last, before, DEFAULT_PAGE_SIZE),
             },
         )
@@ -792,7 +802,7 @@ class PlainClient:
         *,
         key: str,
         label: str,
-        type: str,
+        type: ThreadFieldType,
         enum_values: Sequence[str] = (),
         is_required: bool = False,
         description: str = "",
@@ -805,7 +815,7 @@ class PlainClient:
                 "input": {
                     "key": key,
                     "label": label,
-                    "type": type,
+                    "type": str(ThreadFieldType(type)),
                     "enumValues": list(enum_values),
                     "isRequired": is_required,
                     "description": description,

@@ -40,12 +40,15 @@ __all__ = [
     "MessageEntry",
     "Page",
     "PageInfo",
+    "SortDirection",
     "StatusChangeEntry",
     "SurveyRequestEntry",
     "Tenant",
     "Thread",
     "ThreadFieldSchema",
+    "ThreadStatus",
     "ThreadWithTimeline",
+    "ThreadsSortField",
     "TimelineEntry",
     "UpsertResult",
     "Upserted",
@@ -166,6 +169,26 @@ class Customer:
                 Tenant.from_graphql(edge["node"]["tenant"]) for edge in memberships.get("edges", ())
             ),
         )
+
+
+class ThreadStatus(StrEnum):
+    TODO = "TODO"
+    SNOOZED = "SNOOZED"
+    DONE = "DONE"
+
+
+class ThreadsSortField(StrEnum):
+    STATUS_CHANGED_AT = "STATUS_CHANGED_AT"
+    CREATED_AT = "CREATED_AT"
+    CLOSEST_TO_BREACH_SLA = "CLOSEST_TO_BREACH_SLA"
+    LAST_INBOUND_MESSAGE_AT = "LAST_INBOUND_MESSAGE_AT"
+    PRIORITY = "PRIORITY"
+    THREAD_FIELD = "THREAD_FIELD"
+
+
+class SortDirection(StrEnum):
+    ASC = "ASC"
+    DESC = "DESC"
 
 
 class UpsertResult(StrEnum):

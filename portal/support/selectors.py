@@ -31,8 +31,11 @@ from plain_gateway.types import (
     Attachment,
     LabelType,
     PageInfo,
+    SortDirection,
     Thread,
     ThreadFieldSchema,
+    ThreadsSortField,
+    ThreadStatus,
     ThreadWithTimeline,
     TimelineEntry,
 )
@@ -67,9 +70,9 @@ logger = logging.getLogger(__name__)
 PAGE_SIZE = 25
 TIMELINE_PAGE_SIZE = limits.TIMELINE_PAGE_SIZE
 # Tab name -> Plain statuses (None: every status). Snoozed threads are still open to a customer.
-STATUS_TABS: dict[str, tuple[str, ...] | None] = {
-    "open": ("TODO", "SNOOZED"),
-    "done": ("DONE",),
+STATUS_TABS: dict[str, tuple[ThreadStatus, ...] | None] = {
+    "open": (ThreadStatus.TODO, ThreadStatus.SNOOZED),
+    "done": (ThreadStatus.DONE,),
     "all": None,
 }
 DEFAULT_STATUS_TAB = "open"
@@ -130,8 +133,8 @@ def thread_list_for_user(
         get_plain_client().threads,
         tenant_external_ids=tenant_ids,
         statuses=STATUS_TABS[tab],
-        sort_field="STATUS_CHANGED_AT",
-        sort_direction="DESC",
+        sort_field=ThreadsSortField.STATUS_CHANGED_AT,
+        sort_direction=SortDirection.DESC,
     )
     try:
         page = (

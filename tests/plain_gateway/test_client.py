@@ -1011,3 +1011,33 @@ def test_an_upsert_result_plain_does_not_define_is_a_response_error(plain, monke
 
     with pytest.raises(PlainResponseError):
         plain.upsert_tenant(external_id="org-odd", name="Odd")
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"statuses": ["OPEN"]},
+        {"sort_field": "UPDATED_AT"},
+        {"sort_direction": "UP"},
+    ],
+)
+def test_a_value_outside_plains_enumerations_is_refused_before_asking_plain(
+    plain, emulator_control, arguments
+):
+    with pytest.raises(ValueError):
+        plain.threads(tenant_external_ids=["org-x"], **arguments)
+
+    assert emulator_control.requests() == []
+
+
+def test_plains_enumerations_are_accepted_as_enums(plain):
+    from plain_gateway.types import SortDirection, ThreadsSortField, ThreadStatus
+
+    page = plain.threads(
+        tenant_external_ids=["org-x"],
+        statuses=[ThreadStatus.TODO],
+        sort_field=ThreadsSortField.CREATED_AT,
+        sort_direction=SortDirection.ASC,
+    )
+
+    assert page.items == ()
