@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, TypeAlias, TypeGuard, TypeVar
 
 __all__ = [
     "COMPONENT_TYPES",
@@ -335,8 +335,16 @@ def _leaf_from_graphql(typename: str, data: Mapping[str, Any]) -> Leaf | None:
     return None
 
 
+def _is_leaf(component: Component) -> TypeGuard[Leaf]:
+    return isinstance(component, _LEAF_CLASSES)
+
+
+def _is_content(component: Component) -> TypeGuard[ContainerContent]:
+    return not isinstance(component, Container)
+
+
 def _leaves(items: Any) -> tuple[Leaf, ...]:
-    return tuple(c for c in _parse_all(items) if isinstance(c, _LEAF_CLASSES))  # type: ignore[misc]
+    return tuple(c for c in _parse_all(items) if _is_leaf(c))
 
 
 def _parse_one(raw: Any) -> Component | None:
@@ -350,10 +358,9 @@ def _parse_one(raw: Any) -> Component | None:
             main=_leaves(raw.get("rowMainContent")), aside=_leaves(raw.get("rowAsideContent"))
         )
     if typename == "ComponentContainer":
-        content = tuple(
-            c for c in _parse_all(raw.get("containerContent")) if not isinstance(c, Container)
+        return Container(
+            content=tuple(c for c in _parse_all(raw.get("containerContent")) if _is_content(c))
         )
-        return Container(content=content)
     return _leaf_from_graphql(typename, raw)
 
 
@@ -479,21 +486,25 @@ def _from_input(raw: Any, path: str, allowed: tuple[type, ...]) -> Component:
     if not isinstance(body, Mapping):
         raise ComponentInputError(f"{path}.{key}", "must be an object")
     path = f"{path}.{key}"
+    # The guards below always hold (_from_input refused anything not allowed); they tell mypy so.
     if name == "ComponentRow":
         main, aside = (
             tuple(
-                _from_input(item, f"{path}.{field}[{i}]", _LEAF_CLASSES)
+                c
                 for i, item in enumerate(_input_list(body, path, field))
+                if _is_leaf(c := _from_input(item, f"{path}.{field}[{i}]", _LEAF_CLASSES))
             )
             for field in ("rowMainContent", "rowAsideContent")
         )
-        return Row(main=main, aside=aside)  # type: ignore[arg-type]
+        return Row(main=main, aside=aside)
     if name == "ComponentContainer":
+        allowed_inside = (*_LEAF_CLASSES, Row)
         content = tuple(
-            _from_input(item, f"{path}.containerContent[{i}]", (*_LEAF_CLASSES, Row))
+            c
             for i, item in enumerate(_input_list(body, path, "containerContent"))
+            if _is_content(c := _from_input(item, f"{path}.containerContent[{i}]", allowed_inside))
         )
-        return Container(content=content)  # type: ignore[arg-type]
+        return Container(content=content)
     return _leaf_from_input(name, body, path)
 
 
