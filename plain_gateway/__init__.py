@@ -1,7 +1,8 @@
 """plain_gateway: a framework-free client for Plain's GraphQL API, and a local Plain emulator.
 
-The public surface: PlainClient, the errors of plain_gateway.errors and the dataclasses of
-plain_gateway.types. Everything whose name starts with an underscore is private.
+The public surface: PlainClient, the errors of plain_gateway.errors, the dataclasses of
+plain_gateway.types, Plain's UI components in plain_gateway.components and its limits in
+plain_gateway.limits. Everything whose name starts with an underscore is private.
 """
 
 from plain_gateway.budget import budget_remaining, plain_budget
@@ -44,6 +45,7 @@ from plain_gateway.types import (
     ThreadFieldSchema,
     ThreadWithTimeline,
     TimelineEntry,
+    Upserted,
     UpsertResult,
     iter_items,
     iter_pages,
@@ -87,6 +89,7 @@ __all__ = [
     "ThreadWithTimeline",
     "TimelineEntry",
     "UpsertResult",
+    "Upserted",
     "budget_remaining",
     "iter_items",
     "iter_pages",

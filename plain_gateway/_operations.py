@@ -68,7 +68,8 @@ def _fragment_closure(
         if name in needed:
             continue
         if name not in fragments:
-            raise LookupError(f"operation {operation.name.value!r}: unknown fragment {name!r}")
+            operation_name = operation.name.value if operation.name else None
+            raise LookupError(f"operation {operation_name!r}: unknown fragment {name!r}")
         needed.add(name)
         todo.extend(_spread_names(fragments[name]))
     return [fragments[name] for name in sorted(needed)]

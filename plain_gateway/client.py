@@ -22,9 +22,16 @@ from typing import Any
 
 import httpx
 
-from plain_gateway import _retry
+from plain_gateway import _retry, limits
 from plain_gateway._operations import OPERATIONS, Operation
 from plain_gateway.budget import budget_remaining
+from plain_gateway.components import (
+    Component,
+    EventComponent,
+    Text,
+    component_input,
+    event_component_input,
+)
 from plain_gateway.errors import (
     PlainBudgetExceededError,
     PlainError,
@@ -34,6 +41,7 @@ from plain_gateway.errors import (
     error_from_response,
     request_id_from,
 )
+from plain_gateway.inputs import ThreadFieldInput, ThreadFieldType
 from plain_gateway.types import (
     AttachmentUpload,
     Customer,
@@ -41,23 +49,28 @@ from plain_gateway.types import (
     LabelType,
     Page,
     PageInfo,
+    SortDirection,
     Tenant,
     Thread,
     ThreadFieldSchema,
+    ThreadsSortField,
+    ThreadStatus,
     ThreadWithTimeline,
     TimelineEntry,
+    Upserted,
+    UpsertResult,
 )
 
 __all__ = ["DEFAULT_URL", "PlainClient"]
 
 DEFAULT_URL = "https://core-api.uk.plain.com/graphql/v1"
-DEFAULT_PAGE_SIZE = 25
-DEFAULT_TIMELINE_PAGE_SIZE = 50
+DEFAULT_PAGE_SIZE = limits.DEFAULT_PAGE_SIZE
+DEFAULT_TIMELINE_PAGE_SIZE = limits.TIMELINE_PAGE_SIZE
 # Memberships listed per customer by customers(); a customer in more tenants than this shows the
 # first ones only.
 CUSTOMER_TENANTS_PAGE_SIZE = 50
 # Plain caps attachments at 6 MB; a download a little longer than that is not an attachment.
-ATTACHMENT_DOWNLOAD_MAX_BYTES = 6 * 1024 * 1024 + 64 * 1024
+ATTACHMENT_DOWNLOAD_MAX_BYTES = limits.ATTACHMENT_MAX_BYTES + 64 * 1024
 USER_AGENT = f"plain-support-portal-gateway/1.0 httpx/{httpx.__version__}"
 OPERATION_NAME_HEADER = "x-graphql-operation-name"
 
@@ -99,6 +112,16 @@ def _paging(
         else:
             first = size
     return {"first": first, "after": after, "last": last, "before": before}
+
+
+def _upsert_result(payload: Mapping[str, Any], operation_name: str) -> UpsertResult:
+    try:
+        return UpsertResult(str(payload.get("result")))
+    except ValueError:
+        raise PlainResponseError(
+            f"Plain's answer has no UpsertResult but {payload.get('result')!r}",
+            operation_name=operation_name,
+        ) from None
 
 
 def _tenant_identifiers(external_ids: Sequence[str]) -> list[dict[str, str]]:
@@ -283,7 +306,8 @@ class PlainClient:
         )
         if error is not None:
             raise error
-        return body["data"]
+        data: Mapping[str, Any] = body["data"]
+        return data
 
     def _decode(self, response: httpx.Response) -> Any:
         """The JSON body, with the API key scrubbed from it should Plain ever echo it back."""
@@ -298,7 +322,8 @@ class PlainClient:
     def _payload(self, operation_name: str, variables: Mapping[str, Any]) -> Mapping[str, Any]:
         """The mutation's payload (its error already raised) or the query's root field."""
         operation = OPERATIONS[operation_name]
-        return self._execute(operation_name, variables)[operation.root_field]
+        payload: Mapping[str, Any] = self._execute(operation_name, variables)[operation.root_field]
+        return payload
 
     def _required(self, payload: Mapping[str, Any], key: str, operation_name: str) -> Any:
         value = payload.get(key)
@@ -316,8 +341,8 @@ class PlainClient:
         short_name: str | None = None,
         email_verified: bool = True,
         tenant_external_ids: Sequence[str] = (),
-    ) -> tuple[Customer, str]:
-        """Create or update the customer keyed by external_id. Returns (customer, UpsertResult).
+    ) -> Upserted[Customer]:
+        """Create or update the customer keyed by external_id: (customer, UpsertResult).
 
         A customer Plain already knows by this email but without our external id is not adopted:
         Plain answers with the mutation error customer_already_exists_with_email.
@@ -350,12 +375,12 @@ class PlainClient:
             },
         )
         customer = self._required(payload, "customer", "upsertCustomer")
-        return Customer.from_graphql(customer), payload.get("result") or ""
+        return Upserted(Customer.from_graphql(customer), _upsert_result(payload, "upsertCustomer"))
 
     def upsert_tenant(
         self, *, external_id: str, name: str, url: str | None = None
-    ) -> tuple[Tenant, str]:
-        """Create or update the tenant keyed by external_id. Returns (tenant, UpsertResult)."""
+    ) -> Upserted[Tenant]:
+        """Create or update the tenant keyed by external_id: (tenant, UpsertResult)."""
         tenant_input: dict[str, Any] = {
             "identifier": {"externalId": external_id},
             "externalId": external_id,
@@ -365,7 +390,7 @@ class PlainClient:
             tenant_input["url"] = {"value": url}
         payload = self._payload("upsertTenant", {"input": tenant_input})
         tenant = self._required(payload, "tenant", "upsertTenant")
-        return Tenant.from_graphql(tenant), payload.get("result") or ""
+        return Upserted(Tenant.from_graphql(tenant), _upsert_result(payload, "upsertTenant"))
 
     def tenants(self, *, first: int = DEFAULT_PAGE_SIZE, after: str | None = None) -> Page[Tenant]:
         data = self._payload("tenants", {"first": first, "after": after})
@@ -441,9 +466,9 @@ class PlainClient:
         *,
         tenant_external_ids: Sequence[str] | None = None,
         customer_ids: Sequence[str] | None = None,
-        statuses: Sequence[str] | None = None,
-        sort_field: str = "STATUS_CHANGED_AT",
-        sort_direction: str = "DESC",
+        statuses: Sequence[ThreadStatus] | None = None,
+        sort_field: ThreadsSortField = ThreadsSortField.STATUS_CHANGED_AT,
+        sort_direction: SortDirection = SortDirection.DESC,
         first: int | None = None,
         after: str | None = None,
         last: int | None = None,
@@ -453,8 +478,15 @@ class PlainClient:
 
         An empty `tenant_external_ids` or `customer_ids` matches no thread, and Plain is not asked:
         a caller with no tenants must never see every thread. Without paging arguments, the first
-        DEFAULT_PAGE_SIZE threads in sort order; `before` alone pages backwards.
+        DEFAULT_PAGE_SIZE threads in sort order; `before` alone pages backwards. A status, sort
+        field or direction Plain does not define raises ValueError before Plain is asked.
         """
+        # Checked whatever the caller's annotations said: a typo must not become a GraphQL error.
+        sort_by = {
+            "field": str(ThreadsSortField(sort_field)),
+            "direction": str(SortDirection(sort_direction)),
+        }
+        wanted = None if statuses is None else [str(ThreadStatus(s)) for s in statuses]
         filters: dict[str, Any] = {}
         if tenant_external_ids is not None:
             if not tenant_external_ids:
@@ -464,13 +496,13 @@ class PlainClient:
             if not customer_ids:
                 return _empty_page()
             filters["customerIds"] = list(customer_ids)
-        if statuses is not None:
-            filters["statuses"] = list(statuses)
+        if wanted is not None:
+            filters["statuses"] = wanted
         data = self._payload(
             "threads",
             {
                 "filters": filters or None,
-                "sortBy": {"field": sort_field, "direction": sort_direction},
+                "sortBy": sort_by,
                 **_paging(first, after, last, before, DEFAULT_PAGE_SIZE),
             },
         )
@@ -530,24 +562,23 @@ class PlainClient:
         priority: int | None = None,
         external_id: str | None = None,
         attachment_ids: Sequence[str] = (),
-        thread_fields: Sequence[Mapping[str, Any]] = (),
-        components: Sequence[Mapping[str, Any]] | None = None,
+        thread_fields: Sequence[ThreadFieldInput] = (),
+        components: Sequence[Component] | None = None,
         description: str | None = None,
     ) -> Thread:
         """Create a thread whose first message is `text` (a Text component, markdown allowed).
 
-        `components` replaces that first message with the given UI components. thread_fields are
-        CreateThreadFieldOnThreadInput objects ({"key", "type", "stringValue", ...}). Never
-        retried: a repeat after a lost answer would open a second thread.
+        `components` replaces that first message with the given UI components; `thread_fields`
+        are the answers to the workspace's thread fields. Never retried: a repeat after a lost
+        answer would open a second thread.
         """
         thread_input: dict[str, Any] = {
             "customerIdentifier": {"customerId": customer_id},
             "title": title,
-            "components": (
-                [dict(component) for component in components]
-                if components is not None
-                else [{"componentText": {"text": text}}]
-            ),
+            "components": [
+                component_input(component)
+                for component in (components if components is not None else [Text(text=text)])
+            ],
         }
         if tenant_external_id is not None:
             thread_input["tenantIdentifier"] = {"externalId": tenant_external_id}
@@ -556,7 +587,7 @@ class PlainClient:
             "priority": priority,
             "externalId": external_id,
             "attachmentIds": list(attachment_ids) or None,
-            "threadFields": [dict(field) for field in thread_fields] or None,
+            "threadFields": [field.to_graphql() for field in thread_fields] or None,
             "description": description,
         }
         thread_input.update({key: value for key, value in optional.items() if value is not None})
@@ -652,14 +683,16 @@ class PlainClient:
         That URL is storage, not Plain's API, so the API key is not sent to it. One attempt only;
         a failure raises PlainTimeoutError, PlainTransportError or PlainResponseError.
         """
-        context = {"operation_name": "uploadAttachment"}
+        context: dict[str, Any] = {"operation_name": "uploadAttachment"}
         timeout, _ = self._attempt_timeout("uploadAttachment")
         with _storage_errors("upload", context):
             response = self._http.post(
                 upload.upload_form_url,
                 data=dict(upload.form_data),
                 files={"file": (upload.attachment.file_name, content, content_type)},
-                auth=None,
+                # Storage, not Plain's API: the API key must not go with it. httpx takes None to
+                # mean no auth, though its annotation leaves None out.
+                auth=None,  # type: ignore[arg-type]
                 timeout=timeout,
             )
         if not response.is_success:
@@ -676,7 +709,7 @@ class PlainClient:
             "createAttachmentDownloadUrl", {"input": {"attachmentId": attachment_id}}
         )
         download = self._required(payload, "attachmentDownloadUrl", "createAttachmentDownloadUrl")
-        return download["downloadUrl"]
+        return str(download["downloadUrl"])
 
     def download_attachment(
         self, *, url: str, max_bytes: int = ATTACHMENT_DOWNLOAD_MAX_BYTES
@@ -688,7 +721,7 @@ class PlainClient:
         `max_bytes` is cut off with PlainResponseError (Plain's own limit is 6 MB). One attempt;
         a failure raises PlainTimeoutError, PlainTransportError or PlainResponseError.
         """
-        context = {"operation_name": "downloadAttachment"}
+        context: dict[str, Any] = {"operation_name": "downloadAttachment"}
         if httpx.URL(url).scheme not in ("http", "https"):
             raise PlainResponseError("The attachment URL is not an http(s) URL", **context)
         chunks: list[bytes] = []
@@ -769,7 +802,7 @@ class PlainClient:
         *,
         key: str,
         label: str,
-        type: str,
+        type: ThreadFieldType,
         enum_values: Sequence[str] = (),
         is_required: bool = False,
         description: str = "",
@@ -782,7 +815,7 @@ class PlainClient:
                 "input": {
                     "key": key,
                     "label": label,
-                    "type": type,
+                    "type": str(ThreadFieldType(type)),
                     "enumValues": list(enum_values),
                     "isRequired": is_required,
                     "description": description,
@@ -799,14 +832,14 @@ class PlainClient:
         *,
         thread_id: str,
         title: str,
-        components: Sequence[Mapping[str, Any]],
+        components: Sequence[EventComponent],
         external_id: str | None = None,
     ) -> None:
         """An event on the thread's timeline, for agents (customers never see it)."""
         event: dict[str, Any] = {
             "threadId": thread_id,
             "title": title,
-            "components": [dict(component) for component in components],
+            "components": [event_component_input(component) for component in components],
         }
         if external_id is not None:
             event["externalId"] = external_id
@@ -817,14 +850,14 @@ class PlainClient:
         *,
         customer_id: str,
         title: str,
-        components: Sequence[Mapping[str, Any]],
+        components: Sequence[EventComponent],
         external_id: str | None = None,
     ) -> None:
         """An event on all of the customer's threads, for agents (customers never see it)."""
         event: dict[str, Any] = {
             "customerIdentifier": {"customerId": customer_id},
             "title": title,
-            "components": [dict(component) for component in components],
+            "components": [event_component_input(component) for component in components],
         }
         if external_id is not None:
             event["externalId"] = external_id

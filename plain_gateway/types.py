@@ -10,8 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
+
+from .components import Component, components_from_graphql
 
 T = TypeVar("T")
 
@@ -37,14 +40,18 @@ __all__ = [
     "MessageEntry",
     "Page",
     "PageInfo",
+    "SortDirection",
     "StatusChangeEntry",
     "SurveyRequestEntry",
     "Tenant",
     "Thread",
     "ThreadFieldSchema",
+    "ThreadStatus",
     "ThreadWithTimeline",
+    "ThreadsSortField",
     "TimelineEntry",
     "UpsertResult",
+    "Upserted",
     "entry_from_graphql",
     "iter_items",
     "iter_pages",
@@ -164,10 +171,42 @@ class Customer:
         )
 
 
-class UpsertResult:
+class ThreadStatus(StrEnum):
+    TODO = "TODO"
+    SNOOZED = "SNOOZED"
+    DONE = "DONE"
+
+
+class ThreadsSortField(StrEnum):
+    STATUS_CHANGED_AT = "STATUS_CHANGED_AT"
+    CREATED_AT = "CREATED_AT"
+    CLOSEST_TO_BREACH_SLA = "CLOSEST_TO_BREACH_SLA"
+    LAST_INBOUND_MESSAGE_AT = "LAST_INBOUND_MESSAGE_AT"
+    PRIORITY = "PRIORITY"
+    THREAD_FIELD = "THREAD_FIELD"
+
+
+class SortDirection(StrEnum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+class UpsertResult(StrEnum):
+    """Plain's UpsertResult: what an upsert did."""
+
     CREATED = "CREATED"
     UPDATED = "UPDATED"
     NOOP = "NOOP"
+
+
+class Upserted(NamedTuple, Generic[T]):
+    """What an upsert answers: the entity as it now is, and what the upsert did.
+
+    A tuple, so `tenant, result = client.upsert_tenant(...)` reads as well as `.item`/`.result`.
+    """
+
+    item: T
+    result: UpsertResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -488,13 +527,12 @@ class EmailEntry:
 class CustomEntry:
     """A custom timeline entry (form submissions, createThread's first message).
 
-    components is the raw JSON of Plain's CustomTimelineEntryComponent list (each with its
-    __typename), presented by the portal.
+    components is Plain's CustomTimelineEntryComponent list, parsed (plain_gateway.components).
     """
 
     title: str
     type: str | None
-    components: tuple[Mapping[str, Any], ...]
+    components: tuple[Component, ...]
     attachments: tuple[Attachment, ...] = ()
 
 
@@ -621,7 +659,7 @@ def _custom(data: Mapping[str, Any]) -> EntryBody:
     return CustomEntry(
         title=data.get("title") or "",
         type=data.get("type"),
-        components=tuple(data.get("components") or ()),
+        components=components_from_graphql(data.get("components")),
         attachments=_attachments(data),
     )
 

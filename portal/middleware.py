@@ -11,7 +11,8 @@ UnusableValueMiddleware refuses, as the 400 of a malformed request
 JSON bodies (webhooks, SCIM) are not parsed here: their views read the raw body themselves and
 their parsers validate it.
 
-PlainBudgetMiddleware: see its docstring.
+PlainBudgetMiddleware: see its docstring. MembershipMemoMiddleware: one reading of a user's
+memberships per request (portal.tenancy.selectors.memberships_memoised).
 """
 
 from __future__ import annotations
@@ -24,7 +25,12 @@ from django.http import HttpRequest, HttpResponse
 
 from plain_gateway import plain_budget
 
-__all__ = ["MAX_QUERY_VALUE_LENGTH", "PlainBudgetMiddleware", "UnusableValueMiddleware"]
+__all__ = [
+    "MAX_QUERY_VALUE_LENGTH",
+    "MembershipMemoMiddleware",
+    "PlainBudgetMiddleware",
+    "UnusableValueMiddleware",
+]
 
 _FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 MAX_QUERY_VALUE_LENGTH = 2_000
@@ -75,4 +81,17 @@ class PlainBudgetMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         with plain_budget(settings.PLAIN_REQUEST_BUDGET_SECONDS):
+            return self.get_response(request)
+
+
+class MembershipMemoMiddleware:
+    """Every view and template of one request sees one reading of the user's memberships."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from portal.tenancy.selectors import memberships_memoised  # models load after settings
+
+        with memberships_memoised():
             return self.get_response(request)

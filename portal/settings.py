@@ -52,6 +52,8 @@ MIDDLEWARE = [
     "portal.middleware.PlainBudgetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The access check, the page and its header read the user's memberships once, together.
+    "portal.middleware.MembershipMemoMiddleware",
     "portal.accounts.middleware.TimeZoneMiddleware",
     # Pages for a signed-in user are never stored by a cache or the browser.
     "portal.accounts.middleware.PrivateCacheMiddleware",

@@ -69,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     server.verbose = args.verbose  # type: ignore[attr-defined]
     host, port = server.server_address[:2]
+    host = host.decode() if isinstance(host, bytes) else host
     print(f"Plain emulator serving http://{host}:{port}/graphql/v1", flush=True)
     try:
         server.serve_forever()

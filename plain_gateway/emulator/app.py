@@ -38,6 +38,7 @@ from urllib.parse import parse_qs, quote
 
 from graphql import (
     DocumentNode,
+    ExecutionResult,
     FieldNode,
     GraphQLError,
     GraphQLSyntaxError,
@@ -294,6 +295,8 @@ class EmulatorApp:
                     operation_name=operation_name,
                     field_resolver=default_resolver,
                 )
+                # No resolver is async, so execute() answers at once.
+                assert isinstance(result, ExecutionResult)
                 payload: dict[str, Any] = {}
                 if result.errors:
                     payload["errors"] = [self._format(e, request) for e in result.errors]
@@ -317,7 +320,7 @@ class EmulatorApp:
         if lost == DROP:
             request.environ[DROP_CONNECTION]()
             return _error(504, "INTERNAL_SERVER_ERROR", "the connection was dropped")
-        return _error(lost, "INTERNAL_SERVER_ERROR", f"the answer was lost (injected, {lost})")
+        return _error(int(lost), "INTERNAL_SERVER_ERROR", f"the answer was lost (injected, {lost})")
 
     def _answer_lost(self, root_fields: set[str]) -> int | str | None:
         """The failure to answer with instead, when a fail_after_apply fault matches."""
@@ -625,7 +628,8 @@ def create_app(
 
 def _with_code(error: GraphQLError, code: str) -> dict[str, Any]:
     formatted = dict(error.formatted)
-    formatted["extensions"] = {**(formatted.get("extensions") or {}), "code": code}
+    extensions = formatted.get("extensions")
+    formatted["extensions"] = {**(extensions if isinstance(extensions, dict) else {}), "code": code}
     return formatted
 
 

@@ -97,7 +97,7 @@ class EmulatorControl:
 
         Returns {"thread_id", "customer_id", "timeline_entry_id", "email_id"}.
         """
-        return self._call(
+        delivered: dict[str, str] = self._call(
             "POST",
             "/inbound-email",
             {
@@ -115,11 +115,12 @@ class EmulatorControl:
                 "category": category,
             },
         )
+        return delivered
 
     def add_agent(self, *, full_name: str, public_name: str, email: str | None = None) -> str:
         """Create a human agent; returns an API key whose requests act as that agent."""
         body = {"full_name": full_name, "public_name": public_name, "email": email}
-        return self._call("POST", "/agents", body)["api_key"]
+        return str(self._call("POST", "/agents", body)["api_key"])
 
     def set_latency(self, *, ms: int) -> None:
         """Add `ms` milliseconds to every GraphQL request."""
@@ -150,7 +151,8 @@ class EmulatorControl:
     def faults(self) -> dict[str, Any]:
         """The faults now set: latency_ms, fail_next, status, retry_after_seconds and
         fail_after_apply ({operation: {"count", "status"}})."""
-        return self._call("GET", "/faults")
+        faults: dict[str, Any] = self._call("GET", "/faults")
+        return faults
 
     def clear_faults(self) -> None:
         self._call("DELETE", "/faults")
@@ -164,11 +166,13 @@ class EmulatorControl:
 
     def clock(self) -> dict[str, Any]:
         """{"offset_seconds": float, "now": ISO 8601}: the offset and the emulator's time."""
-        return self._call("GET", "/clock")
+        clock: dict[str, Any] = self._call("GET", "/clock")
+        return clock
 
     def requests(self) -> list[dict[str, Any]]:
         """The GraphQL requests seen, oldest first: operationName, variables, timestamp, status."""
-        return self._call("GET", "/requests")["requests"]
+        requests: list[dict[str, Any]] = self._call("GET", "/requests")["requests"]
+        return requests
 
     def clear_requests(self) -> None:
         self._call("DELETE", "/requests")

@@ -14,10 +14,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from plain_gateway import limits
+
 T = TypeVar("T")
 
-DEFAULT_PAGE_SIZE = 25
-MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = limits.DEFAULT_PAGE_SIZE
+MAX_PAGE_SIZE = limits.MAX_PAGE_SIZE
 
 
 class PagingError(ValueError):

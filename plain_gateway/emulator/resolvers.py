@@ -18,8 +18,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from graphql import GraphQLResolveInfo, GraphQLSchema, build_schema, get_nullable_type
+from graphql import (
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    build_schema,
+    get_nullable_type,
+)
 
+from plain_gateway import components as pc
 from plain_gateway.emulator import state as st
 from plain_gateway.emulator.paging import Connection, Edge, PagingError, paginate
 
@@ -44,7 +51,7 @@ class Context:
     url_secret: bytes  # signs download URLs
 
 
-class Payload(dict):
+class Payload(dict[str, Any]):
     """A dict that also says which GraphQL object type it is (for unions)."""
 
     __slots__ = ("entry", "typename")
@@ -81,7 +88,8 @@ def default_resolver(source: Any, info: GraphQLResolveInfo, **_: Any) -> Any:
 
 
 def _ctx(info: GraphQLResolveInfo) -> Context:
-    return info.context
+    context: Context = info.context
+    return context
 
 
 def _none(*_: Any, **__: Any) -> None:
@@ -164,81 +172,55 @@ def _actor_id(actor: st.Actor, _info: GraphQLResolveInfo) -> str:
 # --- components --------------------------------------------------------------------------------
 
 
-def _component_view(component: dict[str, Any], info: GraphQLResolveInfo) -> Payload:
-    ((name, body),) = component.items()
-    if name == "componentText":
-        return Payload(
-            "ComponentText",
-            {
-                "text": body["text"],
-                "textSize": body.get("textSize") or body.get("size"),
-                "textColor": body.get("textColor") or body.get("color"),
-                "size": body.get("textSize") or body.get("size"),
-                "color": body.get("textColor") or body.get("color"),
-            },
-        )
-    if name == "componentPlainText":
-        return Payload(
-            "ComponentPlainText",
-            {
-                "plainText": body["plainText"],
-                "plainTextSize": body.get("plainTextSize"),
-                "plainTextColor": body.get("plainTextColor"),
-            },
-        )
-    if name == "componentSpacer":
-        size = body.get("spacerSize") or body.get("size") or "M"
-        return Payload("ComponentSpacer", {"spacerSize": size, "size": size})
-    if name == "componentDivider":
-        size = body.get("dividerSpacingSize") or body.get("spacingSize")
-        return Payload("ComponentDivider", {"dividerSpacingSize": size, "spacingSize": size})
-    if name == "componentLinkButton":
-        url = body.get("linkButtonUrl") or body.get("url")
-        label = body.get("linkButtonLabel") or body.get("label")
-        return Payload(
-            "ComponentLinkButton",
-            {"linkButtonUrl": url, "linkButtonLabel": label, "url": url, "label": label},
-        )
-    if name == "componentBadge":
-        return Payload(
-            "ComponentBadge",
-            {"badgeLabel": body["badgeLabel"], "badgeColor": body.get("badgeColor")},
-        )
-    if name == "componentCopyButton":
-        return Payload(
-            "ComponentCopyButton",
-            {
-                "copyButtonValue": body["copyButtonValue"],
-                "copyButtonTooltipLabel": body.get("copyButtonTooltipLabel"),
-            },
-        )
-    if name == "componentDateTime":
-        return Payload("ComponentDateTime", {"dateTimeIso8601": _ms(body["dateTimeIso8601"])})
-    if name == "componentUser":
-        identifier = body.get("userIdentifier") or {}
-        users = _ctx(info).state.users
-        user = users.get(identifier.get("userId") or "") or next(
-            (u for u in users.values() if u.email == identifier.get("emailAddress")), None
-        )
-        return Payload("ComponentUser", {"user": user})
-    if name == "componentRow":
-        return Payload(
-            "ComponentRow",
-            {
-                "rowMainContent": [_component_view(c, info) for c in body["rowMainContent"]],
-                "rowAsideContent": [_component_view(c, info) for c in body["rowAsideContent"]],
-            },
-        )
-    if name == "componentContainer":
-        return Payload(
-            "ComponentContainer",
-            {"containerContent": [_component_view(c, info) for c in body["containerContent"]]},
-        )
-    raise QueryError(f"the emulator cannot render component {name}")
+def _component_view(component: pc.Component, info: GraphQLResolveInfo) -> Payload:
+    match component:
+        case pc.Text(text=text, size=size, color=color):
+            body = {"text": text, "textSize": size, "textColor": color, "size": size}
+            return Payload("ComponentText", {**body, "color": color})
+        case pc.PlainText(text=text, size=size, color=color):
+            body = {"plainText": text, "plainTextSize": size, "plainTextColor": color}
+            return Payload("ComponentPlainText", body)
+        case pc.Spacer(size=size):
+            return Payload("ComponentSpacer", {"spacerSize": size or "M", "size": size or "M"})
+        case pc.Divider(spacing=spacing):
+            return Payload(
+                "ComponentDivider", {"dividerSpacingSize": spacing, "spacingSize": spacing}
+            )
+        case pc.LinkButton(url=url, label=label):
+            body = {"linkButtonUrl": url, "linkButtonLabel": label, "url": url}
+            return Payload("ComponentLinkButton", {**body, "label": label})
+        case pc.Badge(label=label, color=color):
+            return Payload("ComponentBadge", {"badgeLabel": label, "badgeColor": color})
+        case pc.CopyButton(value=value, tooltip=tooltip):
+            body = {"copyButtonValue": value, "copyButtonTooltipLabel": tooltip}
+            return Payload("ComponentCopyButton", body)
+        case pc.DateTime(moment=moment) if moment is not None:
+            return Payload("ComponentDateTime", {"dateTimeIso8601": int(moment.timestamp() * 1000)})
+        case pc.User(user_id=user_id, email=email):
+            users = _ctx(info).state.users
+            user = users.get(user_id or "") or next(
+                (u for u in users.values() if email and u.email == email), None
+            )
+            return Payload("ComponentUser", {"user": user})
+        case pc.Row(main=main, aside=aside):
+            return Payload(
+                "ComponentRow",
+                {
+                    "rowMainContent": [_component_view(c, info) for c in main],
+                    "rowAsideContent": [_component_view(c, info) for c in aside],
+                },
+            )
+        case pc.Container(content=content):
+            return Payload(
+                "ComponentContainer",
+                {"containerContent": [_component_view(c, info) for c in content]},
+            )
+    raise QueryError(f"the emulator cannot render component {type(component).__name__}")
 
 
 def _components(source: Payload, info: GraphQLResolveInfo) -> list[Payload]:
-    return [_component_view(c, info) for c in source["components"]]
+    # Stored in the input shape, already checked by the state (see state._components_check).
+    return [_component_view(c, info) for c in pc.components_from_input(source["components"])]
 
 
 def _typename(value: Payload, *_: Any) -> str:
@@ -285,6 +267,7 @@ def _attachments(source: dict[str, Any], info: GraphQLResolveInfo) -> list[st.At
 
 def _email_field(name: str) -> Callable[..., Any]:
     def resolve(source: Payload, _info: GraphQLResolveInfo) -> Any:
+        assert source.entry is not None  # email payloads are built with their entry
         inbound, at = source["inbound"], source.entry.timestamp
         return {
             "textContent": source["text"],
@@ -531,7 +514,8 @@ def mutation(
             return {"error": None, **fn(_ctx(info), input)}
         except st.StateError as error:
             # The other output fields are null when the mutation failed.
-            output = get_nullable_type(info.return_type)
+            output = get_nullable_type(info.return_type)  # type: ignore[arg-type]
+            assert isinstance(output, GraphQLObjectType)  # a mutation answers a payload type
             return {**dict.fromkeys(output.fields, None), "error": _error_view(error)}
 
     return resolve
@@ -1105,7 +1089,7 @@ def build_executable_schema() -> GraphQLSchema:
     for type_name, fields in RESOLVERS.items():
         graphql_type = schema.type_map[type_name]
         for field_name, resolve in fields.items():
-            graphql_type.fields[field_name].resolve = resolve  # type: ignore[union-attr]
+            graphql_type.fields[field_name].resolve = resolve  # type: ignore[attr-defined]
     for type_name, resolve_type in _UNION_RESOLVERS.items():
-        schema.type_map[type_name].resolve_type = resolve_type  # type: ignore[union-attr]
+        schema.type_map[type_name].resolve_type = resolve_type  # type: ignore[attr-defined]
     return schema

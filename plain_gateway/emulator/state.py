@@ -28,10 +28,12 @@ from bisect import insort
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from ulid import ULID
+
+from plain_gateway import limits
+from plain_gateway.components import ComponentInputError, component_input, components_from_input
 
 __all__ = [
     "ATTACHMENT_BANNED_EXTENSIONS",
@@ -50,17 +52,14 @@ __all__ = [
     "User",
 ]
 
-ATTACHMENT_MAX_BYTES = 6 * 1024 * 1024
-ATTACHMENT_MAX_COUNT = 25
-# Plain's list of file types never accepted as attachments.
-_BANNED = "bat bin chm com cpl crt exe hlp hta inf ins isp jse lnk mdb msc msi msp mst pcd pif reg"
-_BANNED += " scr sct shs vba vbe vbs wsf wsh wsl"
-ATTACHMENT_BANNED_EXTENSIONS = frozenset(_BANNED.split())
+ATTACHMENT_MAX_BYTES = limits.ATTACHMENT_MAX_TOTAL_BYTES
+ATTACHMENT_MAX_COUNT = limits.ATTACHMENT_MAX_COUNT
+ATTACHMENT_BANNED_EXTENSIONS = limits.ATTACHMENT_BANNED_EXTENSIONS
 CLOCK_OFFSET_MAX_MS = 10 * 366 * 24 * 60 * 60 * 1000  # ten years either way
 UPLOAD_URL_TTL_MS = 2 * 60 * 60 * 1000
 DOWNLOAD_URL_TTL_MS = 60 * 60 * 1000
 SUPPORT_EMAIL = "support@emulator.plain.test"
-PRIORITIES = range(4)  # 0 urgent, 1 high, 2 normal, 3 low
+PRIORITIES = limits.PRIORITIES
 CREATABLE_CHANNELS = ("API", "EMAIL", "CHAT", "INTERNAL")
 # Plain's EmailCategory: MESSAGING is the conversation with the customer, THREAD_DISCUSSION an
 # internal discussion's email; a portal shows only the customer's categories.
@@ -402,7 +401,7 @@ class State:
         self._reindex()
 
     def _collection(self, kind: str) -> dict[str, Any]:
-        return {
+        collections: dict[str, dict[str, Any]] = {
             "machine_user": self.machine_users,
             "user": self.users,
             "api_key": self.api_keys,
@@ -413,7 +412,8 @@ class State:
             "thread": self.threads,
             "entry": self.entries,
             "attachment": self.attachments,
-        }[kind]
+        }
+        return collections[kind]
 
     def _reindex(self) -> None:
         self.tenant_by_external_id = {t.external_id: t.id for t in self.tenants.values()}
@@ -1254,7 +1254,7 @@ class State:
             ref=f"T-{self.counters['thread_ref']}",
             customer_id=customer.id,
             tenant_id=tenant.id if tenant else None,
-            title=title.strip(),
+            title=(title or "").strip(),
             description=description,
             preview_text=_preview(parts) if parts else description,
             priority=2 if priority is None else priority,
@@ -1842,78 +1842,16 @@ class State:
 
 # --- helpers -----------------------------------------------------------------------------------
 
-_COMPONENT_KEYS = {
-    "componentText",
-    "componentPlainText",
-    "componentDivider",
-    "componentLinkButton",
-    "componentSpacer",
-    "componentBadge",
-    "componentCopyButton",
-    "componentDateTime",
-    "componentUser",
-    "componentRow",
-    "componentContainer",
-}
-
 
 def _components_check(
     components: Sequence[dict[str, Any]] | None, *, field_name: str, event: bool = False
 ) -> list[dict[str, Any]]:
-    """Each component input names exactly one component; text components need text."""
-    checked = []
-    for i, component in enumerate(components or ()):
-        present = {k: v for k, v in component.items() if v is not None}
-        if len(present) != 1 or not set(present) <= _COMPONENT_KEYS:
-            raise _invalid(
-                f"{field_name}[{i}]", "each component must set exactly one component type"
-            )
-        ((name, body),) = present.items()
-        body = {k: v for k, v in body.items() if v is not None}
-        if name == "componentContainer" and event:
-            raise _invalid(f"{field_name}[{i}]", "events cannot use componentContainer")
-        if name == "componentText" and not body.get("text", "").strip():
-            raise _invalid(f"{field_name}[{i}].componentText.text", "text is required", "REQUIRED")
-        if name == "componentPlainText" and not body.get("plainText", "").strip():
-            raise _invalid(
-                f"{field_name}[{i}].componentPlainText.plainText",
-                "plainText is required",
-                "REQUIRED",
-            )
-        if name == "componentLinkButton" and not (
-            (body.get("linkButtonUrl") or body.get("url"))
-            and (body.get("linkButtonLabel") or body.get("label"))
-        ):
-            raise _invalid(
-                f"{field_name}[{i}].componentLinkButton",
-                "a link button needs a URL and a label",
-                "REQUIRED",
-            )
-        if name == "componentDateTime":
-            try:
-                datetime.fromisoformat(body.get("dateTimeIso8601", "").replace("Z", "+00:00"))
-            except ValueError:
-                raise _invalid(
-                    f"{field_name}[{i}].componentDateTime.dateTimeIso8601",
-                    "not an ISO 8601 date-time",
-                ) from None
-        if name == "componentRow":
-            body = {
-                "rowMainContent": _components_check(
-                    body.get("rowMainContent"), field_name=f"{field_name}[{i}].rowMainContent"
-                ),
-                "rowAsideContent": _components_check(
-                    body.get("rowAsideContent"), field_name=f"{field_name}[{i}].rowAsideContent"
-                ),
-            }
-        if name == "componentContainer":
-            body = {
-                "containerContent": _components_check(
-                    body.get("containerContent"), field_name=f"{field_name}[{i}].containerContent"
-                )
-            }
-        checked.append({name: body})
-    return checked
+    """The components as Plain would accept them (plain_gateway.components), stored canonical."""
+    try:
+        parsed = components_from_input(components, field_name=field_name, event=event)
+    except ComponentInputError as error:
+        raise _invalid(error.path, error.message, error.code) from None
+    return [component_input(component) for component in parsed]
 
 
 def _participants(people: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -1923,9 +1861,9 @@ def _participants(people: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 def _preview(components: Sequence[dict[str, Any]]) -> str | None:
     for component in components:
         if "componentText" in component:
-            return component["componentText"]["text"][:200]
+            return str(component["componentText"]["text"])[:200]
         if "componentPlainText" in component:
-            return component["componentPlainText"]["plainText"][:200]
+            return str(component["componentPlainText"]["plainText"])[:200]
     return None
 
 

@@ -7,13 +7,14 @@ import logging
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.views.decorators.http import require_POST
 
 from portal.accounts.forms import RATE_LIMITED_CODE, LoginForm
 from portal.accounts.models import time_zone_names
+from portal.accounts.requests import AuthenticatedHttpRequest
 from portal.accounts.throttling import password_reset_allowed
 
 logger = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ class LoginView(auth_views.LoginView):
     form_class = LoginForm
     redirect_authenticated_user = True
 
-    def form_invalid(self, form: LoginForm) -> HttpResponse:
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_invalid(form)
         if form.has_error(NON_FIELD_ERRORS, RATE_LIMITED_CODE):
             response.status_code = 429
@@ -44,7 +45,7 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 @require_POST
 @login_required
-def time_zone_set(request: HttpRequest) -> HttpResponse:
+def time_zone_set(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Store the user's IANA time zone (POST time_zone=...), as portal.js detects it: 204.
 
     An unknown name is a 400 and changes nothing. Times on the following pages are shown in it.

@@ -32,12 +32,13 @@ from datetime import timedelta
 
 from plain_gateway import PlainClient, iter_items
 from plain_gateway.emulator import EmulatorControl
+from plain_gateway.types import ThreadStatus
 from portal.accounts.models import User
 from portal.demo import data
 from portal.tenancy.models import Membership, Organization
 from portal.tenancy.services import membership_add, organization_create, plain_customer_ensure
 
-ALL_STATUSES = ("TODO", "SNOOZED", "DONE")
+ALL_STATUSES = tuple(ThreadStatus)
 PAGE_SIZE = 50
 # The time before a step whose script does not say (`after`), in minutes (fewest, most): support
 # answers within the hour or so, customers take longer, bookkeeping follows its message closely.

@@ -17,6 +17,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.html import escape
 
+from plain_gateway import limits
+from plain_gateway.inputs import ThreadFieldInput, ThreadFieldType
 from portal.accounts.models import User
 from portal.support.presentation import PRIORITY_CHOICES
 from portal.support.selectors import RequestOptions
@@ -48,14 +50,10 @@ CATEGORY_FIELD = "category"
 POSTED_FIELDS_MAX_COUNT = 100
 POSTED_VALUE_MAX_LENGTH = THREAD_FIELD_TEXT_MAX_LENGTH + 1
 
-# Plain's attachment limits (API docs, "Attachments"): per message, at most 25 files, 6 MB in all,
-# and never one of these file types.
-ATTACHMENT_MAX_COUNT = 25
-ATTACHMENT_MAX_TOTAL_BYTES = 6 * 1024 * 1024
-_BANNED = "bat bin chm com cpl crt exe hlp hta inf ins isp jse lnk mdb msc msi msp mst pcd pif reg"
-ATTACHMENT_BANNED_EXTENSIONS = frozenset(
-    f"{_BANNED} scr sct shs vba vbe vbs wsf wsh wsl".split(" ")
-)
+# Plain's attachment limits, as plain_gateway publishes them.
+ATTACHMENT_MAX_COUNT = limits.ATTACHMENT_MAX_COUNT
+ATTACHMENT_MAX_TOTAL_BYTES = limits.ATTACHMENT_MAX_TOTAL_BYTES
+ATTACHMENT_BANNED_EXTENSIONS = limits.ATTACHMENT_BANNED_EXTENSIONS
 ATTACHMENT_FILE_NAME_MAX_LENGTH = 255
 ATTACHMENT_HINT = (
     f"Up to {ATTACHMENT_MAX_COUNT} files, "
@@ -109,7 +107,9 @@ def attachments_check(files: Sequence[UploadedFile]) -> None:
             f"these are {filesizeformat(total)}."
         )
     banned = [
-        file.name for file in files if _extension(file.name or "") in ATTACHMENT_BANNED_EXTENSIONS
+        file.name or ""
+        for file in files
+        if _extension(file.name or "") in ATTACHMENT_BANNED_EXTENSIONS
     ]
     if banned:
         types = ", ".join(sorted({f".{_extension(name)}" for name in banned}))
@@ -155,7 +155,7 @@ class _RequestFieldsMixin:
         category = self.cleaned_data.get("category")
         return [category] if category else []
 
-    def thread_field_inputs(self) -> list[dict[str, Any]]:
+    def thread_field_inputs(self) -> list[ThreadFieldInput]:
         """createThread's threadFields (after is_valid()): one per answered field.
 
         An empty optional text or choice is left out; a checkbox always has a value.
@@ -164,12 +164,13 @@ class _RequestFieldsMixin:
         self.thread_field_names = []
         for name, schema in self._field_schemas.items():
             value = self.cleaned_data.get(name)
-            if schema.type == "BOOL":
-                item = {"key": schema.key, "type": "BOOL", "booleanValue": bool(value)}
+            field_type = ThreadFieldType(schema.type)
+            if field_type is ThreadFieldType.BOOL:
+                item = ThreadFieldInput(key=schema.key, type=field_type, boolean_value=bool(value))
             elif value in (None, ""):
                 continue
             else:
-                item = {"key": schema.key, "type": schema.type, "stringValue": value}
+                item = ThreadFieldInput(key=schema.key, type=field_type, string_value=value)
             inputs.append(item)
             self.thread_field_names.append(name)
         return inputs
@@ -208,7 +209,8 @@ class ThreadCreateForm(_RequestFieldsMixin, _PortalForm):
         coerce=int,
         initial="2",
         required=False,
-        empty_value=2,
+        # Any value; django-stubs types it as str | None.
+        empty_value=limits.DEFAULT_PRIORITY,  # type: ignore[arg-type]
     )
     organization = forms.ModelChoiceField(
         queryset=Organization.objects.none(),
@@ -227,7 +229,9 @@ class ThreadCreateForm(_RequestFieldsMixin, _PortalForm):
         super().__init__(*args, **kwargs)
         self.organizations = list(organization_list_for_user(user=user))
         if len(self.organizations) > 1:
-            self.fields["organization"].queryset = organization_list_for_user(user=user)
+            organization = self.fields["organization"]
+            assert isinstance(organization, forms.ModelChoiceField)
+            organization.queryset = organization_list_for_user(user=user)
         else:
             del self.fields["organization"]
         # None: the workspace's questions are not known now (see the class docstring).
@@ -308,8 +312,11 @@ class ReplyForm(_PortalForm):
 class _FieldError(Protocol):
     """What the portal reads of plain_gateway's MutationFieldError."""
 
-    field: str
-    message: str
+    @property
+    def field(self) -> str: ...
+
+    @property
+    def message(self) -> str: ...
 
 
 # Plain's field paths for the inputs our forms send, mapped to the form field that holds them.

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from django.urls import NoReverseMatch, reverse
@@ -22,6 +23,7 @@ from plain_gateway import (
     PlainRateLimitError,
     PlainTimeoutError,
 )
+from plain_gateway import components as pc
 from plain_gateway.types import (
     Actor,
     Attachment,
@@ -34,7 +36,6 @@ from plain_gateway.types import (
     SurveyRequestEntry,
     Thread,
     TimelineEntry,
-    parse_datetime,
 )
 from portal.support.markdown import (
     markdown_subset_to_html,
@@ -42,6 +43,9 @@ from portal.support.markdown import (
     plain_text_to_html,
     slack_to_markdown,
 )
+
+if TYPE_CHECKING:  # the selectors' data types; the selectors call nothing here
+    from portal.support.selectors import ThreadListing
 
 __all__ = [
     "PRIORITY_CHOICES",
@@ -57,6 +61,7 @@ __all__ = [
     "status_label",
     "status_tone",
     "thread_last_activity",
+    "thread_list_rows",
     "thread_rows",
     "timeline_item",
     "timeline_items",
@@ -195,6 +200,17 @@ def thread_rows(
     ]
 
 
+def thread_list_rows(*, listing: ThreadListing) -> list[ThreadRow]:
+    """The list page's rows for one page of threads; each names its organisation when the user
+    is in several."""
+    names = (
+        {org.tenant_external_id: org.name for org in listing.organizations}
+        if listing.shows_organization
+        else None
+    )
+    return thread_rows(listing.threads, organization_names=names)
+
+
 # --- timeline ---------------------------------------------------------------------------------
 #
 # Which entry types reach this point is decided in plain_gateway.types (CUSTOMER_VISIBLE_ENTRY_TYPES
@@ -211,19 +227,9 @@ _CHANNEL_NAMES = {
 }
 _SUPPORT_KINDS = frozenset({"user", "machine_user", "system"})
 
-# Plain's component enums -> CSS modifiers. Only these values ever reach a class attribute.
-_TEXT_SIZES = {"S": "s", "M": "m", "L": "l"}
-_TEXT_COLORS = {
-    "NORMAL": "normal",
-    "MUTED": "muted",
-    "SUCCESS": "success",
-    "WARNING": "warning",
-    "ERROR": "error",
-}
-_SPACINGS = {"XS": "xs", "S": "s", "M": "m", "L": "l", "XL": "xl"}
-_BADGE_COLORS = {"GREY": "grey", "GREEN": "green", "YELLOW": "yellow", "RED": "red", "BLUE": "blue"}
-# Plain nests at most a row in a container; deeper input is cut off rather than recursed into.
-_MAX_COMPONENT_DEPTH = 3
+# Plain's component enums -> CSS modifiers (the enum values, lower-cased). Only these values ever
+# reach a class attribute: the parser in plain_gateway.components keeps nothing else.
+# Plain nests at most a row in a container, which the component types themselves enforce.
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,120 +327,67 @@ def _safe_url(url: str) -> str:
     return url if parts.scheme.lower() in ("http", "https") and parts.netloc else ""
 
 
-def component_views(
-    components: Sequence[Mapping[str, Any]], *, depth: int = 0
-) -> tuple[ComponentView, ...]:
-    """Plain's component tree as views, in order; unknown and agent-only kinds dropped.
-
-    Accepts both shapes a component can have: the output union ({"__typename": "ComponentText",
-    "text": ...}) and the input form ({"componentText": {"text": ...}}).
-    """
-    if depth >= _MAX_COMPONENT_DEPTH:
-        return ()
-    views: list[ComponentView] = []
-    for raw in components:
-        if not isinstance(raw, Mapping):
-            continue
-        typename = raw.get("__typename")
-        data: Mapping[str, Any] = raw
-        if typename is None and len(raw) == 1:
-            key, value = next(iter(raw.items()))
-            if isinstance(value, Mapping):
-                typename = key[0].upper() + key[1:]
-                data = value
-        view = _component_view(str(typename or ""), data, depth)
-        if view is not None:
-            views.append(view)
-    return tuple(views)
+def component_views(components: Sequence[pc.Component]) -> tuple[ComponentView, ...]:
+    """Plain's component tree as views, in order; agent-only kinds and empty ones dropped."""
+    views = (_component_view(component) for component in components)
+    return tuple(view for view in views if view is not None)
 
 
-def _text(data: Mapping[str, Any], key: str) -> str:
-    value = data.get(key)
-    return value if isinstance(value, str) else ""
+def _modifier(value: StrEnum | None, default: str) -> str:
+    return value.value.lower() if value is not None else default
 
 
-def _moment(raw: Any) -> datetime | None:
-    """A DateTime object ({iso8601, ...}) or an ISO string as a datetime; None if neither."""
-    try:
-        if isinstance(raw, Mapping):
-            return parse_datetime(raw)
-        return parse_datetime({"iso8601": raw}) if isinstance(raw, str) and raw else None
-    except (TypeError, ValueError):
-        return None
-
-
-def _modifier(choices: Mapping[str, str], default: str, *values: Any) -> str:
-    """The CSS modifier of the first of `values` that is one of Plain's enum values, or default."""
-    for value in values:
-        if isinstance(value, str) and value in choices:
-            return choices[value]
-    return default
-
-
-def _component_view(typename: str, data: Mapping[str, Any], depth: int) -> ComponentView | None:
-    if typename == "ComponentText":
-        text = _text(data, "text")
-        if not text.strip():
-            return None
-        size = _modifier(_TEXT_SIZES, "m", data.get("textSize"), data.get("size"))
-        color = _modifier(_TEXT_COLORS, "normal", data.get("textColor"), data.get("color"))
-        return ComponentView(
-            "text",
-            text=text,
-            html=markdown_subset_to_html(text),
-            css_class=f"c-text c-size-{size} c-color-{color}",
-        )
-    if typename == "ComponentPlainText":
-        text = _text(data, "plainText")
-        if not text:
-            return None
-        size = _modifier(_TEXT_SIZES, "m", data.get("plainTextSize"))
-        color = _modifier(_TEXT_COLORS, "normal", data.get("plainTextColor"))
-        return ComponentView(
-            "plain", text=text, css_class=f"c-text c-text--plain c-size-{size} c-color-{color}"
-        )
-    if typename == "ComponentBadge":
-        color = _modifier(_BADGE_COLORS, "grey", data.get("badgeColor"))
-        return ComponentView(
-            "badge", text=_text(data, "badgeLabel"), css_class=f"c-badge c-badge--{color}"
-        )
-    if typename == "ComponentLinkButton":
-        url = _safe_url(_text(data, "linkButtonUrl") or _text(data, "url"))
-        label = _text(data, "linkButtonLabel") or _text(data, "label") or url
-        if not url:
-            # Not a web link (javascript:, data:, ...): the label alone, never a link.
-            return ComponentView("plain", text=label, css_class="c-text c-size-m c-color-normal")
-        return ComponentView("link", text=label, url=url, css_class="c-link-button")
-    if typename == "ComponentCopyButton":
-        value = _text(data, "copyButtonValue")
-        tooltip = _text(data, "copyButtonTooltipLabel") or "Copy"
-        return ComponentView("copy", text=value, tooltip=tooltip, css_class="c-copy")
-    if typename == "ComponentDivider":
-        spacing = _modifier(_SPACINGS, "s", data.get("dividerSpacingSize"), data.get("spacingSize"))
-        return ComponentView("divider", css_class=f"c-divider c-divider--{spacing}")
-    if typename == "ComponentSpacer":
-        size = _modifier(_SPACINGS, "m", data.get("spacerSize"), data.get("size"))
-        return ComponentView("spacer", css_class=f"c-spacer c-spacer--{size}")
-    if typename == "ComponentDateTime":
-        return ComponentView(
-            "datetime", moment=_moment(data.get("dateTimeIso8601")), css_class="c-datetime"
-        )
-    if typename == "ComponentUser":
-        user = data.get("user") if isinstance(data.get("user"), Mapping) else {}
-        name = _text(user, "publicName")
-        return ComponentView("user", text=name or "Former team member", css_class="c-user")
-    if typename == "ComponentRow":
-        main = component_views(data.get("rowMainContent") or (), depth=depth + 1)
-        aside = component_views(data.get("rowAsideContent") or (), depth=depth + 1)
-        if not main and not aside:
-            return None
-        return ComponentView("row", content=main, aside=aside, css_class="c-row")
-    if typename == "ComponentContainer":
-        content = component_views(data.get("containerContent") or (), depth=depth + 1)
-        if not content:
-            return None
-        return ComponentView("container", content=content, css_class="c-container")
-    # ComponentWorkflowButton (an agent action) and anything Plain adds later.
+def _component_view(component: pc.Component) -> ComponentView | None:
+    match component:
+        case pc.Text(text=text, size=size, color=color):
+            if not text.strip():
+                return None
+            css = f"c-text c-size-{_modifier(size, 'm')} c-color-{_modifier(color, 'normal')}"
+            return ComponentView(
+                "text", text=text, html=markdown_subset_to_html(text), css_class=css
+            )
+        case pc.PlainText(text=text, size=size, color=color):
+            if not text:
+                return None
+            css = f"c-size-{_modifier(size, 'm')} c-color-{_modifier(color, 'normal')}"
+            return ComponentView("plain", text=text, css_class=f"c-text c-text--plain {css}")
+        case pc.Badge(label=label, color=badge_color):
+            css = f"c-badge c-badge--{_modifier(badge_color, 'grey')}"
+            return ComponentView("badge", text=label, css_class=css)
+        case pc.LinkButton(url=raw_url, label=raw_label):
+            url = _safe_url(raw_url)
+            label = raw_label or url
+            if not url:
+                # Not a web link (javascript:, data:, ...): the label alone, never a link.
+                return ComponentView(
+                    "plain", text=label, css_class="c-text c-size-m c-color-normal"
+                )
+            return ComponentView("link", text=label, url=url, css_class="c-link-button")
+        case pc.CopyButton(value=value, tooltip=tooltip):
+            return ComponentView("copy", text=value, tooltip=tooltip or "Copy", css_class="c-copy")
+        case pc.Divider(spacing=spacing):
+            return ComponentView(
+                "divider", css_class=f"c-divider c-divider--{_modifier(spacing, 's')}"
+            )
+        case pc.Spacer(size=spacer_size):
+            return ComponentView(
+                "spacer", css_class=f"c-spacer c-spacer--{_modifier(spacer_size, 'm')}"
+            )
+        case pc.DateTime(moment=moment):
+            return ComponentView("datetime", moment=moment, css_class="c-datetime")
+        case pc.User(public_name=name):
+            return ComponentView("user", text=name or "Former team member", css_class="c-user")
+        case pc.Row(main=main_parts, aside=aside_parts):
+            main, aside = component_views(main_parts), component_views(aside_parts)
+            if not main and not aside:
+                return None
+            return ComponentView("row", content=main, aside=aside, css_class="c-row")
+        case pc.Container(content=parts):
+            content = component_views(parts)
+            if not content:
+                return None
+            return ComponentView("container", content=content, css_class="c-container")
+    # WorkflowButton: an agent action (plain_gateway.types.HIDDEN_COMPONENT_TYPES).
     return None
 
 

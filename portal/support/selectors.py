@@ -13,9 +13,9 @@ user's own saved submissions (our database only).
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -25,23 +25,25 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from plain_gateway import PlainBadUserInputError, PlainError, iter_items
+from plain_gateway import PlainBadUserInputError, PlainError, iter_items, limits
 from plain_gateway.ids import id_pattern
 from plain_gateway.types import (
     Attachment,
     LabelType,
     PageInfo,
+    SortDirection,
     Thread,
     ThreadFieldSchema,
+    ThreadsSortField,
+    ThreadStatus,
     ThreadWithTimeline,
     TimelineEntry,
 )
 from portal.accounts.models import User
 from portal.plain import get_plain_client
 from portal.support.models import Submission
-from portal.support.presentation import ThreadRow, thread_rows
 from portal.tenancy.models import Organization
-from portal.tenancy.selectors import organization_list_for_user
+from portal.tenancy.selectors import organizations_of_user
 
 __all__ = [
     "PAGE_SIZE",
@@ -66,11 +68,11 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 25
-TIMELINE_PAGE_SIZE = 50
+TIMELINE_PAGE_SIZE = limits.TIMELINE_PAGE_SIZE
 # Tab name -> Plain statuses (None: every status). Snoozed threads are still open to a customer.
-STATUS_TABS: dict[str, tuple[str, ...] | None] = {
-    "open": ("TODO", "SNOOZED"),
-    "done": ("DONE",),
+STATUS_TABS: dict[str, tuple[ThreadStatus, ...] | None] = {
+    "open": (ThreadStatus.TODO, ThreadStatus.SNOOZED),
+    "done": (ThreadStatus.DONE,),
     "all": None,
 }
 DEFAULT_STATUS_TAB = "open"
@@ -83,10 +85,8 @@ _MAX_CURSOR_LENGTH = 512
 
 
 def user_tenant_external_ids(*, user: User) -> frozenset[str]:
-    """The Plain tenant external ids of the user's current memberships (a fresh query)."""
-    return frozenset(
-        organization_list_for_user(user=user).values_list("tenant_external_id", flat=True)
-    )
+    """The Plain tenant external ids of the user's current memberships (read once a request)."""
+    return frozenset(org.tenant_external_id for org in organizations_of_user(user=user))
 
 
 def _clean_cursor(cursor: str | None) -> str | None:
@@ -97,10 +97,10 @@ def _clean_cursor(cursor: str | None) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class ThreadListing:
-    """One page of the user's threads, ready for the list template."""
+    """One page of the user's threads (data; presentation.thread_list_rows makes the rows)."""
 
     status: str
-    rows: list[ThreadRow]
+    threads: tuple[Thread, ...]
     page_info: PageInfo
     # Cursors for the neighbouring pages (None when there is no such page).
     newer_cursor: str | None
@@ -123,25 +123,25 @@ def thread_list_for_user(
     no organisation (and then calls Plain not at all). `after` pages towards older threads,
     `before` towards newer ones; an unknown status means the default tab (open).
     """
-    organizations = list(organization_list_for_user(user=user))
+    organizations = list(organizations_of_user(user=user))
     if not organizations:
         return None
     tab = status if status in STATUS_TABS else DEFAULT_STATUS_TAB
     after, before = _clean_cursor(after), _clean_cursor(before)
     tenant_ids = [org.tenant_external_id for org in organizations]
-    paging: dict[str, object] = (
-        {"last": PAGE_SIZE, "before": before}
-        if before and not after
-        else {"first": PAGE_SIZE, "after": after}
+    threads_page = functools.partial(
+        get_plain_client().threads,
+        tenant_external_ids=tenant_ids,
+        statuses=STATUS_TABS[tab],
+        sort_field=ThreadsSortField.STATUS_CHANGED_AT,
+        sort_direction=SortDirection.DESC,
     )
-    query = {
-        "tenant_external_ids": tenant_ids,
-        "statuses": STATUS_TABS[tab],
-        "sort_field": "STATUS_CHANGED_AT",
-        "sort_direction": "DESC",
-    }
     try:
-        page = get_plain_client().threads(**query, **paging)
+        page = (
+            threads_page(last=PAGE_SIZE, before=before)
+            if before and not after
+            else threads_page(first=PAGE_SIZE, after=after)
+        )
     except PlainBadUserInputError:
         if not (after or before):
             raise
@@ -149,15 +149,10 @@ def thread_list_for_user(
         # the first page, not an outage.
         logger.info("Ignored a thread-list cursor Plain refused; showing the first page")
         after = before = None
-        page = get_plain_client().threads(**query, first=PAGE_SIZE)
+        page = threads_page(first=PAGE_SIZE)
     allowed = set(tenant_ids)
     # Plain filtered by tenant already; checking again costs nothing and keeps the rule local.
     threads = [t for t in page.items if t.tenant is not None and t.tenant.external_id in allowed]
-    names = (
-        {org.tenant_external_id: org.name for org in organizations}
-        if len(organizations) > 1
-        else None
-    )
     info = page.page_info
     # Relay servers may report hasPreviousPage=false when paging forward (and hasNextPage when
     # paging back); having come from a cursor proves the neighbouring page exists.
@@ -165,7 +160,7 @@ def thread_list_for_user(
     has_older = info.has_next_page or bool(before)
     return ThreadListing(
         status=tab,
-        rows=thread_rows(threads, organization_names=names),
+        threads=tuple(threads),
         page_info=info,
         newer_cursor=info.start_cursor if has_newer and threads else None,
         older_cursor=info.end_cursor if has_older and threads else None,
@@ -180,7 +175,6 @@ def thread_get_for_user(
     thread_id: str,
     before: str | None = None,
     timeline_size: int = TIMELINE_PAGE_SIZE,
-    organizations: Sequence[Organization] | None = None,
 ) -> ThreadWithTimeline:
     """The thread and one page of its timeline (the newest, or the one before `before`).
 
@@ -188,17 +182,13 @@ def thread_get_for_user(
     Every route that reads or changes a thread goes through here first. Errors talking to Plain
     (plain_gateway.PlainError) propagate: they say nothing about the thread. A `before` cursor
     Plain refuses is judged only after access: a thread not the user's is the same Http404 as
-    ever, whatever the cursor; on the user's own thread it is BadRequest (a 400). A view that also
-    shows the user's organisations may pass `organizations`, read by organization_list_for_user
-    in this same request, so the memberships are read once.
+    ever, whatever the cursor; on the user's own thread it is BadRequest (a 400). The
+    memberships are read here, never taken from the caller (once per request:
+    tenancy.selectors.organizations_of_user).
     """
     if not _THREAD_ID.fullmatch(thread_id or ""):
         raise Http404
-    tenant_ids = (
-        user_tenant_external_ids(user=user)
-        if organizations is None
-        else frozenset(org.tenant_external_id for org in organizations)
-    )
+    tenant_ids = user_tenant_external_ids(user=user)
     if not tenant_ids:
         raise Http404
     before = _clean_cursor(before)

@@ -49,7 +49,7 @@ import logging
 import os
 import random
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -71,7 +71,9 @@ from plain_gateway import (
     PlainForbiddenError,
     PlainMutationError,
     PlainResponseError,
+    limits,
 )
+from plain_gateway.inputs import ThreadFieldInput
 from plain_gateway.types import Thread, TimelineEntry
 from portal.accounts.models import User
 from portal.plain import get_plain_client
@@ -98,7 +100,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_PRIORITY = 2
+DEFAULT_PRIORITY = limits.DEFAULT_PRIORITY
 STORAGE_FOLDER = "submissions"
 
 # --- timing knobs: retry delays and the lease stay below the broker's visibility timeout -------
@@ -180,7 +182,7 @@ def thread_submit(
     message: str,
     priority: int = DEFAULT_PRIORITY,
     label_type_ids: Sequence[str] = (),
-    thread_fields: Sequence[dict[str, Any]] = (),
+    thread_fields: Sequence[ThreadFieldInput] = (),
     files: Sequence[UploadedFile] = (),
     posted_request_fields: Mapping[str, str] | None = None,
 ) -> SubmitResult:
@@ -203,7 +205,7 @@ def thread_submit(
         "text": message,
         "priority": priority,
         "label_type_ids": list(label_type_ids),
-        "thread_fields": [dict(field) for field in thread_fields],
+        "thread_fields": [field.to_json() for field in thread_fields],
     }
     if posted_request_fields is not None:
         payload["request_fields"] = dict(posted_request_fields)
@@ -379,7 +381,9 @@ def _thread_send(submission: Submission) -> Thread:
             text=payload.get("text") or "",
             priority=payload.get("priority", DEFAULT_PRIORITY),
             label_type_ids=payload.get("label_type_ids") or (),
-            thread_fields=payload.get("thread_fields") or (),
+            thread_fields=[
+                ThreadFieldInput.from_json(field) for field in payload.get("thread_fields") or ()
+            ],
             attachment_ids=attachment_ids,
             external_id=submission.key,
         )
@@ -399,9 +403,9 @@ class RequestFieldsInvalid(Exception):
     `errors` maps form field names to messages (RequestFieldsForm's errors).
     """
 
-    def __init__(self, errors: Mapping[str, list[str]]) -> None:
+    def __init__(self, errors: Mapping[str, Iterable[object]]) -> None:
         super().__init__("The answers do not fit the workspace's questions")
-        self.errors = {name: list(messages) for name, messages in errors.items()}
+        self.errors = {name: [str(m) for m in messages] for name, messages in errors.items()}
 
 
 def _request_fields_resolve(submission: Submission) -> None:
@@ -421,7 +425,7 @@ def _request_fields_resolve(submission: Submission) -> None:
         raise RequestFieldsInvalid(form.errors)
     payload = {key: value for key, value in submission.payload.items() if key != "request_fields"}
     payload["label_type_ids"] = form.label_type_ids()
-    payload["thread_fields"] = form.thread_field_inputs()
+    payload["thread_fields"] = [field.to_json() for field in form.thread_field_inputs()]
     submission.payload = payload
     # On record at once: a retry sends what this attempt resolved.
     Submission.objects.filter(pk=submission.pk).update(payload=payload)

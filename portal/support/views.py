@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -28,6 +29,7 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from plain_gateway import PlainError, PlainMutationError
 from plain_gateway.types import Thread
+from portal.accounts.requests import AuthenticatedHttpRequest
 from portal.support import selectors, services
 from portal.support.forms import ReplyForm, ThreadCreateForm, add_plain_field_errors
 from portal.support.models import Submission
@@ -38,6 +40,7 @@ from portal.support.presentation import (
     reply_item,
     status_label,
     status_tone,
+    thread_list_rows,
     timeline_items,
 )
 from portal.tenancy.selectors import organization_list_for_user
@@ -55,7 +58,7 @@ ATTACH_AGAIN = " Please attach your files again."
 def _is_partial(request: HttpRequest) -> bool:
     """Whether to answer with a partial: an htmx request that is not a history restore."""
     htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.history_restore_request
+    return htmx is not None and bool(htmx) and not htmx.history_restore_request
 
 
 def _render(
@@ -105,6 +108,28 @@ def _plain_unavailable(request: HttpRequest, exc: PlainError, *, action: str) ->
     )
 
 
+def _plain_failure_on_form(
+    request: HttpRequest, form: forms.Form, exc: PlainError, *, action: str, had_files: bool
+) -> int:
+    """Say on `form` why Plain did not take what was sent; returns the status to answer with.
+
+    A refusal (PlainMutationError) is the user's to mend: Plain's field errors go on the fields
+    they name, and the answer is 200. Any other failure is a message and 503, or 200 for htmx,
+    which swaps only 2xx answers. Either way chosen files must be chosen again (a form never
+    keeps uploads), and the failure is logged without its message.
+    """
+    _log_plain_failure(exc, action=action)
+    if isinstance(exc, PlainMutationError):
+        add_plain_field_errors(form, exc.fields, fallback=plain_error_message(exc, sending=True))
+        if had_files:
+            form.add_error(None, ATTACH_AGAIN.strip())
+        return 200
+    form.add_error(
+        None, plain_error_message(exc, sending=True) + (ATTACH_AGAIN if had_files else "")
+    )
+    return 200 if _is_partial(request) else PLAIN_UNAVAILABLE_STATUS
+
+
 def _thread_context(thread: Thread) -> dict[str, Any]:
     label = status_label(thread)
     return {
@@ -118,7 +143,7 @@ def _thread_context(thread: Thread) -> dict[str, Any]:
 
 @require_GET
 @login_required
-def thread_list(request: HttpRequest) -> HttpResponse:
+def thread_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     # First, so a request delivered now is in the list below.
     services.submissions_retry_for_user(user=request.user)
     try:
@@ -137,6 +162,7 @@ def thread_list(request: HttpRequest) -> HttpResponse:
         "support/thread_list.html",
         {
             "listing": listing,
+            "rows": thread_list_rows(listing=listing),
             "tabs": (("open", "Open"), ("done", "Resolved"), ("all", "All")),
             "user_organizations": listing.organizations,
             # New requests not in Plain yet, atop the first page of the tabs they belong to.
@@ -152,16 +178,12 @@ def thread_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def thread_detail(request: HttpRequest, thread_id: str) -> HttpResponse:
+def thread_detail(request: AuthenticatedHttpRequest, thread_id: str) -> HttpResponse:
     before = request.GET.get("before") or None
     # First, so a reply delivered now is in the timeline below.
     services.submissions_retry_for_user(user=request.user)
-    # Read once: the access check and the header both need the user's organisations.
-    organizations = list(organization_list_for_user(user=request.user))
     try:
-        found = selectors.thread_get_for_user(
-            user=request.user, thread_id=thread_id, before=before, organizations=organizations
-        )
+        found = selectors.thread_get_for_user(user=request.user, thread_id=thread_id, before=before)
     except PlainError as exc:
         return _plain_unavailable(request, exc, action="reading a thread")
     page_info = found.timeline.page_info
@@ -176,7 +198,6 @@ def thread_detail(request: HttpRequest, thread_id: str) -> HttpResponse:
         "showing_earlier": before is not None,
         "reply_form": ReplyForm(),
         "thread_id": found.thread.id,
-        "user_organizations": organizations,
         "pending_replies": selectors.submission_list_for_thread(
             user=request.user, thread_id=found.thread.id
         ),
@@ -188,7 +209,7 @@ def thread_detail(request: HttpRequest, thread_id: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def thread_create(request: HttpRequest) -> HttpResponse:
+def thread_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not organization_list_for_user(user=request.user).exists():
         # Before anything is asked of Plain: there is nothing to ask for.
         return _render(request, "support/no_organisation.html", {})
@@ -237,19 +258,10 @@ def thread_create(request: HttpRequest) -> HttpResponse:
         if files:
             form.add_error(None, ATTACH_AGAIN.strip())
         return _render(request, "support/thread_create.html", {"form": form})
-    except PlainMutationError as exc:
-        _log_plain_failure(exc, action="opening a thread")
-        add_plain_field_errors(form, exc.fields, fallback=plain_error_message(exc, sending=True))
-        if files:
-            form.add_error(None, ATTACH_AGAIN.strip())
-        return _render(request, "support/thread_create.html", {"form": form})
     except PlainError as exc:
-        _log_plain_failure(exc, action="opening a thread")
-        form.add_error(
-            None, plain_error_message(exc, sending=True) + (ATTACH_AGAIN if files else "")
+        status = _plain_failure_on_form(
+            request, form, exc, action="opening a thread", had_files=bool(files)
         )
-        # htmx swaps only 2xx answers.
-        status = 200 if _is_partial(request) else PLAIN_UNAVAILABLE_STATUS
         return _render(request, "support/thread_create.html", {"form": form}, status=status)
     if result.is_pending:
         messages.info(request, SAVED_MESSAGE)
@@ -262,7 +274,7 @@ def thread_create(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def thread_reply(request: HttpRequest, thread_id: str) -> HttpResponse:
+def thread_reply(request: AuthenticatedHttpRequest, thread_id: str) -> HttpResponse:
     form = ReplyForm(request.POST, request.FILES)
     context: dict[str, Any] = {"reply_form": form, "thread_id": thread_id}
     if not form.is_valid():
@@ -286,18 +298,11 @@ def thread_reply(request: HttpRequest, thread_id: str) -> HttpResponse:
         result = services.reply_submit(
             user=request.user, thread_id=thread_id, text=form.cleaned_data["text"], files=files
         )
-    except PlainMutationError as exc:
-        _log_plain_failure(exc, action="replying")
-        add_plain_field_errors(form, exc.fields, fallback=plain_error_message(exc, sending=True))
-        if files:
-            form.add_error(None, ATTACH_AGAIN.strip())
-        return _reply_form_again(request, context, status=200)
     except PlainError as exc:
-        _log_plain_failure(exc, action="replying")
-        form.add_error(
-            None, plain_error_message(exc, sending=True) + (ATTACH_AGAIN if files else "")
+        status = _plain_failure_on_form(
+            request, form, exc, action="replying", had_files=bool(files)
         )
-        return _reply_form_again(request, context, status=PLAIN_UNAVAILABLE_STATUS)
+        return _reply_form_again(request, context, status=status)
     if result.thread is not None:
         context.update(_thread_context(result.thread))
     if _is_partial(request):
@@ -346,7 +351,7 @@ def _reply_form_again(
 
 @require_GET
 @login_required
-def submission_detail(request: HttpRequest, key: str) -> HttpResponse:
+def submission_detail(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
     """A saved request or reply of the user's: waiting to be sent, or not sent. Once Plain has
     it, the page leads to the thread. Our database only (and, in eager mode, a due retry)."""
     services.submissions_retry_for_user(user=request.user)
@@ -359,7 +364,9 @@ def submission_detail(request: HttpRequest, key: str) -> HttpResponse:
 
 @require_GET
 @login_required
-def attachment_download(request: HttpRequest, thread_id: str, attachment_id: str) -> HttpResponse:
+def attachment_download(
+    request: AuthenticatedHttpRequest, thread_id: str, attachment_id: str
+) -> HttpResponse:
     """The file, streamed through the portal after the thread's access check.
 
     Served from here rather than by redirecting to Plain's signed URL: access is checked at
@@ -379,8 +386,11 @@ def attachment_download(request: HttpRequest, thread_id: str, attachment_id: str
         attachment.mime_type if services.MIME_TYPE.fullmatch(attachment.mime_type or "") else ""
     )
     response = HttpResponse(content, content_type=mime_type or "application/octet-stream")
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=attachment.file_name or attachment.id
+    response["Content-Disposition"] = (
+        content_disposition_header(
+            as_attachment=True, filename=attachment.file_name or attachment.id
+        )
+        or "attachment"
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
@@ -388,7 +398,9 @@ def attachment_download(request: HttpRequest, thread_id: str, attachment_id: str
     return response
 
 
-def _thread_status_change(request: HttpRequest, thread_id: str, *, resolve: bool) -> HttpResponse:
+def _thread_status_change(
+    request: AuthenticatedHttpRequest, thread_id: str, *, resolve: bool
+) -> HttpResponse:
     action = "resolving a thread" if resolve else "reopening a thread"
     try:
         thread = selectors.thread_get_for_user(
@@ -412,11 +424,11 @@ def _thread_status_change(request: HttpRequest, thread_id: str, *, resolve: bool
 
 @require_POST
 @login_required
-def thread_resolve(request: HttpRequest, thread_id: str) -> HttpResponse:
+def thread_resolve(request: AuthenticatedHttpRequest, thread_id: str) -> HttpResponse:
     return _thread_status_change(request, thread_id, resolve=True)
 
 
 @require_POST
 @login_required
-def thread_reopen(request: HttpRequest, thread_id: str) -> HttpResponse:
+def thread_reopen(request: AuthenticatedHttpRequest, thread_id: str) -> HttpResponse:
     return _thread_status_change(request, thread_id, resolve=False)

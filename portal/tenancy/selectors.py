@@ -1,11 +1,14 @@
 """Reads of organisations, memberships, sync state, and of Plain's tenants and memberships.
 
-Authorization decisions start here (`organization_list_for_user`).
+Authorization decisions start here (`organization_list_for_user`, and its per-request memo
+`organizations_of_user`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -24,6 +27,37 @@ def organization_list_for_user(*, user: User) -> QuerySet[Organization]:
     if not user.is_authenticated or not user.is_active:
         return Organization.objects.none()
     return Organization.objects.filter(memberships__user=user).order_by("name")
+
+
+# user pk -> organisations, for the duration of one web request (memberships_memoised).
+_memberships: ContextVar[dict[int, tuple[Organization, ...]] | None] = ContextVar(
+    "portal_memberships", default=None
+)
+
+
+@contextmanager
+def memberships_memoised() -> Iterator[None]:
+    """Within the block, organizations_of_user reads each user's memberships once.
+
+    portal.middleware.MembershipMemoMiddleware wraps every web request in it, so the access
+    check, the page and its header agree on one reading; outside (tasks, shells) every call
+    reads afresh.
+    """
+    token = _memberships.set({})
+    try:
+        yield
+    finally:
+        _memberships.reset(token)
+
+
+def organizations_of_user(*, user: User) -> tuple[Organization, ...]:
+    """organization_list_for_user, read once per request (see memberships_memoised)."""
+    memo = _memberships.get()
+    if memo is None or user.pk is None:
+        return tuple(organization_list_for_user(user=user))
+    if user.pk not in memo:
+        memo[user.pk] = tuple(organization_list_for_user(user=user))
+    return memo[user.pk]
 
 
 # === the sync state staff see ================================================================
@@ -257,7 +291,7 @@ def plain_tenant_members(
     for start in range(0, len(ids), tenants_per_query):
         chunk = ids[start : start + tenants_per_query]
         pages = iter_pages(
-            lambda after, chunk=chunk: client.customers(
+            lambda after, chunk=chunk: client.customers(  # type: ignore[misc]  # bound per chunk
                 tenant_external_ids=chunk, first=page_size, after=after
             )
         )
@@ -300,10 +334,10 @@ def membership_drift(*, scope: ReconcileScope, plain: PlainMembers) -> list[Memb
     retired = set(scope.retired)
     by_customer_id: dict[str, int] = {}
     by_external_id: dict[str, int] = {}
-    for user_id, (_, customer_id, external_id, _) in scope.users.items():
+    for known_id, (_, customer_id, external_id, _) in scope.users.items():
         if customer_id:
-            by_customer_id[customer_id] = user_id
-        by_external_id[external_id] = user_id
+            by_customer_id[customer_id] = known_id
+        by_external_id[external_id] = known_id
     drift = []
     seen_users: set[int] = set()
     for member in sorted(plain.customers.values(), key=lambda m: m.customer_id):

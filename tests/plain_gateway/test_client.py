@@ -28,12 +28,14 @@ from plain_gateway import (
     PlainTimeoutError,
     PlainTransportError,
     StatusChangeEntry,
+    Upserted,
     UpsertResult,
     _retry,
     iter_items,
     iter_pages,
 )
 from plain_gateway._operations import OPERATIONS
+from plain_gateway.components import Text
 
 API_KEY = "test-key"
 URL = "http://plain-emulator.test/graphql/v1"
@@ -119,8 +121,8 @@ def test_upsert_customer_creates_then_updates_the_same_customer(plain):
         short_name="Grace",
     )
 
-    assert result == UpsertResult.CREATED
-    assert second == UpsertResult.UPDATED
+    assert result is UpsertResult.CREATED
+    assert second is UpsertResult.UPDATED
     assert updated.id == created.id
     assert (updated.external_id, updated.email) == ("user-upsert", "grace@example.test")
     assert (updated.full_name, updated.short_name) == ("Grace B. Hopper", "Grace")
@@ -174,8 +176,8 @@ def test_upsert_tenant_creates_then_reports_noop(plain):
         external_id="org-acme", name="Acme", url="https://acme.test"
     )
 
-    assert result == UpsertResult.CREATED
-    assert second == UpsertResult.NOOP
+    assert result is UpsertResult.CREATED
+    assert second is UpsertResult.NOOP
     assert again.id == tenant.id
     assert (tenant.external_id, tenant.name, tenant.url) == (
         "org-acme",
@@ -283,8 +285,7 @@ def test_create_thread_with_everything_it_takes(plain):
 
     found = plain.thread(thread_id=thread.id)
     (first,) = [item for item in found.timeline.items if isinstance(item.entry, CustomEntry)]
-    assert first.entry.components[0]["__typename"] == "ComponentText"
-    assert first.entry.components[0]["text"] == "The **export** button does nothing."
+    assert first.entry.components[0] == Text(text="The **export** button does nothing.")
 
 
 def test_threads_filter_by_tenant_customer_and_status(plain):
@@ -398,7 +399,7 @@ def test_notes_and_events_are_hidden_entries_whose_content_never_arrives(plain, 
     plain.create_thread_event(
         thread_id=thread.id,
         title="SECRET event",
-        components=[{"componentText": {"text": "SECRET event body"}}],
+        components=[Text(text="SECRET event body")],
     )
     plain.send_chat(customer_id=customer_id, thread_id=thread.id, text="Hello from support")
 
@@ -474,7 +475,7 @@ def test_customer_events_reach_plain_and_stay_hidden(plain, emulator_control):
     plain.create_customer_event(
         customer_id=customer_id,
         title="API key rotated",
-        components=[{"componentText": {"text": "internal detail"}}],
+        components=[Text(text="internal detail")],
         external_id=f"event-{next(_unique)}",
     )
 
@@ -990,3 +991,53 @@ def test_iter_items_follows_the_cursors_and_stops_at_max_pages(plain):
     assert [page.page_info.has_next_page for page in iter_pages(fetch)] == [True, True, False]
     assert sorted(t.external_id for t in iter_items(fetch)) == [f"iter-{n}" for n in range(5)]
     assert len(list(iter_items(fetch, max_pages=2))) == 4
+
+
+def test_an_upsert_answers_a_named_typed_result(plain):
+    upserted = plain.upsert_tenant(external_id="org-named", name="Named")
+
+    assert isinstance(upserted, Upserted)
+    assert upserted.result is UpsertResult.CREATED
+    assert upserted.item.external_id == "org-named"
+
+
+def test_an_upsert_result_plain_does_not_define_is_a_response_error(plain, monkeypatch):
+    real = plain._payload
+
+    def payload(operation_name, variables):
+        return {**real(operation_name, variables), "result": "MAYBE"}
+
+    monkeypatch.setattr(plain, "_payload", payload)
+
+    with pytest.raises(PlainResponseError):
+        plain.upsert_tenant(external_id="org-odd", name="Odd")
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"statuses": ["OPEN"]},
+        {"sort_field": "UPDATED_AT"},
+        {"sort_direction": "UP"},
+    ],
+)
+def test_a_value_outside_plains_enumerations_is_refused_before_asking_plain(
+    plain, emulator_control, arguments
+):
+    with pytest.raises(ValueError):
+        plain.threads(tenant_external_ids=["org-x"], **arguments)
+
+    assert emulator_control.requests() == []
+
+
+def test_plains_enumerations_are_accepted_as_enums(plain):
+    from plain_gateway.types import SortDirection, ThreadsSortField, ThreadStatus
+
+    page = plain.threads(
+        tenant_external_ids=["org-x"],
+        statuses=[ThreadStatus.TODO],
+        sort_field=ThreadsSortField.CREATED_AT,
+        sort_direction=SortDirection.ASC,
+    )
+
+    assert page.items == ()

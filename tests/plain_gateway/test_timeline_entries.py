@@ -3,6 +3,7 @@ of Plain's unions, selected by the thread document exactly, and parsed default-d
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from graphql import (
     parse,
 )
 
+from plain_gateway import components as pc
 from plain_gateway._operations import OPERATIONS
 from plain_gateway.types import (
     CUSTOMER_VISIBLE_COMPONENT_TYPES,
@@ -406,23 +408,16 @@ def test_nested_components_come_back_typed_at_every_level(plain, emulator_contro
     customer, _ = plain.upsert_customer(external_id="e-1", full_name="Ann", email="ann@x.test")
     customer_id = customer.id
     components = [
-        {"componentText": {"text": "top", "textSize": "L", "textColor": "SUCCESS"}},
-        {
-            "componentContainer": {
-                "containerContent": [
-                    {"componentBadge": {"badgeLabel": "in", "badgeColor": "RED"}},
-                    {
-                        "componentRow": {
-                            "rowMainContent": [{"componentPlainText": {"plainText": "m"}}],
-                            "rowAsideContent": [{"componentCopyButton": {"copyButtonValue": "v"}}],
-                        }
-                    },
-                ]
-            }
-        },
-        {"componentDateTime": {"dateTimeIso8601": "2024-01-02T03:04:05Z"}},
-        {"componentSpacer": {"spacerSize": "XS"}},
-        {"componentDivider": {"dividerSpacingSize": "XL"}},
+        pc.Text(text="top", size=pc.TextSize.L, color=pc.TextColor.SUCCESS),
+        pc.Container(
+            content=(
+                pc.Badge(label="in", color=pc.BadgeColor.RED),
+                pc.Row(main=(pc.PlainText(text="m"),), aside=(pc.CopyButton(value="v"),)),
+            )
+        ),
+        pc.DateTime(moment=datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)),
+        pc.Spacer(size=pc.SpacingSize.XS),
+        pc.Divider(spacing=pc.SpacingSize.XL),
     ]
     thread = plain.create_thread(
         customer_id=customer_id, tenant_external_id=None, title="T", text="", components=components
@@ -433,24 +428,18 @@ def test_nested_components_come_back_typed_at_every_level(plain, emulator_contro
 
     assert isinstance(body, CustomEntry)
     text, container, date, spacer, divider = body.components
-    assert text == {
-        "__typename": "ComponentText",
-        "text": "top",
-        "textSize": "L",
-        "textColor": "SUCCESS",
-    }
-    assert container["__typename"] == "ComponentContainer"
-    badge, row = container["containerContent"]
-    assert (badge["__typename"], badge["badgeColor"]) == ("ComponentBadge", "RED")
-    assert row["__typename"] == "ComponentRow"
-    assert row["rowMainContent"][0]["__typename"] == "ComponentPlainText"
-    assert row["rowAsideContent"][0] == {
-        "__typename": "ComponentCopyButton",
-        "copyButtonValue": "v",
-        "copyButtonTooltipLabel": None,
-    }
-    assert date["dateTimeIso8601"]["iso8601"].startswith("2024-01-02T03:04:05")
-    assert (spacer["spacerSize"], divider["dividerSpacingSize"]) == ("XS", "XL")
+    assert text == pc.Text(text="top", size=pc.TextSize.L, color=pc.TextColor.SUCCESS)
+    assert isinstance(container, pc.Container)
+    badge, row = container.content
+    assert badge == pc.Badge(label="in", color=pc.BadgeColor.RED)
+    assert isinstance(row, pc.Row)
+    assert row.main == (pc.PlainText(text="m"),)
+    assert row.aside == (pc.CopyButton(value="v", tooltip=None),)
+    assert date == pc.DateTime(moment=datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC))
+    assert (spacer, divider) == (
+        pc.Spacer(size=pc.SpacingSize.XS),
+        pc.Divider(spacing=pc.SpacingSize.XL),
+    )
 
 
 def test_hidden_entries_reach_the_client_as_their_type_name_only(plain):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
+from plain_gateway.components import Component, components_from_input
+
 # Hostile content of every kind, each piece marked so a survivor is easy to name.
 HOSTILE = "\n\n".join(
     [
@@ -120,7 +122,8 @@ def audit(html: str) -> PageAudit:
     return page
 
 
-def hostile_components() -> list[dict]:
+def hostile_components() -> tuple[Component, ...]:
+    """Every kind that carries text, hostile, as leaves, in a row and in a container."""
     leaves = [
         {"componentText": {"text": HOSTILE}},
         {"componentPlainText": {"plainText": HOSTILE}},
@@ -132,11 +135,13 @@ def hostile_components() -> list[dict]:
         ),
         {"componentLinkButton": {"linkButtonUrl": "https://ok.test/x", "linkButtonLabel": "Ok"}},
     ]
-    return [
-        *leaves,
-        {"componentRow": {"rowMainContent": leaves[:2], "rowAsideContent": leaves[2:4]}},
-        {"componentContainer": {"containerContent": leaves}},
-    ]
+    return components_from_input(
+        [
+            *leaves,
+            {"componentRow": {"rowMainContent": leaves[:2], "rowAsideContent": leaves[2:4]}},
+            {"componentContainer": {"containerContent": leaves}},
+        ]
+    )
 
 
 def unescaped_text(html: str) -> str:

@@ -271,3 +271,42 @@ def test_a_bad_cursor_on_the_users_own_thread_is_a_400_not_an_outage(
 
     assert response.status_code == 400
     assert [record for record in caplog.records if record.levelno >= logging.ERROR] == []
+
+
+def _membership_reads(queries) -> int:
+    return sum('"tenancy_membership"' in query["sql"] for query in queries)
+
+
+def test_the_access_check_takes_no_memberships_from_its_caller(alice, carol, acme, make_thread):
+    thread = make_thread(user=alice, organization=acme)
+
+    # Carol handing over Acme's organisations gets her nothing: the check reads her own.
+    with pytest.raises(TypeError):
+        thread_get_for_user(user=carol, thread_id=thread.id, organizations=[acme])
+
+
+@pytest.mark.parametrize("route", ["thread_detail", "thread_list"])
+def test_a_page_reads_the_users_memberships_once(alice_client, acme, make_thread, alice, route):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    thread = make_thread(user=alice, organization=acme)
+    url = reverse(f"support:{route}", args=[thread.id] if route == "thread_detail" else [])
+
+    with CaptureQueriesContext(connection) as queries:
+        response = alice_client.get(url)
+
+    assert response.status_code == 200
+    assert _membership_reads(queries.captured_queries) == 1
+
+
+def test_memberships_are_read_afresh_outside_a_request_and_on_the_next_one(
+    client, alice, acme, make_thread
+):
+    thread = make_thread(user=alice, organization=acme)
+    assert thread_get_for_user(user=alice, thread_id=thread.id).thread.id == thread.id
+
+    Membership.objects.filter(user=alice, organization=acme).delete()
+
+    with pytest.raises(Http404):
+        thread_get_for_user(user=alice, thread_id=thread.id)

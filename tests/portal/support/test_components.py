@@ -11,6 +11,7 @@ import pytest
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from plain_gateway.components import components_from_graphql, components_from_input
 from portal.support.presentation import ComponentView, component_views
 
 
@@ -34,15 +35,20 @@ class Elements(HTMLParser):
         return [(t, a) for t, a in self.tags if css_class in (a.get("class") or "").split()]
 
 
+def views(components) -> tuple[ComponentView, ...]:
+    """Views of components as Plain's GraphQL results hold them (parsed as the gateway does)."""
+    return component_views(components_from_graphql(components))
+
+
 def render(components) -> Elements:
     html = render_to_string(
-        "support/components/_components.html", {"components": component_views(components)}
+        "support/components/_components.html", {"components": views(components)}
     )
     return Elements(html)
 
 
 def one(components) -> ComponentView:
-    (view,) = component_views(components)
+    (view,) = views(components)
     return view
 
 
@@ -251,10 +257,12 @@ def test_agent_only_unknown_empty_and_too_deep_components_are_left_out():
         deep,
     ]
 
-    assert component_views(components) == ()
+    assert views(components) == ()
 
 
 def test_the_input_shape_is_read_as_well():
-    view = one([{"componentBadge": {"badgeLabel": "In", "badgeColor": "RED"}}])
+    (view,) = component_views(
+        components_from_input([{"componentBadge": {"badgeLabel": "In", "badgeColor": "RED"}}])
+    )
 
     assert (view.kind, view.text, view.css_class) == ("badge", "In", "c-badge c-badge--red")

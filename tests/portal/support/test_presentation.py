@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.urls import NoReverseMatch, reverse
 
+from plain_gateway.components import Text, components_from_graphql, components_from_input
 from plain_gateway.types import (
     Actor,
     Attachment,
@@ -172,7 +173,10 @@ def test_custom_entries_keep_their_component_tree_and_drop_agent_only_parts():
                 },
             ],
         },
-        {"componentPlainText": {"plainText": "input shape"}},
+    )
+    components = (
+        *components_from_graphql(components),
+        *components_from_input([{"componentPlainText": {"plainText": "input shape"}}]),
     )
 
     (item,) = timeline_items(
@@ -195,7 +199,9 @@ def test_custom_entries_keep_their_component_tree_and_drop_agent_only_parts():
 
 def test_a_custom_entry_with_nothing_to_show_is_left_out():
     body = CustomEntry(
-        title="x", type=None, components=({"__typename": "ComponentWorkflowButton"},)
+        title="x",
+        type=None,
+        components=components_from_graphql([{"__typename": "ComponentWorkflowButton"}]),
     )
 
     assert timeline_items([entry(body)], thread=make_thread(), starts_thread=True) == []
@@ -203,12 +209,8 @@ def test_a_custom_entry_with_nothing_to_show_is_left_out():
 
 def test_the_opening_message_of_a_thread_opened_through_the_api_is_the_customers():
     thread = make_thread(created_by=PORTAL_KEY)
-    opening = CustomEntry(
-        title="Title", type=None, components=({"__typename": "ComponentText", "text": "Help"},)
-    )
-    later = CustomEntry(
-        title="Bot", type=None, components=({"__typename": "ComponentText", "text": "Beep"},)
-    )
+    opening = CustomEntry(title="Title", type=None, components=(Text(text="Help"),))
+    later = CustomEntry(title="Bot", type=None, components=(Text(text="Beep"),))
 
     first, second = timeline_items(
         [entry(opening, actor=PORTAL_KEY), entry(later, actor=PORTAL_KEY, at=LATER)],

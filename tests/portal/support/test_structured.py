@@ -316,3 +316,59 @@ def test_a_refused_post_with_a_cold_cache_comes_back_with_the_questions_and_the_
     assert ("Billing", "Billing") in _select_options(html, "field__product_area")
     assert re.search(r'<option value="Billing" selected>', html)
     assert not Submission.objects.exists()
+
+
+def _answers_saved_while_plain_is_down(alice_client, emulator_control) -> Submission:
+    # A warm cache (the form was just shown), so the answers are checked and stored resolved.
+    assert alice_client.get(reverse("support:thread_create")).status_code == 200
+    emulator_control.fail_next(count=100, status=503)
+    response = alice_client.post(reverse("support:thread_create"), ANSWERS)
+    assert response.status_code == 302
+    emulator_control.clear_faults()
+    submission = Submission.objects.get()
+    assert submission.is_pending
+    return submission
+
+
+def _deliver_and_read_fields(plain, submission: Submission) -> dict:
+    Submission.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    assert services.submission_deliver(submission_id=submission.pk).status == "sent"
+    submission.refresh_from_db()
+    stored = _emulator_state().threads[submission.thread_id].thread_fields
+    return {field["key"]: field["string_value"] or field["boolean_value"] for field in stored}
+
+
+def test_a_saved_request_keeps_its_answers_in_the_portals_shape_not_plains(
+    alice_client, plain, workspace, emulator_control
+):
+    submission = _answers_saved_while_plain_is_down(alice_client, emulator_control)
+
+    assert sorted(submission.payload["thread_fields"], key=lambda f: f["key"]) == [
+        {"key": "is_blocking", "type": "BOOL", "boolean_value": True},
+        {"key": "order_number", "type": "STRING", "string_value": "INV-42"},
+        {"key": "product_area", "type": "ENUM", "string_value": "Billing"},
+    ]
+    assert _deliver_and_read_fields(plain, submission) == {
+        "product_area": "Billing",
+        "order_number": "INV-42",
+        "is_blocking": True,
+    }
+
+
+def test_a_request_saved_in_plains_camel_case_before_is_still_delivered(
+    alice_client, plain, workspace, emulator_control
+):
+    submission = _answers_saved_while_plain_is_down(alice_client, emulator_control)
+    old_shape = {
+        **submission.payload,
+        "thread_fields": [
+            {"key": "product_area", "type": "ENUM", "stringValue": "API"},
+            {"key": "is_blocking", "type": "BOOL", "booleanValue": False},
+        ],
+    }
+    Submission.objects.filter(pk=submission.pk).update(payload=old_shape)
+
+    assert _deliver_and_read_fields(plain, submission) == {
+        "product_area": "API",
+        "is_blocking": False,
+    }

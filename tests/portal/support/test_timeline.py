@@ -11,6 +11,7 @@ import pytest
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from plain_gateway.components import CopyButton, Text
 from plain_gateway.types import (
     Actor,
     ChatEntry,
@@ -157,7 +158,7 @@ def test_nothing_meant_for_agents_reaches_the_page(alice_client, alice, acme, pl
     plain.change_thread_priority(thread_id=thread.id, priority=0)
     label_type = plain.create_label_type(name=f"{marker}-label")
     plain.add_labels(thread_id=thread.id, label_type_ids=[label_type.id])
-    event = [{"componentText": {"text": f"{marker}-event"}}]
+    event = [Text(text=f"{marker}-event")]
     plain.create_thread_event(thread_id=thread.id, title=f"{marker}-title", components=event)
     plain.create_customer_event(customer_id=customer_id, title=f"{marker}-c", components=event)
 
@@ -278,7 +279,7 @@ def test_a_copy_button_shows_its_value_without_a_script(alice_client, alice, acm
         tenant_external_id=acme.tenant_external_id,
         title="Order",
         text="",
-        components=[{"componentCopyButton": {"copyButtonValue": "ORD-42"}}],
+        components=[CopyButton(value="ORD-42")],
     )
 
     html = page_text(alice_client.get(reverse("support:thread_detail", args=[thread.id])))
