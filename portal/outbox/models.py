@@ -22,7 +22,9 @@ class OutboxRow(models.Model):
       just written is due a little later (services.HANDOFF_SECONDS), so the sweep leaves it to
       the task enqueued for it.
     - `lease_until`: an attempt under way holds the row until then (the task's hard time limit);
-      a crashed worker's rows come back once it passes.
+      a crashed worker's rows come back once it passes. `lease_owner` is the Celery task id
+      that holds it, so the broker's redelivery of that very task (its worker died) takes the
+      rows back at once, while any other task waits for the lease to end.
     """
 
     class Status(models.TextChoices):
@@ -37,6 +39,7 @@ class OutboxRow(models.Model):
     last_error = models.TextField(blank=True, default="")
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
+    lease_owner = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # When the row was delivered, or given up (failed).

@@ -150,12 +150,20 @@ def enqueue(*, kind: Kind, row_id: int, countdown: float | None = None) -> None:
 # === claiming and delivering ===================================================================
 
 
-def _unleased(now: datetime) -> Q:
-    return Q(lease_until__isnull=True) | Q(lease_until__lte=now)
+def _unleased(now: datetime, owner: str = "") -> Q:
+    free = Q(lease_until__isnull=True) | Q(lease_until__lte=now)
+    # The holder itself, redelivered by the broker after its worker died, takes its rows back.
+    return free | Q(lease_owner=owner) if owner else free
 
 
 def _due(now: datetime) -> Q:
     return Q(attempts=0) | Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+
+
+def _claimable(now: datetime, owner: str) -> Q:
+    """The row asked for: unleased and due, or leased to this very task (redelivered)."""
+    mine = Q(lease_owner=owner, lease_until__gt=now) if owner else Q(pk__in=[])
+    return (_unleased(now) & _due(now + CLAIM_SLACK)) | mine
 
 
 def _locking(queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -166,20 +174,18 @@ def _locking(queryset: QuerySet[Any]) -> QuerySet[Any]:
     return queryset
 
 
-def claim(*, kind: Kind, row_id: int, now: datetime | None = None) -> list[Any]:
-    """Claim the row, and the pending unleased rows of its group, for one attempt.
+def claim(*, kind: Kind, row_id: int, owner: str = "", now: datetime | None = None) -> list[Any]:
+    """Claim the row, and the pending unleased rows of its group, for one attempt by `owner`
+    (a Celery task id; rows leased by that same owner count as unleased).
 
     Returns them in id order (empty when the row is not claimable): their attempts counted,
-    leased until the task's time limit ends.
+    leased to `owner` until the task's time limit ends.
     """
     now = now or timezone.now()
     rows = kind.rows()
     with transaction.atomic(using=router.db_for_write(kind.model)):
         primary = (
-            _locking(rows.filter(pk=row_id, status=PENDING))
-            .filter(_unleased(now))
-            .filter(_due(now + CLAIM_SLACK))
-            .first()
+            _locking(rows.filter(pk=row_id, status=PENDING)).filter(_claimable(now, owner)).first()
         )
         if primary is None:
             return []
@@ -189,21 +195,25 @@ def claim(*, kind: Kind, row_id: int, now: datetime | None = None) -> list[Any]:
             ids += list(
                 _locking(
                     rows.filter(status=PENDING, **{kind.group_field: group})
-                    .filter(_unleased(now))
+                    .filter(_unleased(now, owner))
                     .exclude(pk=primary.pk)
                     .order_by("pk")
                 ).values_list("pk", flat=True)[: kind.batch_size - 1]
             )
         until = now + lease()
-        rows.filter(pk__in=ids, status=PENDING).filter(_unleased(now)).update(
-            attempts=F("attempts") + 1, lease_until=until, next_attempt_at=until, updated_at=now
+        rows.filter(pk__in=ids, status=PENDING).filter(_unleased(now, owner)).update(
+            attempts=F("attempts") + 1,
+            lease_until=until,
+            lease_owner=owner,
+            next_attempt_at=until,
+            updated_at=now,
         )
         return list(rows.filter(pk__in=ids).order_by("pk"))
 
 
-def deliver(*, kind: Kind, row_id: int) -> Outcome:
+def deliver(*, kind: Kind, row_id: int, owner: str = "") -> Outcome:
     """Claim and deliver the row (with its group). Idempotent: "skipped" when not claimable."""
-    claimed = claim(kind=kind, row_id=row_id)
+    claimed = claim(kind=kind, row_id=row_id, owner=owner)
     if not claimed:
         return Outcome("skipped")
     return attempt(kind=kind, rows=claimed, row_id=row_id)
@@ -229,6 +239,7 @@ def attempt(*, kind: Kind, rows: Sequence[Any], row_id: int) -> Outcome:
             done_at=now,
             next_attempt_at=None,
             lease_until=None,
+            lease_owner="",
             last_error="",
             updated_at=now,
         )
@@ -252,6 +263,7 @@ def _retry_or_give_up(kind: Kind, current: Attempt, ids: list[int], error: Excep
         last_error=message,
         next_attempt_at=now + timedelta(seconds=delay),
         lease_until=None,
+        lease_owner="",
         updated_at=now,
     )
     logger.warning(
@@ -269,6 +281,7 @@ def _fail(
         last_error=message[:2000],
         next_attempt_at=None,
         lease_until=None,
+        lease_owner="",
         done_at=now,
         updated_at=now,
     )
@@ -332,7 +345,7 @@ def sweep(
         found = list(_group_pairs(kind, due)[: limit * 5])
         chosen = _first_of_each_group(found, limit=limit)
         due.filter(pk__in=[pk for pk, _ in found]).update(
-            lease_until=None, next_attempt_at=real_now
+            lease_until=None, lease_owner="", next_attempt_at=real_now
         )
         for row_id in chosen:
             enqueue(kind=kind, row_id=row_id)
@@ -359,6 +372,7 @@ def reopen(*, kind: Kind, rows: QuerySet[Any]) -> list[int]:
         attempts=0,
         next_attempt_at=now,
         lease_until=None,
+        lease_owner="",
         done_at=None,
         updated_at=now,
     )

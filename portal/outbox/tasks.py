@@ -19,7 +19,9 @@ _COMMON = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": Tr
 @shared_task(bind=True, name="outbox.deliver", max_retries=None, **_COMMON)
 def deliver(self, kind: str, row_id: int) -> str:  # type: ignore[no-untyped-def]
     """Deliver one row (with its group); on a retriable failure, try again when it is due."""
-    outcome = services.deliver(kind=kind_get(kind), row_id=row_id)
+    # The task's id owns the lease: should its worker die, the broker's redelivery of this
+    # same task takes the rows back at once instead of waiting for the lease to end.
+    outcome = services.deliver(kind=kind_get(kind), row_id=row_id, owner=self.request.id or "")
     if outcome.retry_in is not None and not self.request.is_eager:
         # Eager mode (the tests) does not wait in-process: the row stays pending with its due
         # time, for the sweep.

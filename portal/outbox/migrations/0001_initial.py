@@ -20,6 +20,7 @@ class Migration(migrations.Migration):
                 ('last_error', models.TextField(blank=True, default='')),
                 ('next_attempt_at', models.DateTimeField(blank=True, null=True)),
                 ('lease_until', models.DateTimeField(blank=True, null=True)),
+                ('lease_owner', models.CharField(blank=True, default='', max_length=64)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('done_at', models.DateTimeField(blank=True, null=True)),

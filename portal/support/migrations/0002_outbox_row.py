@@ -33,6 +33,11 @@ class Migration(migrations.Migration):
             name='lease_until',
             field=models.DateTimeField(blank=True, null=True),
         ),
+        migrations.AddField(
+            model_name='submission',
+            name='lease_owner',
+            field=models.CharField(blank=True, default='', max_length=64),
+        ),
         migrations.AlterField(
             model_name='submission',
             name='status',

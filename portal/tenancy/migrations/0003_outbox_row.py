@@ -20,4 +20,9 @@ class Migration(migrations.Migration):
             name='lease_until',
             field=models.DateTimeField(blank=True, null=True),
         ),
+        migrations.AddField(
+            model_name='syncevent',
+            name='lease_owner',
+            field=models.CharField(blank=True, default='', max_length=64),
+        ),
     ]

@@ -172,6 +172,23 @@ def test_a_crashed_workers_rows_come_back_once_their_lease_ends(echo):
     assert delivered == [["again"]]
 
 
+def test_the_brokers_redelivery_of_a_killed_task_takes_its_rows_back_at_once(echo):
+    kind, delivered, failures = echo
+    row = services.row_create(of=kind, enqueue=False, payload={"text": "mine"})
+
+    class Killed(BaseException):
+        pass
+
+    failures.append(Killed())
+    with pytest.raises(Killed):
+        services.deliver(kind=kind, row_id=row.pk, owner="task-1")
+
+    # Another task (a duplicate, the sweep's) waits for the lease; task-1 itself does not.
+    assert services.deliver(kind=kind, row_id=row.pk, owner="task-2").status == "skipped"
+    assert services.deliver(kind=kind, row_id=row.pk, owner="task-1").status == "done"
+    assert delivered == [["mine"]]
+
+
 def test_pruning_deletes_only_old_delivered_rows(echo):
     kind, _, failures = echo
     rows = [services.row_create(of=kind, enqueue=False, payload={"text": t}) for t in "ab"]
