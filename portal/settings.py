@@ -191,7 +191,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 # retry delay < visibility timeout.)
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
 if CELERY_BROKER_URL == "filesystem://":
-    # One folder both ways: every process reads and writes the same queue (portal/celery.py
+    # kombu's filesystem transport, writing each message atomically (portal/outbox/filesystem.py).
+    CELERY_BROKER_TRANSPORT = "portal.outbox.filesystem:Transport"
+    # One folder both ways: every process reads and writes the same queue (the outbox app
     # creates the folders).
     CELERY_BROKER_TRANSPORT_OPTIONS |= {
         "data_folder_in": str(CELERY_FILESYSTEM_FOLDER / "queue"),
