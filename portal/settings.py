@@ -174,7 +174,7 @@ PLAIN_EMULATOR_DATA = env.str(
 # `make run` (manage.py run_embedded) starts a worker and beat on it next to runserver. Messages
 # read from it are gone (no redelivery); the outbox's lease and sweep bring back what a worker
 # dropped. The test suite runs tasks eagerly (tests/settings.py).
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or "filesystem://"
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or "portal-filesystem://"
 CELERY_FILESYSTEM_FOLDER = Path(
     env.str("CELERY_FILESYSTEM_FOLDER", default=str(VAR_DIR / "celery"))
 )
@@ -190,9 +190,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 # (portal/tenancy/services.py's RETRY_MAX_SECONDS is 600; a test asserts time limit + longest
 # retry delay < visibility timeout.)
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
-if CELERY_BROKER_URL == "filesystem://":
-    # kombu's filesystem transport, writing each message atomically (portal/outbox/filesystem.py).
-    CELERY_BROKER_TRANSPORT = "portal.outbox.filesystem:Transport"
+if CELERY_BROKER_URL == "portal-filesystem://":
+    # kombu's filesystem transport, writing each message atomically (portal/outbox/filesystem.py;
+    # the scheme is registered in portal/celery.py, so a URL set later picks its own transport).
     # One folder both ways: every process reads and writes the same queue (the outbox app
     # creates the folders).
     CELERY_BROKER_TRANSPORT_OPTIONS |= {

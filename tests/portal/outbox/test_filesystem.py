@@ -18,8 +18,7 @@ def channel(tmp_path):
     folder = tmp_path / "queue"
     folder.mkdir()
     with Connection(
-        "filesystem://",
-        transport="portal.outbox.filesystem:Transport",
+        "portal-filesystem://",
         transport_options={"data_folder_in": str(folder), "data_folder_out": str(folder)},
     ) as connection:
         yield connection.default_channel, folder
@@ -53,6 +52,9 @@ def test_a_folder_that_cannot_be_written_is_a_channel_error(channel, tmp_path):
         channel._put("celery", {"body": "lost"})
 
 
-def test_the_embedded_default_uses_it():
-    assert app.conf.broker_url == "filesystem://"
-    assert app.connection_for_write().get_transport_cls() is filesystem.Transport
+def test_the_embedded_default_uses_it_and_another_url_its_own_transport():
+    assert app.conf.broker_url == "portal-filesystem://"
+    with app.connection_for_write() as connection:
+        assert connection.get_transport_cls() is filesystem.Transport
+    with Connection("redis://127.0.0.1:6379/11") as connection:
+        assert connection.get_transport_cls() is not filesystem.Transport

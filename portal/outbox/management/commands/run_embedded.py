@@ -58,7 +58,7 @@ class Command(BaseCommand):
 
 
 def _broker() -> str:
-    if settings.CELERY_BROKER_URL == "filesystem://":
+    if settings.CELERY_BROKER_URL == "portal-filesystem://":
         return f"the filesystem transport ({settings.CELERY_FILESYSTEM_FOLDER})"
     return "CELERY_BROKER_URL"  # never the URL itself: it may carry a password
 
