@@ -187,8 +187,8 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 # A task that outlives the visibility timeout is handed to a second worker; keep every time limit
 # and retry delay well below it.
-# (portal/tenancy/services.py's RETRY_MAX_SECONDS is 600; a test asserts time limit + longest
-# retry delay < visibility timeout.)
+# (portal/outbox/services.py's RETRY_MAX_SECONDS is 600; tests/portal/outbox/test_settings.py
+# asserts time limit + longest retry delay < visibility timeout, for every outbox kind.)
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
 if CELERY_BROKER_URL == "portal-filesystem://":
     # kombu's filesystem transport, writing each message atomically (portal/outbox/filesystem.py;

@@ -1,8 +1,9 @@
 """Organisations, their members, and the outbox that keeps Plain's tenants in step with them.
 
 An Organization maps onto one Plain tenant (by the tenant's externalId). Every change that Plain
-must hear about is written, in the same transaction as the change, as a SyncEvent (the outbox);
-portal/tenancy/signals.py writes them and portal/tenancy/tasks.py delivers them.
+must hear about is written, in the same transaction as the change, as a SyncEvent (the
+"tenancy.sync" kind of portal/outbox/); portal/tenancy/signals.py writes them, the outbox's task
+delivers them through portal/tenancy/services.py.
 """
 
 from __future__ import annotations
@@ -112,7 +113,8 @@ class RetiredTenant(models.Model):
 class SyncEvent(OutboxRow):
     """One outbox row: a change Plain must hear about, and how delivering it went.
 
-    `subject` says what is brought in line with the database when the row is processed:
+    `subject` (a `portal.tenancy.subjects.Subject`, stored as its string; the outbox groups rows
+    by it) says what is brought in line with the database when the row is processed:
     "org:<id>" (the organisation's tenant: upsertTenant) or "user:<id>" / "customer:<plain id>"
     (a customer's memberships of the managed tenants named in `payload["tenants"]`). Rows of the
     same subject are processed together, and processing reads the current database state, so a
