@@ -23,7 +23,9 @@ run: $(BIN)/.installed var
 	@echo "  Logins (password portal-demo): alice@acme.test, bob@acme.test (Acme), carol@globex.test (Globex),"
 	@echo "  admin@portal.test (staff)"
 	@echo ""
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	@echo "  Delivery: a Celery worker and beat run alongside (manage.py run_embedded); both stop with it."
+	@echo ""
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(BIN)/python manage.py run_embedded 127.0.0.1:$(PORT)
 
 test: $(BIN)/.installed var
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -29,6 +29,7 @@ def django_configure() -> Path:
             "PLAIN_API_KEY": "bench-key",
             "PLAIN_EMULATOR_DATA": "",  # empty: the emulator keeps its state in memory
             "CELERY_BROKER_URL": "",
+            "CELERY_TASK_ALWAYS_EAGER": "true",  # in process: tasks run (and are counted) here
             "REDIS_URL": "",
             "DJANGO_DEBUG": "false",
             "DJANGO_SECURE_SSL_REDIRECT": "false",

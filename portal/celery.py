@@ -8,8 +8,13 @@ import os
 
 from celery import Celery
 from celery.signals import worker_init
+from kombu.transport import TRANSPORT_ALIASES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+# The embedded default's broker (CELERY_BROKER_URL unset): kombu's filesystem transport with
+# atomic writes. Registered before any connection is made, in every process that imports portal.
+TRANSPORT_ALIASES["portal-filesystem"] = "portal.outbox.filesystem:Transport"
 
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")

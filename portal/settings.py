@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",  # login throttling: see "Login and reset throttling" below
     "portal.accounts",
+    "portal.outbox",
     "portal.tenancy",
     "portal.support",
     "portal.demo",
@@ -169,9 +170,17 @@ PLAIN_EMULATOR_DATA = env.str(
     "PLAIN_EMULATOR_DATA", default=str(VAR_DIR / "plain-emulator.sqlite3")
 )
 
-# Celery: eager with no broker (the embedded default), Redis workers when CELERY_BROKER_URL is set.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# --- Celery: background work always runs on workers (DESIGN, invariant 7) -------------------
+# Redis workers when CELERY_BROKER_URL is set (production). The embedded default (unset) goes
+# through kombu's filesystem transport under CELERY_FILESYSTEM_FOLDER, which needs no server:
+# `make run` (manage.py run_embedded) starts a worker and beat on it next to runserver. Messages
+# read from it are gone (no redelivery); the outbox's lease and sweep bring back what a worker
+# dropped. The test suite runs tasks eagerly (tests/settings.py).
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or "portal-filesystem://"
+CELERY_FILESYSTEM_FOLDER = Path(
+    env.str("CELERY_FILESYSTEM_FOLDER", default=str(VAR_DIR / "celery"))
+)
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -180,18 +189,28 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 # A task that outlives the visibility timeout is handed to a second worker; keep every time limit
 # and retry delay well below it.
-# (portal/tenancy/services.py's RETRY_MAX_SECONDS is 600; a test asserts time limit + longest
-# retry delay < visibility timeout.)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# (portal/outbox/services.py's RETRY_MAX_SECONDS is 600; tests/portal/outbox/test_settings.py
+# asserts time limit + longest retry delay < visibility timeout, for every outbox kind.)
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
+if CELERY_BROKER_URL == "portal-filesystem://":
+    # kombu's filesystem transport, writing each message atomically (portal/outbox/filesystem.py;
+    # the scheme is registered in portal/celery.py, so a URL set later picks its own transport).
+    # One folder both ways: every process reads and writes the same queue (the outbox app
+    # creates the folders).
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
+        "data_folder_in": str(CELERY_FILESYSTEM_FOLDER / "queue"),
+        "data_folder_out": str(CELERY_FILESYSTEM_FOLDER / "queue"),
+        "control_folder": str(CELERY_FILESYSTEM_FOLDER / "control"),
+        "processed_folder": str(CELERY_FILESYSTEM_FOLDER / "processed"),
+    }
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BEAT_SCHEDULE = {
-    # Re-enqueue outbox rows whose retry is due or whose worker died mid-task.
-    "tenancy-sweep-outbox": {"task": "tenancy.sync_events_sweep", "schedule": 60.0},
+    # Re-enqueue every kind's outbox rows whose retry is due or whose worker died mid-task
+    # (portal/outbox/), and prune delivered ones.
+    "outbox-sweep": {"task": "outbox.sweep", "schedule": env.float("OUTBOX_SWEEP_SECONDS", 60.0)},
     # Repair drift between Plain's tenant memberships and the database.
     "tenancy-reconcile": {"task": "tenancy.tenants_reconcile", "schedule": 15 * 60.0},
-    # Deliver customers' saved requests and replies whose retry is due (or whose worker died).
-    "support-sweep-submissions": {"task": "support.submissions_sweep", "schedule": 60.0},
 }
 
 # Login and reset throttling (portal/accounts/throttling.py).

@@ -1,10 +1,10 @@
 """The outbox of what customers send: every new request and reply, kept until Plain has it.
 
 A Submission is written (and committed) before Plain is called, with the customer's text, the
-fields they chose and their files (in Django's default storage). Delivery is tried at once, in the
-request; when Plain is slow, down or rate-limiting the row stays pending and
-portal/support/tasks.py delivers it later. portal/support/services.py says how, and what
-"exactly once" can and cannot mean for each kind.
+fields they chose and their files (in Django's default storage). It is a row of the outbox
+(portal/outbox/): delivery is tried at once, in the request; when Plain is slow, down or
+rate-limiting the row stays pending and the outbox's workers deliver it later.
+portal/support/services.py says how, and what "exactly once" can and cannot mean for each kind.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from django.db import models
 from ulid import ULID
 
 from plain_gateway.types import Attachment
+from portal.outbox.models import OutboxRow
 from portal.tenancy.models import Organization
 
 __all__ = ["Submission", "new_submission_key"]
@@ -28,7 +29,7 @@ def new_submission_key() -> str:
     return f"{SUBMISSION_KEY_PREFIX}{ULID()}"
 
 
-class Submission(models.Model):
+class Submission(OutboxRow):
     """One new request or reply, from the moment the customer sends it until Plain has it.
 
     `payload` holds what is sent: {"title", "text", "priority", "label_type_ids",
@@ -41,11 +42,6 @@ class Submission(models.Model):
     class Kind(models.TextChoices):
         THREAD = "thread", "New request"
         REPLY = "reply", "Reply"
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
 
     # The idempotency key: createThread's externalId for new requests, and the public handle of
     # the "saved" page.
@@ -61,18 +57,7 @@ class Submission(models.Model):
     # Plain's thread: the one replied to, or the one a new request became once sent.
     thread_id = models.CharField("Plain thread id", max_length=64, blank=True, default="")
     payload = models.JSONField(default=dict, blank=True)
-
-    status = models.CharField(
-        max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
-    )
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True, default="")
-    # Not before this time is the row tried again: the retry's due time, or the lease of the
-    # attempt under way (so a sweep never delivers a row twice at once).
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    # The delivery state (status, attempts, due time, lease, last error) is OutboxRow's.
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -110,11 +95,3 @@ class Submission(models.Model):
             for f in self.files
             if f.get("attachment_id")
         )
-
-    @property
-    def is_pending(self) -> bool:
-        return self.status == self.Status.PENDING
-
-    @property
-    def is_failed(self) -> bool:
-        return self.status == self.Status.FAILED

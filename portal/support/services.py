@@ -8,6 +8,9 @@ New requests and replies (DESIGN, invariant 6: nothing a customer submits is los
 ----------------------------------------------------------------------------------
 1. `thread_submit` / `reply_submit` save a `Submission` (text, choices, files in the default
    storage) and commit it before Plain is called, leased so no sweep touches it meanwhile.
+   Submissions are the "support.submission" kind of the outbox (portal/outbox/), which owns the
+   claiming, the retries, giving up, the sweep and pruning; this module owns what a delivery
+   does (`_submission_send`, the kind's handler).
 2. Delivery is tried at once, in the request, within what is left of the request's budget for
    Plain (PLAIN_REQUEST_BUDGET_SECONDS, portal.middleware): the normal case is one round trip,
    and the user lands on the new thread; an attempt that runs out of budget leaves the row
@@ -15,15 +18,13 @@ New requests and replies (DESIGN, invariant 6: nothing a customer submits is los
    request's organisation must still be the user's, and a reply goes through
    `selectors.thread_get_for_user`.
 3. A retriable failure (Plain slow, down, rate-limiting, or the key misconfigured) leaves the row
-   pending with a due time (capped exponential backoff, never before Plain's rate-limit reset).
-   With a broker, a Celery task is enqueued for that time (portal/support/tasks.py); the beat
-   sweep re-enqueues rows whose due time or lease has passed. In eager mode (no broker) the
-   inline attempt has just failed, so nothing loops: the row waits for the sweep, or for the
-   user's next page view (`submissions_retry_for_user`, a database query unless a row is due).
+   pending with the outbox's due time, and a task is enqueued for that time; the beat sweep
+   re-enqueues rows whose due time or lease has passed. Page views never deliver (DESIGN,
+   invariant 7): the embedded default has a worker too (`manage.py run_embedded`).
 4. A permanent failure during the inline attempt (Plain refused the input; the thread is not the
    user's) deletes the row and raises, so the form comes back with the text and field errors.
    The same failure on a later attempt marks the row failed; the user sees it with their text.
-   Retriable failures are given up (failed) after GIVE_UP_AFTER.
+   Retriable failures are given up (failed) by the outbox's give-up rule.
 
 Exactly once, as far as Plain's API allows
 ------------------------------------------
@@ -47,20 +48,16 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F, Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -76,6 +73,8 @@ from plain_gateway import (
 from plain_gateway.inputs import ThreadFieldInput
 from plain_gateway.types import Thread, TimelineEntry
 from portal.accounts.models import User
+from portal.outbox import services as outbox
+from portal.outbox.registry import Attempt, Kind, Permanent
 from portal.plain import get_plain_client
 from portal.support import selectors
 from portal.support.models import Submission
@@ -84,14 +83,13 @@ from portal.tenancy.selectors import organization_list_for_user
 from portal.tenancy.services import plain_customer_ensure
 
 __all__ = [
-    "DeliveryOutcome",
+    "SUBMISSIONS",
     "RequestFieldsInvalid",
     "SubmitResult",
     "reply_submit",
     "submission_deliver",
     "submission_retry",
     "submissions_prune",
-    "submissions_retry_for_user",
     "submissions_sweep",
     "thread_reopen",
     "thread_resolve",
@@ -102,21 +100,6 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_PRIORITY = limits.DEFAULT_PRIORITY
 STORAGE_FOLDER = "submissions"
-
-# --- timing knobs: retry delays and the lease stay below the broker's visibility timeout -------
-RETRY_BASE_SECONDS = 5.0
-RETRY_MAX_SECONDS = 600.0
-# Plain's rate-limit reset is honoured up to this long (far above its per-minute windows).
-RATE_LIMIT_MAX_WAIT_SECONDS = 1800.0
-# A row failing for retriable reasons this long after it was saved is marked failed.
-GIVE_UP_AFTER = timedelta(days=3)
-# A task may claim a row this early (its countdown and our clock may disagree a little).
-CLAIM_SLACK = timedelta(seconds=2)
-# Rows delivered per page view in eager mode, and per sweep.
-PAGE_VIEW_RETRY_LIMIT = 3
-SWEEP_LIMIT = 500
-# Delivered rows are kept (without their files) this long, for support staff.
-PRUNE_SENT_AFTER = timedelta(days=30)
 
 # Reply de-duplication (see the module docstring).
 REPLY_LOOKBACK_ENTRIES = 50
@@ -129,37 +112,7 @@ THREAD_ATTACHMENT_TYPE = "CUSTOM_TIMELINE_ENTRY"
 MIME_TYPE = re.compile(r"[A-Za-z0-9][\w.+-]{0,126}/[A-Za-z0-9][\w.+-]{0,126}")
 
 
-def _lease() -> timedelta:
-    """How long an attempt under way keeps the sweep off its row (the task's hard time limit)."""
-    return timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
-
-
-def _eager() -> bool:
-    return bool(getattr(settings, "CELERY_TASK_ALWAYS_EAGER", True))
-
-
-def retry_delay(*, attempts: int, retry_after: float | None = None) -> float:
-    """Seconds before attempt `attempts + 1`: capped exponential backoff with jitter, and never
-    before Plain's rate-limit reset (up to RATE_LIMIT_MAX_WAIT_SECONDS)."""
-    delay = min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1))
-    delay *= 1 + random.uniform(0, 0.2)  # noqa: S311 - spreading retries, not cryptography
-    if retry_after is not None:
-        delay = max(delay, min(retry_after, RATE_LIMIT_MAX_WAIT_SECONDS))
-    return delay
-
-
 # === new requests and replies ==================================================================
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryOutcome:
-    """How one delivery attempt went. `retry_in` is set when the row stays pending."""
-
-    status: str  # "sent", "pending", "failed" or "skipped" (not pending, or not due)
-    retry_in: float | None = None
-    error: str = ""
-    # The thread made (new request) or replied to, when sent in this attempt.
-    thread: Thread | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,8 +228,9 @@ def _submission_save(
                 }
             )
         submission.payload = {**payload, "files": stored}
+        # Claimed for the inline attempt: counted and leased, as an outbox claim does.
         submission.attempts = 1
-        submission.next_attempt_at = timezone.now() + _lease()
+        submission.lease_until = submission.next_attempt_at = timezone.now() + outbox.lease()
         with transaction.atomic():
             submission.save()
     except BaseException:
@@ -286,60 +240,63 @@ def _submission_save(
 
 
 def _deliver_inline(submission: Submission) -> SubmitResult:
-    outcome, error = _attempt(submission)
+    outcome = outbox.attempt(kind=SUBMISSIONS, rows=[submission], row_id=submission.pk)
     if outcome.status == "failed":
         # Refused for good while the user waits: they get the form back, so keep nothing.
         _files_delete(submission.files, key=submission.key)
         Submission.objects.filter(pk=submission.pk).delete()
+        error = outcome.exception
         if error is not None:
-            raise error
-    if outcome.status == "pending" and not _eager():
-        _enqueue_on_commit(submission.pk, countdown=outcome.retry_in)
+            raise (error.__cause__ if isinstance(error, Permanent) and error.__cause__ else error)
+    if outcome.status == "pending":
+        outbox.enqueue_on_commit(
+            kind=SUBMISSIONS, row_ids=[submission.pk], countdown=outcome.retry_in
+        )
     submission.refresh_from_db()
-    return SubmitResult(submission=submission, thread=outcome.thread)
+    return SubmitResult(submission=submission, thread=outcome.result)
 
 
-def submission_deliver(*, submission_id: int) -> DeliveryOutcome:
-    """Try to deliver a pending row whose due time has come. Idempotent.
+def submission_deliver(*, submission_id: int) -> outbox.Outcome:
+    """Try to deliver a pending row whose due time has come (the outbox's `deliver`).
 
-    Returns "skipped" when the row is not pending or not due (another attempt holds it, or
-    its retry is later). The caller (task, sweep, page view) schedules nothing itself but
-    may use `retry_in`.
+    Idempotent: "skipped" when the row is not pending or not due. The outcome's `result` is
+    the thread made (new request) or replied to.
     """
-    now = timezone.now()
-    claimed = (
-        Submission.objects.filter(pk=submission_id, status=Submission.Status.PENDING)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now + CLAIM_SLACK))
-        .update(attempts=F("attempts") + 1, next_attempt_at=now + _lease(), updated_at=now)
-    )
-    if not claimed:
-        return DeliveryOutcome("skipped")
-    submission = Submission.objects.select_related("user", "organization").get(pk=submission_id)
-    outcome, _ = _attempt(submission)
-    return outcome
+    return outbox.deliver(kind=SUBMISSIONS, row_id=submission_id)
 
 
-def _attempt(submission: Submission) -> tuple[DeliveryOutcome, BaseException | None]:
+def _submission_send(attempt: Attempt) -> Thread:
+    """The submissions kind's handler: send the row to Plain; returns the thread.
+
+    Access is checked on every attempt; an answer that no longer fits, or a user who may no
+    longer see the thread or organisation, fails the row for good.
+    """
+    submission: Submission = attempt.row
     try:
         if submission.kind == Submission.Kind.THREAD:
             thread = _thread_send(submission)
         else:
             thread = _reply_send(submission)
     except (Http404, PermissionDenied) as exc:
-        return _failed(submission, "The user may no longer see this thread or organisation."), exc
+        raise Permanent("The user may no longer see this thread or organisation.") from exc
     except RequestFieldsInvalid as exc:
         problems = "; ".join(f"{name}: {' '.join(text)}" for name, text in exc.errors.items())
-        return _failed(submission, f"The answers no longer fit the form ({problems})"), exc
-    except PlainError as exc:
-        if _retriable(exc):
-            return _pending(submission, exc), exc
-        return _failed(submission, _describe(exc)), exc
-    except Exception as exc:
-        # Not Plain's doing (storage, database, a bug): keep the row and retry, loudly.
-        logger.exception("Submission %s failed unexpectedly", submission.pk)
-        return _pending(submission, exc), exc
-    _sent(submission, thread)
-    return DeliveryOutcome("sent", thread=thread), None
+        raise Permanent(f"The answers no longer fit the form ({problems})") from exc
+    Submission.objects.filter(pk=submission.pk).update(thread_id=thread.id)
+    submission.thread_id = thread.id
+    return thread
+
+
+def _submission_sent(attempt: Attempt) -> None:
+    # Plain has the files now; the names and attachment ids stay in the payload.
+    submission: Submission = attempt.row
+    _files_delete(submission.files, key=submission.key)
+
+
+def _submission_retriable(error: BaseException) -> bool:
+    if isinstance(error, PlainError):
+        return _retriable(error)
+    return bool(getattr(error, "retriable", True))
 
 
 def _retriable(error: PlainError) -> bool:
@@ -511,51 +468,6 @@ def _fresh(uploaded_at: datetime | None) -> bool:
     return uploaded_at is not None and timezone.now() - uploaded_at < ATTACHMENT_REUSE_FOR
 
 
-def _sent(submission: Submission, thread: Thread) -> None:
-    now = timezone.now()
-    Submission.objects.filter(pk=submission.pk).update(
-        status=Submission.Status.SENT,
-        thread_id=thread.id,
-        sent_at=now,
-        next_attempt_at=None,
-        last_error="",
-        updated_at=now,
-    )
-    # Plain has the files now; the names and attachment ids stay in the payload.
-    _files_delete(submission.files, key=submission.key)
-
-
-def _pending(submission: Submission, error: Exception) -> DeliveryOutcome:
-    message = _describe(error)
-    now = timezone.now()
-    if now - submission.created_at > GIVE_UP_AFTER:
-        return _failed(submission, f"Gave up after {submission.attempts} attempts: {message}")
-    delay = retry_delay(
-        attempts=submission.attempts, retry_after=getattr(error, "retry_after", None)
-    )
-    Submission.objects.filter(pk=submission.pk, status=Submission.Status.PENDING).update(
-        last_error=message, next_attempt_at=now + timedelta(seconds=delay), updated_at=now
-    )
-    logger.warning(
-        "Submission %s stays pending; next attempt in %.0fs: %s", submission.pk, delay, message
-    )
-    return DeliveryOutcome("pending", retry_in=delay, error=message)
-
-
-def _failed(submission: Submission, message: str) -> DeliveryOutcome:
-    now = timezone.now()
-    Submission.objects.filter(pk=submission.pk, status=Submission.Status.PENDING).update(
-        status=Submission.Status.FAILED, last_error=message, next_attempt_at=None, updated_at=now
-    )
-    logger.error("Submission %s failed: %s", submission.pk, message)
-    return DeliveryOutcome("failed", error=message)
-
-
-def _describe(error: BaseException) -> str:
-    # PlainError's str() carries operation, status, code and request id, and never the API key.
-    return f"{type(error).__name__}: {error}"[:2000]
-
-
 def _files_delete(files: Sequence[dict[str, Any]], *, key: str) -> None:
     """Delete the submission's saved files, and then its folder under STORAGE_FOLDER."""
     for file in files:
@@ -584,87 +496,30 @@ def _folder_delete(key: str) -> None:
         logger.warning("Could not remove the folder of submission %s", key)
 
 
-# === retries: tasks, the sweep, page views =====================================================
+# === the outbox: this kind, its sweep, staff's retry ==========================================
+
+SUBMISSIONS = Kind(
+    name="support.submission",
+    model=Submission,
+    handler=_submission_send,
+    retriable=_submission_retriable,
+    on_done=_submission_sent,
+)
 
 
-def _enqueue_on_commit(submission_id: int, *, countdown: float | None = None) -> None:
-    transaction.on_commit(partial(_enqueue, submission_id, countdown=countdown))
-
-
-def _enqueue(submission_id: int, *, countdown: float | None = None) -> None:
-    from portal.support import tasks  # tasks imports this module
-
-    try:
-        tasks.submission_deliver.apply_async(args=[submission_id], countdown=countdown)
-    except Exception:
-        # Broker down (or, eager, the task itself blew up): the row is durable and the sweep
-        # enqueues it again. The request that saved it must not fail because of it.
-        logger.exception("Could not run or enqueue submission %s", submission_id)
-
-
-def submissions_sweep(*, now: datetime | None = None, limit: int = SWEEP_LIMIT) -> int:
-    """Enqueue pending rows whose due time (retry or lease) has passed. Returns how many.
-
-    Enqueuing a row twice is harmless: only one attempt can claim it.
-    """
-    now = now or timezone.now()
-    due = list(
-        Submission.objects.filter(status=Submission.Status.PENDING)
-        .filter(Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True))
-        .order_by("pk")
-        .values_list("pk", flat=True)[:limit]
-    )
-    for submission_id in due:
-        _enqueue(submission_id)
-    return len(due)
-
-
-def submissions_retry_for_user(*, user: User, limit: int = PAGE_VIEW_RETRY_LIMIT) -> int:
-    """Eager mode only: deliver the user's due pending rows now. Returns how many were sent.
-
-    One database query when nothing is due (the usual case); Plain is called only for a due
-    row, and after one that stays pending the rest wait (Plain is still unwell).
-    Called by GET views, so it runs inside the request's budget for Plain, which it shares with
-    the page it comes before.
-    """
-    if not _eager() or not user.is_authenticated:
-        return 0
-    due = list(
-        Submission.objects.filter(
-            user=user, status=Submission.Status.PENDING, next_attempt_at__lte=timezone.now()
-        )
-        .order_by("pk")
-        .values_list("pk", flat=True)[:limit]
-    )
-    sent = 0
-    for submission_id in due:
-        outcome = submission_deliver(submission_id=submission_id)
-        if outcome.status == "sent":
-            sent += 1
-        elif outcome.status == "pending":
-            break
-    return sent
+def submissions_sweep() -> int:
+    """Enqueue the submissions that are due (see portal/outbox/services.py `sweep`)."""
+    return outbox.sweep(only=[SUBMISSIONS])
 
 
 def submission_retry(*, submission_ids: Sequence[int]) -> int:
-    """Put failed rows back to pending, due now, and enqueue them on commit (staff action)."""
-    now = timezone.now()
-    with transaction.atomic():
-        count = Submission.objects.filter(
-            pk__in=submission_ids, status=Submission.Status.FAILED
-        ).update(status=Submission.Status.PENDING, next_attempt_at=now, updated_at=now)
-        for submission_id in submission_ids:
-            _enqueue_on_commit(submission_id)
-    return count
+    """Staff's retry (the outbox's): reopen the failed rows, reset them, requeue those."""
+    return outbox.retry(kind=SUBMISSIONS, row_ids=submission_ids)
 
 
-def submissions_prune(*, older_than: timedelta = PRUNE_SENT_AFTER) -> int:
-    """Delete delivered rows sent longer ago than `older_than` (pending and failed rows stay)."""
-    cutoff = timezone.now() - older_than
-    deleted, _ = Submission.objects.filter(
-        status=Submission.Status.SENT, sent_at__lt=cutoff
-    ).delete()
-    return deleted
+def submissions_prune() -> int:
+    """Delete delivered rows past the outbox's keep time (pending and failed rows stay)."""
+    return outbox.prune(only=[SUBMISSIONS])
 
 
 # === resolving and reopening ====================================================================

@@ -144,8 +144,6 @@ def _thread_context(thread: Thread) -> dict[str, Any]:
 @require_GET
 @login_required
 def thread_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    # First, so a request delivered now is in the list below.
-    services.submissions_retry_for_user(user=request.user)
     try:
         listing = selectors.thread_list_for_user(
             user=request.user,
@@ -180,8 +178,6 @@ def thread_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 def thread_detail(request: AuthenticatedHttpRequest, thread_id: str) -> HttpResponse:
     before = request.GET.get("before") or None
-    # First, so a reply delivered now is in the timeline below.
-    services.submissions_retry_for_user(user=request.user)
     try:
         found = selectors.thread_get_for_user(user=request.user, thread_id=thread_id, before=before)
     except PlainError as exc:
@@ -353,10 +349,9 @@ def _reply_form_again(
 @login_required
 def submission_detail(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
     """A saved request or reply of the user's: waiting to be sent, or not sent. Once Plain has
-    it, the page leads to the thread. Our database only (and, in eager mode, a due retry)."""
-    services.submissions_retry_for_user(user=request.user)
+    it, the page leads to the thread. Our database only: a GET never delivers (the workers do)."""
     submission = selectors.submission_get_for_user(user=request.user, key=key)
-    if submission.status == Submission.Status.SENT and submission.thread_id:
+    if submission.status == Submission.Status.DONE and submission.thread_id:
         url = reverse("support:thread_detail", args=[submission.thread_id])
         return redirect(url + ("#reply" if submission.kind == Submission.Kind.REPLY else ""))
     return _render(request, "support/submission_detail.html", {"submission": submission})

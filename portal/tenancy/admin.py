@@ -21,6 +21,7 @@ from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
 from plain_gateway import PlainError
+from portal.outbox.admin import OutboxAdmin
 from portal.tenancy import selectors, services
 from portal.tenancy.models import Membership, Organization, RetiredTenant, SyncEvent
 
@@ -318,8 +319,8 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 
 @admin.register(SyncEvent)
-class SyncEventAdmin(admin.ModelAdmin):
-    """The outbox: read-only, with a retry action for failed rows."""
+class SyncEventAdmin(OutboxAdmin):
+    """The sync kind of the outbox: read-only, with the outbox's retry action for failed rows."""
 
     list_display = (
         "created_at",
@@ -329,34 +330,13 @@ class SyncEventAdmin(admin.ModelAdmin):
         "status",
         "attempts",
         "short_error",
-        "processed_at",
+        "done_at",
     )
     list_filter = ("status", "kind", ("organization", admin.RelatedOnlyFieldListFilter))
     search_fields = ("organization_name", "user_email", "subject", "last_error")
     date_hierarchy = "created_at"
-    actions = ["retry"]
     list_select_related = False
-    readonly_fields = [field.name for field in SyncEvent._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        # Viewable, never editable: rows are the record of what happened.
-        return False
-
-    @admin.display(description="Last error")
-    def short_error(self, event: SyncEvent) -> str:
-        return Truncator(event.last_error).chars(120) or "—"
-
-    def has_retry_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("tenancy.change_organization")
-
-    @admin.action(description="Retry the selected failed rows", permissions=["retry"])
-    def retry(self, request: HttpRequest, queryset: QuerySet[SyncEvent]) -> None:
-        ids = list(queryset.filter(status=SyncEvent.Status.FAILED).values_list("pk", flat=True))
-        count = services.sync_event_retry(event_ids=ids)
-        self.message_user(request, f"{count} rows queued again.", messages.SUCCESS)
+    retry_permission = "tenancy.change_organization"
 
 
 @admin.register(RetiredTenant)

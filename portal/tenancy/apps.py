@@ -7,5 +7,7 @@ class TenancyConfig(AppConfig):
     verbose_name = "Organizations"
 
     def ready(self) -> None:
-        # Connects the receivers that write the sync outbox.
-        from portal.tenancy import signals  # noqa: F401
+        from portal.outbox.registry import register
+        from portal.tenancy import services, signals  # noqa: F401 - signals connects receivers
+
+        register(services.SYNC)

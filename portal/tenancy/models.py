@@ -1,8 +1,9 @@
 """Organisations, their members, and the outbox that keeps Plain's tenants in step with them.
 
 An Organization maps onto one Plain tenant (by the tenant's externalId). Every change that Plain
-must hear about is written, in the same transaction as the change, as a SyncEvent (the outbox);
-portal/tenancy/signals.py writes them and portal/tenancy/tasks.py delivers them.
+must hear about is written, in the same transaction as the change, as a SyncEvent (the
+"tenancy.sync" kind of portal/outbox/); portal/tenancy/signals.py writes them, the outbox's task
+delivers them through portal/tenancy/services.py.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from typing import Any
 from django.conf import settings
 from django.db import models, transaction
 from django.utils.text import slugify
+
+from portal.outbox.models import OutboxRow
 
 
 class Organization(models.Model):
@@ -107,10 +110,11 @@ class RetiredTenant(models.Model):
         return self.external_id
 
 
-class SyncEvent(models.Model):
+class SyncEvent(OutboxRow):
     """One outbox row: a change Plain must hear about, and how delivering it went.
 
-    `subject` says what is brought in line with the database when the row is processed:
+    `subject` (a `portal.tenancy.subjects.Subject`, stored as its string; the outbox groups rows
+    by it) says what is brought in line with the database when the row is processed:
     "org:<id>" (the organisation's tenant: upsertTenant) or "user:<id>" / "customer:<plain id>"
     (a customer's memberships of the managed tenants named in `payload["tenants"]`). Rows of the
     same subject are processed together, and processing reads the current database state, so a
@@ -134,11 +138,6 @@ class SyncEvent(models.Model):
         USER_DELETED = "user_deleted", "User deleted"
         DRIFT_REPAIR = "drift_repair", "Drift repair (reconciliation)"
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-
     kind = models.CharField(max_length=32, choices=Kind.choices)
     subject = models.CharField(max_length=100, db_index=True)
     organization = models.ForeignKey(
@@ -161,18 +160,7 @@ class SyncEvent(models.Model):
     user_email = models.CharField(max_length=254, blank=True, default="")
     # {"tenants": [external ids to look at], "customer_id": "c_...", "upsert_customer": bool}
     payload = models.JSONField(default=dict, blank=True)
-
-    status = models.CharField(
-        max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
-    )
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True, default="")
-    # Not before this time may the sweep enqueue the row again: the retry's due time, or the lease
-    # of the task working on it now.
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
+    # The delivery state (status, attempts, due time, lease, last error) is OutboxRow's.
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -20,6 +20,7 @@ from plain_gateway.types import Tenant
 from portal.accounts.models import PLAIN_CUSTOMER_PREFIX, User
 from portal.plain import get_plain_client
 from portal.tenancy.models import Membership, Organization, RetiredTenant, SyncEvent
+from portal.tenancy.subjects import Subject
 
 
 def organization_list_for_user(*, user: User) -> QuerySet[Organization]:
@@ -148,7 +149,7 @@ class CustomerTenantState:
     fingerprint: tuple[object, ...] = field(default=(), compare=False)
 
 
-def customer_tenant_state(*, subject: str, tenants: Sequence[str]) -> CustomerTenantState:
+def customer_tenant_state(*, subject: Subject, tenants: Sequence[str]) -> CustomerTenantState:
     """Read, from the database as it is now, where the subject's customer belongs.
 
     When one of `tenants` is no longer an organisation's (re-mapped or deleted since the row was
@@ -157,8 +158,8 @@ def customer_tenant_state(*, subject: str, tenants: Sequence[str]) -> CustomerTe
     in the new one.
     """
     user = None
-    if subject.startswith("user:"):
-        user = User.objects.filter(pk=int(subject[5:])).first()
+    if subject.user_id is not None:
+        user = User.objects.filter(pk=subject.user_id).first()
     columns = ("pk", "tenant_external_id", "name", "plain_tenant_id")
     organizations = list(
         Organization.objects.filter(tenant_external_id__in=tenants).values_list(*columns)

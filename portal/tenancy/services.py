@@ -4,8 +4,10 @@ How membership sync works
 -------------------------
 1. A change (service call, admin edit, shell) writes SyncEvent outbox rows in its own transaction
    (portal/tenancy/signals.py calls the `outbox_*` functions below) and enqueues one Celery task
-   per row on commit.
-2. `sync_event_process` handles a row together with every other pending row of the same subject.
+   per row on commit. SyncEvent is the "tenancy.sync" kind of the outbox (portal/outbox/), which
+   owns claiming, retries, the sweep and pruning; this module owns what a delivery does.
+2. `sync_event_process` handles a row together with every other pending row of the same subject
+   (the outbox claims them as one group).
    It reads the database as it is *now*: for a customer, which of the tenants the rows name the
    user should be in (`desired`); it adds the customer to those (one addCustomerToTenants, or,
    for a customer Plain does not have yet, the upsertCustomer that creates it) and
@@ -15,69 +17,39 @@ How membership sync works
 3. After writing it reads the database again; if what it acted on changed meanwhile, it goes
    round again. So a duplicated, late or reordered task can leave Plain stale for a moment but
    never last: whichever task writes last has read the final state.
-4. Retriable failures (transport, timeout, 429, 5xx) leave the rows pending with a due time
-   (exponential backoff, at least Plain's rate-limit reset); permanent ones mark them failed with
-   the error. The periodic sweep re-enqueues rows whose due time (or a crashed task's lease) has
-   passed, and reconciliation (`tenants_reconcile`) repairs whatever drifted outside the portal.
+4. Retriable failures (transport, timeout, 429, 5xx) leave the rows pending for the outbox's
+   retry; permanent ones mark them failed with the error. Reconciliation (`tenants_reconcile`)
+   repairs whatever drifted outside the portal.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from functools import partial
+from datetime import datetime
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from plain_gateway import PlainError, PlainMutationError, PlainNotFoundError, UpsertResult
+from plain_gateway import PlainMutationError, PlainNotFoundError, UpsertResult
 from portal.accounts.models import User
+from portal.outbox import services as outbox
+from portal.outbox.registry import Attempt, Kind
 from portal.plain import get_plain_client
 from portal.tenancy import selectors
 from portal.tenancy.models import Membership, Organization, RetiredTenant, SyncEvent
 from portal.tenancy.selectors import MembershipDrift
+from portal.tenancy.subjects import Subject
 
 logger = logging.getLogger(__name__)
 
-# --- timing knobs: every one stays below the broker's visibility timeout --------------------
-# (tests/portal/tenancy/test_settings.py asserts it against the Celery settings)
-RETRY_BASE_SECONDS = 5.0
-RETRY_MAX_SECONDS = 600.0
-# After this many attempts a row that keeps failing for retriable reasons is marked failed too,
-# (about two hours of backoff): staff see it, and "sync now" starts it over.
-MAX_ATTEMPTS = 16
 # How many times one task goes round when the database keeps changing under it.
 MAX_ROUNDS = 4
-# How overdue a pending row must be before the periodic sweep enqueues it again.
-SWEEP_GRACE_SECONDS = 60.0
-# Rows of one subject handled together by one task.
-BATCH_SIZE = 200
 # Pages of Plain's customers read by reconciliation, and tenants named per customers() filter.
 RECONCILE_PAGE_SIZE = 100
 RECONCILE_TENANTS_PER_QUERY = 100
-
-
-def _lease_seconds() -> float:
-    """How long the sweep leaves a row alone while a task works on it (its hard time limit)."""
-    return float(settings.CELERY_TASK_TIME_LIMIT)
-
-
-def retry_delay(*, attempts: int, retry_after: float | None = None) -> float:
-    """Seconds before attempt `attempts + 1`: capped exponential backoff with jitter, never
-    shorter than the wait Plain asked for, never longer than RETRY_MAX_SECONDS."""
-    # A setting may shorten the base (the integration tests' workers do); never the cap.
-    base = float(getattr(settings, "TENANCY_RETRY_BASE_SECONDS", RETRY_BASE_SECONDS))
-    delay = min(RETRY_MAX_SECONDS, base * 2 ** max(0, attempts - 1))
-    delay *= 1 + random.uniform(0, 0.2)  # noqa: S311 - spreading retries, not cryptography
-    if retry_after is not None:
-        delay = max(delay, retry_after)
-    return min(delay, RETRY_MAX_SECONDS)
 
 
 # === customers ===============================================================================
@@ -190,54 +162,15 @@ def organization_sync_now(*, organization: Organization) -> ReconcileReport:
     """Staff's "sync now": retry the organisation's failed rows and repair its drift."""
     with transaction.atomic():
         rows = SyncEvent.objects.filter(organization=organization)
-        _failed_rows_reopen(rows)
-        pending = rows.filter(status=SyncEvent.Status.PENDING)
-        pending.update(next_attempt_at=timezone.now())
-        _subjects_enqueue_on_commit(pending)
+        outbox.reopen(kind=SYNC, rows=rows)
+        rows.filter(status=SyncEvent.Status.PENDING).update(next_attempt_at=timezone.now())
+        outbox.requeue_on_commit(kind=SYNC, rows=rows)
     return tenants_reconcile(organization=organization, apply=True)
 
 
 def sync_event_retry(*, event_ids: Sequence[int]) -> int:
-    """Put failed rows back to pending (attempts start over) and enqueue them on commit.
-
-    Rows that were not failed are left alone. Returns how many rows were put back.
-    """
-    with transaction.atomic():
-        reopened = _failed_rows_reopen(SyncEvent.objects.filter(pk__in=event_ids))
-        _subjects_enqueue_on_commit(SyncEvent.objects.filter(pk__in=reopened))
-    return len(reopened)
-
-
-def _failed_rows_reopen(rows: QuerySet[SyncEvent]) -> list[int]:
-    """Make the failed ones among `rows` pending and due now; their ids."""
-    reopened = list(rows.filter(status=SyncEvent.Status.FAILED).values_list("pk", flat=True))
-    now = timezone.now()
-    SyncEvent.objects.filter(pk__in=reopened).update(
-        status=SyncEvent.Status.PENDING, attempts=0, next_attempt_at=now, updated_at=now
-    )
-    return reopened
-
-
-def _subjects_enqueue_on_commit(rows: QuerySet[SyncEvent]) -> None:
-    """One task per subject among `rows`: a task takes every pending row of its subject."""
-    outbox_enqueue_on_commit(
-        event_ids=_first_of_each_subject(rows.order_by("pk").values_list("pk", "subject"))
-    )
-
-
-def _first_of_each_subject(
-    rows: Iterable[tuple[int, str]], *, limit: int | None = None
-) -> list[int]:
-    """The id of the first row of each subject, in order, at most `limit` of them."""
-    seen: set[str] = set()
-    chosen: list[int] = []
-    for pk, subject in rows:
-        if subject not in seen:
-            seen.add(subject)
-            chosen.append(pk)
-            if limit is not None and len(chosen) >= limit:
-                break
-    return chosen
+    """Staff's retry (the outbox's): reopen the failed rows among `event_ids`, requeue those."""
+    return outbox.retry(kind=SYNC, row_ids=event_ids)
 
 
 # === writing the outbox (called from signals, inside the change's transaction) ==============
@@ -245,25 +178,13 @@ def _first_of_each_subject(
 
 def outbox_enqueue_on_commit(*, event_ids: Iterable[int]) -> None:
     """Enqueue one processing task per row once the current transaction commits."""
-    for event_id in event_ids:
-        transaction.on_commit(partial(_enqueue, event_id))
-
-
-def _enqueue(event_id: int) -> None:
-    from portal.tenancy import tasks  # tasks imports this module
-
-    try:
-        tasks.sync_event_process.delay(event_id)
-    except Exception:
-        # Broker down, or (eager mode) the task itself blew up: the row is durable and the sweep
-        # will enqueue it again. The request that made the change must not fail because of it.
-        logger.exception("Could not run or enqueue sync outbox row %s", event_id)
+    outbox.enqueue_on_commit(kind=SYNC, row_ids=event_ids)
 
 
 def _record(
     *,
     kind: str,
-    subject: str,
+    subject: Subject,
     organization_id: int | None = None,
     organization_name: str = "",
     user_id: int | None = None,
@@ -278,26 +199,24 @@ def _record(
         payload["customer_id"] = customer_id
     if upsert_customer:
         payload["upsert_customer"] = True
-    event = SyncEvent.objects.create(
+    return outbox.row_create(
+        of=SYNC,
+        enqueue=enqueue,
         kind=kind,
-        subject=subject,
+        subject=str(subject),
         organization_id=organization_id,
         organization_name=organization_name,
         user_id=user_id,
         user_email=user_email,
         payload=payload,
-        next_attempt_at=timezone.now(),
     )
-    if enqueue:
-        outbox_enqueue_on_commit(event_ids=[event.pk])
-    return event
 
 
 def outbox_organization_created(*, organization: Organization) -> SyncEvent:
     RetiredTenant.objects.filter(external_id=organization.tenant_external_id).delete()
     return _record(
         kind=SyncEvent.Kind.TENANT_UPSERT,
-        subject=f"org:{organization.pk}",
+        subject=Subject.organization(organization.pk),
         organization_id=organization.pk,
         organization_name=organization.name,
         tenants=[organization.tenant_external_id],
@@ -322,7 +241,7 @@ def outbox_organization_remapped(
     rows = [
         _record(
             kind=SyncEvent.Kind.TENANT_REMAP,
-            subject=f"org:{organization.pk}",
+            subject=Subject.organization(organization.pk),
             organization_id=organization.pk,
             organization_name=organization.name,
             tenants=[organization.tenant_external_id],
@@ -335,7 +254,7 @@ def outbox_organization_remapped(
         rows.append(
             _record(
                 kind=SyncEvent.Kind.TENANT_REMAP,
-                subject=f"user:{member['pk']}",
+                subject=Subject.user(member["pk"]),
                 organization_id=organization.pk,
                 organization_name=organization.name,
                 user_id=member["pk"],
@@ -357,7 +276,7 @@ def outbox_organization_deleted(*, organization: Organization) -> SyncEvent:
     # (written as their memberships cascaded) take them out of the tenant.
     row = _record(
         kind=SyncEvent.Kind.ORGANIZATION_DELETED,
-        subject=f"org:{organization.pk}",
+        subject=Subject.organization(organization.pk),
         organization_id=organization.pk,
         organization_name=organization.name,
         tenants=[organization.tenant_external_id],
@@ -386,7 +305,7 @@ def outbox_membership_changed(*, kind: str, user_id: int, organization_id: int) 
         return None
     return _record(
         kind=kind,
-        subject=f"user:{user_id}",
+        subject=Subject.user(user_id),
         organization_id=organization_id,
         organization_name=organization["name"],
         user_id=user_id,
@@ -421,7 +340,7 @@ def outbox_user_changed(
         return []  # unknown to Plain and in no tenant: nothing to tell
     common = {
         "kind": kind,
-        "subject": f"user:{user.pk}",
+        "subject": Subject.user(user.pk),
         "user_id": user.pk,
         "user_email": user.email,
         "customer_id": user.plain_customer_id,
@@ -459,7 +378,7 @@ def outbox_user_deleted(*, user: User) -> list[SyncEvent]:
         return []  # never reached Plain: nothing to remove
     common = {
         "kind": SyncEvent.Kind.USER_DELETED,
-        "subject": f"user:{user.pk}",
+        "subject": Subject.user(user.pk),
         "user_id": user.pk,
         "user_email": user.email,
         "customer_id": customer_id,
@@ -480,113 +399,55 @@ def outbox_user_deleted(*, user: User) -> list[SyncEvent]:
 # === processing the outbox ===================================================================
 
 
-@dataclass(frozen=True, slots=True)
-class SyncOutcome:
-    """What processing a row came to. `retry_in` is set when the rows stay pending for a retry."""
-
-    status: str  # "done", "pending", "failed" or "skipped" (nothing pending under that id)
-    retry_in: float | None = None
-    error: str = ""
-    writes: int = 0
-
-
 class _StateKeptChanging(Exception):
     """The database changed under the task MAX_ROUNDS times in a row: try again later."""
 
     retriable = True
 
 
-def sync_event_process(*, event_id: int) -> SyncOutcome:
-    """Deliver the row and every pending row of the same subject. Idempotent.
+def sync_event_process(*, event_id: int) -> outbox.Outcome:
+    """Deliver the row and every pending row of the same subject (the outbox's `deliver`).
 
-    Returns how it went; the caller (the Celery task) schedules the retry when one is due.
+    Idempotent; the outcome's `notes["writes"]` counts the Plain writes made.
     """
-    event = SyncEvent.objects.filter(pk=event_id).first()
-    if event is None or event.status != SyncEvent.Status.PENDING:
-        return SyncOutcome("skipped")
-    batch = list(
-        SyncEvent.objects.filter(subject=event.subject, status=SyncEvent.Status.PENDING).order_by(
-            "pk"
-        )[:BATCH_SIZE]
-    )
-    if event.pk not in {row.pk for row in batch}:
-        batch.append(event)
-    ids = [row.pk for row in batch]
-    now = timezone.now()
-    # The attempt is on record (and the sweep kept off for the lease) before Plain is called.
-    SyncEvent.objects.filter(pk__in=ids, status=SyncEvent.Status.PENDING).update(
-        attempts=F("attempts") + 1,
-        next_attempt_at=now + timedelta(seconds=_lease_seconds()),
-        updated_at=now,
-    )
-    attempts = next(row.attempts for row in batch if row.pk == event.pk) + 1
+    return outbox.deliver(kind=SYNC, row_id=event_id)
+
+
+def _sync_deliver(attempt: Attempt) -> None:
+    """The sync kind's handler: bring the subject of the claimed rows in line with the database.
+
+    Reads the database as it is now, so a duplicated, late or reordered row converges.
+    """
     writes = _Counter()
-    try:
-        if event.subject.startswith("org:"):
-            _tenant_sync(organization_id=int(event.subject[4:]), batch=batch, writes=writes)
-        else:
-            _customer_sync(subject=event.subject, batch=batch, writes=writes)
-    except (PlainError, _StateKeptChanging) as error:
-        return _record_failure(ids=ids, error=error, attempts=attempts, writes=writes.count)
-    except Exception as error:
-        # Not Plain's doing (a database hiccup, a bug): keep the rows and retry, loudly.
-        logger.exception("Sync outbox row %s failed unexpectedly", event.pk)
-        return _record_failure(
-            ids=ids, error=error, attempts=attempts, writes=writes.count, retriable=True
-        )
-    done_at = timezone.now()
-    organization_ids = {row.organization_id for row in batch if row.organization_id}
-    with transaction.atomic():
-        SyncEvent.objects.filter(pk__in=ids, status=SyncEvent.Status.PENDING).update(
-            status=SyncEvent.Status.DONE,
-            processed_at=done_at,
-            next_attempt_at=None,
-            last_error="",
-            updated_at=done_at,
-        )
-        if organization_ids:
-            Organization.objects.filter(pk__in=organization_ids).update(last_synced_at=done_at)
-    return SyncOutcome("done", writes=writes.count)
+    attempt.notes["writes"] = writes
+    subject = Subject.parse(attempt.row.subject)
+    batch = list(attempt.rows)
+    if subject.organization_id is not None:
+        _tenant_sync(organization_id=subject.organization_id, batch=batch, writes=writes)
+    else:
+        _customer_sync(subject=subject, batch=batch, writes=writes)
 
 
-def _record_failure(
-    *,
-    ids: Sequence[int],
-    error: Exception,
-    attempts: int,
-    writes: int,
-    retriable: bool | None = None,
-) -> SyncOutcome:
-    message = _describe(error)
-    if retriable is None:
-        retriable = bool(getattr(error, "retriable", False))
-    now = timezone.now()
-    if retriable and attempts < MAX_ATTEMPTS:
-        delay = retry_delay(attempts=attempts, retry_after=getattr(error, "retry_after", None))
-        SyncEvent.objects.filter(pk__in=ids, status=SyncEvent.Status.PENDING).update(
-            last_error=message,
-            next_attempt_at=now + timedelta(seconds=delay),
-            updated_at=now,
-        )
-        logger.warning("Sync outbox rows %s will be retried in %.0fs: %s", ids, delay, message)
-        return SyncOutcome("pending", retry_in=delay, error=message, writes=writes)
-    if retriable:
-        message = f"gave up after {attempts} attempts: {message}"
-    SyncEvent.objects.filter(pk__in=ids, status=SyncEvent.Status.PENDING).update(
-        status=SyncEvent.Status.FAILED,
-        last_error=message,
-        next_attempt_at=None,
-        processed_at=now,
-        updated_at=now,
-    )
-    logger.error("Sync outbox rows %s failed: %s", ids, message)
-    return SyncOutcome("failed", error=message, writes=writes)
+def _rows_synced(attempt: Attempt) -> None:
+    """On delivery, in the same transaction: the organisations Plain has just confirmed."""
+    organization_ids = {row.organization_id for row in attempt.rows if row.organization_id}
+    if organization_ids:
+        Organization.objects.filter(pk__in=organization_ids).update(last_synced_at=timezone.now())
 
 
-def _describe(error: Exception) -> str:
-    # PlainError's str() carries operation, status, code and request id, and never the API key.
-    text = str(error) or type(error).__name__
-    return f"{type(error).__name__}: {text}"[:2000]
+def writes_of(outcome: outbox.Outcome) -> int:
+    """The Plain writes a sync delivery made (also when it failed part-way)."""
+    writes = outcome.notes.get("writes")
+    return writes.count if writes is not None else 0
+
+
+SYNC = Kind(
+    name="tenancy.sync",
+    model=SyncEvent,
+    handler=_sync_deliver,
+    group_field="subject",
+    on_done=_rows_synced,
+)
 
 
 class _Counter:
@@ -634,7 +495,7 @@ def _tenant_upsert(*, organization_id: int, external_id: str, name: str, writes:
 # --- a customer -------------------------------------------------------------------------------
 
 
-def _customer_sync(*, subject: str, batch: Sequence[SyncEvent], writes: _Counter) -> None:
+def _customer_sync(*, subject: Subject, batch: Sequence[SyncEvent], writes: _Counter) -> None:
     """Bring the customer's memberships of the tenants the rows name in line with the database.
 
     Writes: an upsertCustomer when the user has no customer yet (and should be in a tenant) or
@@ -785,37 +646,17 @@ def _customer_remove(*, customer_id: str, removes: Sequence[str], writes: _Count
             )
 
 
-# === the sweep ===============================================================================
+# === the sweep (the outbox's, for this kind) ==================================================
 
 
-def sync_events_sweep(*, now: datetime | None = None, limit: int = 1000) -> int:
-    """Enqueue pending rows overdue by SWEEP_GRACE_SECONDS (retry or lease). Returns how many.
-
-    A row is due again after its retry delay, or after the lease of the task that claimed it
-    ran out without finishing (a worker killed mid-task); the grace leaves rows whose task is
-    merely queued, or whose Celery retry is about to fire, to that task. Enqueuing a row twice
-    is harmless anyway.
-    """
-    cutoff = (now or timezone.now()) - timedelta(seconds=SWEEP_GRACE_SECONDS)
-    due = list(
-        SyncEvent.objects.filter(status=SyncEvent.Status.PENDING)
-        .filter(Q(next_attempt_at__lte=cutoff) | Q(next_attempt_at__isnull=True))
-        .order_by("pk")
-        .values_list("pk", "subject")[: limit * 5]
-    )
-    chosen = _first_of_each_subject(due, limit=limit)
-    for pk in chosen:
-        _enqueue(pk)
-    return len(chosen)
+def sync_events_sweep(*, now: datetime | None = None) -> int:
+    """Enqueue the sync rows that are due (see portal/outbox/services.py `sweep`)."""
+    return outbox.sweep(now=now, only=[SYNC])
 
 
-def sync_events_prune(*, older_than: timedelta = timedelta(days=30)) -> int:
-    """Delete delivered rows older than `older_than` (failed and pending rows stay)."""
-    cutoff = timezone.now() - older_than
-    deleted, _ = SyncEvent.objects.filter(
-        status=SyncEvent.Status.DONE, processed_at__lt=cutoff
-    ).delete()
-    return deleted
+def sync_events_prune() -> int:
+    """Delete delivered sync rows past the outbox's keep time."""
+    return outbox.prune(only=[SYNC])
 
 
 # === reconciliation ==========================================================================
@@ -879,7 +720,7 @@ def tenants_reconcile(
         rows = [
             _record(
                 kind=SyncEvent.Kind.TENANT_UPSERT,
-                subject=f"org:{org.pk}",
+                subject=Subject.organization(org.pk),
                 organization_id=org.pk,
                 organization_name=org.name,
                 tenants=[org.tenant_external_id],
@@ -893,9 +734,9 @@ def tenants_reconcile(
             rows.append(
                 _record(
                     kind=SyncEvent.Kind.DRIFT_REPAIR,
-                    subject=f"user:{item.user_id}"
+                    subject=Subject.user(item.user_id)
                     if item.user_id
-                    else f"customer:{item.customer_id}",
+                    else Subject.customer(item.customer_id),
                     organization_id=organization_for_row.pk if organization_for_row else None,
                     organization_name=organization_for_row.name if organization_for_row else "",
                     user_id=item.user_id,
@@ -908,7 +749,7 @@ def tenants_reconcile(
     if inline:
         for row in rows:
             outcome = sync_event_process(event_id=row.pk)
-            report.writes += outcome.writes
+            report.writes += writes_of(outcome)
             if outcome.status in {"failed", "pending"}:
                 report.failed.append(f"{row.subject}: {outcome.error}")
     if not report.failed:

@@ -113,7 +113,7 @@ def test_a_new_request_uploads_its_files_to_plain_and_attaches_them(
         i for i, name in enumerate(calls) if name == "createAttachmentUploadUrl"
     )
     submission = Submission.objects.get()
-    assert submission.status == Submission.Status.SENT
+    assert submission.status == Submission.Status.DONE
     # Plain has the files: our copies are gone, their names and attachment ids stay.
     assert [file["attachment_id"] for file in submission.files] == [a.id for a in attachments]
     assert not any(default_storage.exists(file["path"]) for file in submission.files)
@@ -365,5 +365,5 @@ def test_once_plain_has_the_files_their_folder_is_gone_too(
         {"text": "More", "attachments": [_file("b.txt")]},
     )
 
-    assert Submission.objects.filter(status=Submission.Status.SENT).count() == 2
+    assert Submission.objects.filter(status=Submission.Status.DONE).count() == 2
     assert _submission_folders(settings) == []

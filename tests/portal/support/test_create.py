@@ -31,7 +31,7 @@ def test_create_sends_the_submission_key_as_the_threads_external_id(
     (sent,) = _request_log(emulator_control, "createThread")
     assert sent["variables"]["input"]["externalId"] == submission.key
     thread_id = response["Location"].rstrip("/").split("/")[-1]
-    assert submission.status == Submission.Status.SENT and submission.thread_id == thread_id
+    assert submission.status == Submission.Status.DONE and submission.thread_id == thread_id
     assert plain.thread(thread_id=thread_id).thread.external_id == submission.key
     # The normal case is one createThread and no look-up.
     assert _request_log(emulator_control, "threadByExternalId") == []

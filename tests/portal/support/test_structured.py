@@ -278,7 +278,7 @@ def test_answers_posted_while_the_questions_are_unknown_are_kept_and_sent_when_p
 
     emulator_control.clear_faults()
     Submission.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))
-    assert services.submission_deliver(submission_id=submission.pk).status == "sent"
+    assert services.submission_deliver(submission_id=submission.pk).status == "done"
 
     submission.refresh_from_db()
     thread = plain.thread(thread_id=submission.thread_id).thread

@@ -12,7 +12,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.support import services, tasks
+from portal.outbox import services as outbox
+from portal.outbox import tasks as outbox_tasks
+from portal.support import services
 from portal.support.models import Submission
 from portal.tenancy.models import Membership
 from portal.tenancy.services import plain_customer_ensure
@@ -108,13 +110,13 @@ def test_a_request_made_while_plain_is_down_is_saved_shown_and_delivered_once_it
     assert "createThread" not in _calls(emulator_control)
 
     _make_due()
-    assert tasks.submissions_sweep() == 1
+    assert services.submissions_sweep() == 1
 
     threads = _threads_titled(plain, acme, "Server room flooded")
     assert len(threads) == 1
     assert threads[0].priority == 0 and threads[0].external_id == submission.key
     submission.refresh_from_db()
-    assert submission.status == Submission.Status.SENT
+    assert submission.status == Submission.Status.DONE
     assert submission.thread_id == threads[0].id
     assert _calls(emulator_control).count("createThread") == 1
     # The saved page now leads to the thread, and the list has it from Plain.
@@ -142,19 +144,35 @@ def test_the_request_is_in_our_database_before_plain_is_asked(alice_client, acme
     assert seen_when_sent == [True]
 
 
-def test_in_eager_mode_the_next_page_view_delivers_a_due_request(
-    alice_client, alice, acme, plain, emulator_control
+def test_no_get_delivers_a_due_submission_the_workers_do(
+    alice_client, alice, acme, plain, emulator_control, make_thread
 ):
+    """DESIGN, invariant 7: the list, the thread page and the saved page write nothing to
+    Plain, however due a saved request or reply is."""
+    thread = make_thread(user=alice, organization=acme)
     emulator_control.fail_next(count=100, status=503)
     alice_client.post(reverse("support:thread_create"), {"title": "Later", "message": "Please"})
+    alice_client.post(reverse("support:thread_reply", args=[thread.id]), {"text": "Me too"})
     emulator_control.clear_faults()
+    emulator_control.clear_requests()
     _make_due()
+    request, reply = Submission.objects.order_by("pk")
 
-    html = page_text(alice_client.get(reverse("support:thread_list")))
+    for url in (
+        reverse("support:thread_list"),
+        reverse("support:thread_detail", args=[thread.id]),
+        reverse("support:submission_detail", args=[request.key]),
+        reverse("support:submission_detail", args=[reply.key]),
+    ):
+        assert alice_client.get(url).status_code == 200
 
-    assert len(_threads_titled(plain, acme, "Later")) == 1
-    assert Submission.objects.get().status == Submission.Status.SENT
-    assert "Later" in html and "Waiting to be sent" not in html
+    writes = [name for name in _calls(emulator_control) if name not in {"threads", "thread"}]
+    assert writes == []
+    assert set(Submission.objects.values_list("status", flat=True)) == {"pending"}
+    assert _threads_titled(plain, acme, "Later") == []
+    # The worker's sweep delivers them.
+    assert services.submissions_sweep() == 2
+    assert set(Submission.objects.values_list("status", flat=True)) == {"done"}
 
 
 def test_a_page_view_with_nothing_due_asks_plain_nothing_extra(
@@ -187,10 +205,10 @@ def test_a_lost_answer_after_plain_made_the_thread_does_not_make_a_second_one(
 
     emulator_control.clear_requests()
     _make_due()
-    tasks.submissions_sweep()
+    services.submissions_sweep()
 
     submission.refresh_from_db()
-    assert submission.status == Submission.Status.SENT
+    assert submission.status == Submission.Status.DONE
     assert submission.thread_id == made[0].id
     assert len(_threads_titled(plain, acme, "Made once")) == 1
     calls = _calls(emulator_control)
@@ -211,11 +229,11 @@ def test_a_new_request_whose_first_answer_plain_lost_is_made_exactly_once(
     assert submission.status == Submission.Status.PENDING
     assert len(_threads_titled(plain, acme, "Lost answer")) == 1
     _make_due()
-    tasks.submissions_sweep()
+    services.submissions_sweep()
 
     submission.refresh_from_db()
     (made,) = _threads_titled(plain, acme, "Lost answer")
-    assert submission.status == Submission.Status.SENT
+    assert submission.status == Submission.Status.DONE
     assert submission.thread_id == made.id
     assert [r["status"] for r in emulator_control.requests() if r.get("answer_lost")] == [504]
 
@@ -243,8 +261,8 @@ def test_if_plain_refuses_a_repeated_external_id_the_existing_thread_is_taken(
 
     outcome = services.submission_deliver(submission_id=submission.pk)
 
-    assert outcome.status == "sent"
-    assert outcome.thread.id == submission.thread_id
+    assert outcome.status == "done"
+    assert outcome.result.id == submission.thread_id
     assert len(lookups) == 2
     assert "createThread" in _calls(emulator_control)
     assert len(_threads_titled(plain, acme, "Twice?")) == 1
@@ -266,7 +284,7 @@ def test_a_rate_limit_keeps_the_request_until_plains_reset(
     # Before the reset nothing is tried: neither the sweep nor a task calls Plain.
     emulator_control.clear_faults()
     emulator_control.clear_requests()
-    assert tasks.submissions_sweep() == 0
+    assert services.submissions_sweep() == 0
     assert services.submission_deliver(submission_id=submission.pk).status == "skipped"
     assert _calls(emulator_control) == []
 
@@ -277,7 +295,7 @@ def test_a_rate_limit_keeps_the_request_until_plains_reset(
 
     emulator_control.clear_faults()
     _make_due()
-    assert services.submission_deliver(submission_id=submission.pk).status == "sent"
+    assert services.submission_deliver(submission_id=submission.pk).status == "done"
     assert len(_threads_titled(plain, acme, "Busy")) == 1
 
 
@@ -332,7 +350,7 @@ def test_with_a_broker_a_failed_first_attempt_is_queued_for_its_due_time(
     settings.CELERY_TASK_ALWAYS_EAGER = False
     queued: list[tuple[list, float | None]] = []
     monkeypatch.setattr(
-        tasks.submission_deliver,
+        outbox_tasks.deliver,
         "apply_async",
         lambda args, countdown=None: queued.append((args, countdown)),
     )
@@ -342,7 +360,7 @@ def test_with_a_broker_a_failed_first_attempt_is_queued_for_its_due_time(
         alice_client.post(reverse("support:thread_create"), {"title": "Q", "message": "Queued"})
 
     submission = Submission.objects.get()
-    assert queued and queued[0][0] == [submission.pk]
+    assert queued and queued[0][0] == ["support.submission", submission.pk]
     assert 5 <= queued[0][1] <= 600
     # No page-view delivery with a broker: the worker has it.
     emulator_control.clear_faults()
@@ -364,14 +382,14 @@ def test_the_task_retries_a_pending_row_after_its_delay(alice, acme, emulator_co
         retried.append(countdown)
         return RuntimeError("retry")
 
-    monkeypatch.setattr(tasks.submission_deliver, "retry", retry)
+    monkeypatch.setattr(outbox_tasks.deliver, "retry", retry)
 
     with pytest.raises(RuntimeError):
-        tasks.submission_deliver(submission.pk)  # as a worker runs it (not eager)
+        outbox_tasks.deliver("support.submission", submission.pk)  # as a worker runs it (not eager)
 
     submission.refresh_from_db()
     assert submission.attempts == 2
-    assert retried and retried[0] >= services.RETRY_BASE_SECONDS * 2
+    assert retried and retried[0] >= outbox.RETRY_BASE_SECONDS * 2
     assert submission.next_attempt_at >= timezone.now() + timedelta(seconds=retried[0] - 1)
 
 
@@ -383,9 +401,9 @@ def test_a_row_is_delivered_once_however_often_it_is_enqueued(alice, acme, plain
     emulator_control.clear_faults()
     _make_due()
 
-    assert services.submission_deliver(submission_id=submission.pk).status == "sent"
+    assert services.submission_deliver(submission_id=submission.pk).status == "done"
     assert services.submission_deliver(submission_id=submission.pk).status == "skipped"
-    assert tasks.submissions_sweep() == 0
+    assert services.submissions_sweep() == 0
     assert len(_threads_titled(plain, acme, "Once")) == 1
 
 
@@ -412,7 +430,7 @@ def test_retriable_failures_are_given_up_after_days_and_shown_as_not_sent(
 ):
     emulator_control.fail_next(count=100, status=503)
     alice_client.post(reverse("support:thread_create"), {"title": "Old", "message": "Long ago"})
-    Submission.objects.update(created_at=timezone.now() - services.GIVE_UP_AFTER - timedelta(1))
+    Submission.objects.update(created_at=timezone.now() - outbox.GIVE_UP_AFTER - timedelta(1))
     _make_due()
 
     outcome = services.submission_deliver(submission_id=Submission.objects.get().pk)
@@ -467,11 +485,11 @@ def test_a_reply_made_while_plain_is_down_is_saved_shown_in_the_thread_and_deliv
     assert "Please do not lose me" in pending and "Waiting to be sent" in pending
 
     _make_due()
-    tasks.submission_deliver.delay(submission.pk)
+    outbox_tasks.deliver.delay("support.submission", submission.pk)
 
     assert _texts(plain, thread.id).count("Please do not lose me") == 1
     submission.refresh_from_db()
-    assert submission.status == Submission.Status.SENT
+    assert submission.status == Submission.Status.DONE
     page = page_text(alice_client.get(reverse("support:thread_detail", args=[thread.id])))
     assert "Not sent yet" not in page
 
@@ -507,9 +525,9 @@ def test_a_lost_reply_answer_is_not_posted_again(
     assert _texts(plain, thread.id).count("Exactly once") == 1
     emulator_control.clear_requests()
     _make_due()
-    tasks.submissions_sweep()
+    services.submissions_sweep()
 
-    assert Submission.objects.get().status == Submission.Status.SENT
+    assert Submission.objects.get().status == Submission.Status.DONE
     assert _texts(plain, thread.id).count("Exactly once") == 1
     assert "replyToThread" not in _calls(emulator_control)
 
@@ -525,9 +543,9 @@ def test_a_reply_whose_answer_plain_lost_is_posted_exactly_once(
 
     assert Submission.objects.get().status == Submission.Status.PENDING
     _make_due()
-    tasks.submissions_sweep()
+    services.submissions_sweep()
 
-    assert Submission.objects.get().status == Submission.Status.SENT
+    assert Submission.objects.get().status == Submission.Status.DONE
     assert _texts(plain, thread.id).count("Only once") == 1
 
 
@@ -543,10 +561,10 @@ def test_a_reply_that_never_reached_plain_is_posted_on_retry(
     Submission.objects.update(created_at=timezone.now() + timedelta(minutes=10))
     _make_due()
 
-    tasks.submissions_sweep()
+    services.submissions_sweep()
 
     assert _texts(plain, thread.id).count("Same words") == 1
-    assert Submission.objects.get().status == Submission.Status.SENT
+    assert Submission.objects.get().status == Submission.Status.DONE
 
 
 def test_a_reply_saved_for_a_thread_that_is_not_the_users_is_never_sent(
@@ -561,7 +579,7 @@ def test_a_reply_saved_for_a_thread_that_is_not_the_users_is_never_sent(
     emulator_control.clear_requests()
     _make_due()
 
-    tasks.submissions_sweep()
+    services.submissions_sweep()
 
     submission = Submission.objects.get()
     assert submission.status == Submission.Status.FAILED
@@ -598,11 +616,11 @@ def test_staff_see_saved_submissions_and_can_send_failed_ones_again(
     assert listing.status_code == 200 and submission.key in page_text(listing)
     response = client.post(
         reverse("admin:support_submission_changelist"),
-        {"action": "retry_failed", "_selected_action": [submission.pk]},
+        {"action": "retry", "_selected_action": [submission.pk]},
     )
 
     assert response.status_code == 302
     submission.refresh_from_db()
     assert submission.status == Submission.Status.PENDING
-    tasks.submissions_sweep()
+    services.submissions_sweep()
     assert len(_threads_titled(plain, acme, "Retry me")) == 1

@@ -31,6 +31,8 @@ from django.utils import timezone
 from plain_gateway import PlainClient
 from plain_gateway.emulator import EmulatorControl
 from portal.celery import app as celery_app
+from portal.outbox import services as outbox
+from portal.outbox import tasks as outbox_tasks
 from portal.plain import reset_plain_client
 from portal.tenancy import services, tasks
 from portal.tenancy.models import Membership, Organization, SyncEvent
@@ -272,7 +274,7 @@ def start_worker(remote_plain, shared_database, broker, emulator_server, tmp_pat
         PLAIN_API_KEY=key,
         CELERY_BROKER_URL=REDIS_URL,
         TENANCY_ITEST_KEYPREFIX=broker,
-        TENANCY_RETRY_BASE_SECONDS="0.2",
+        OUTBOX_RETRY_BASE_SECONDS="0.2",
     )
     workers: list[Worker] = []
 
@@ -408,7 +410,7 @@ def test_duplicated_and_reordered_tasks_converge(start_worker, remote_plain):
     SyncEvent.objects.update(status=SyncEvent.Status.PENDING)
     for _ in range(3):
         for pk in rows:
-            tasks.sync_event_process.delay(pk)
+            outbox_tasks.deliver.delay("tenancy.sync", pk)
     settle(plain)
     assert {email for email, t in plain_memberships(plain).items() if t} == {
         "u0@acme.test",
@@ -464,7 +466,7 @@ def test_a_worker_killed_mid_task_and_restarted_loses_nothing(start_worker, remo
     # what guarantees delivery: once its lease has run out, the periodic sweep enqueues it again.
     row.refresh_from_db()
     assert row.status == "pending"
-    lease_over = row.next_attempt_at + timedelta(seconds=services.SWEEP_GRACE_SECONDS + 1)
+    lease_over = row.next_attempt_at + timedelta(seconds=outbox.HANDOFF_SECONDS + 1)
     assert services.sync_events_sweep(now=lease_over) == 1
 
     settle(plain)

@@ -7,8 +7,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from portal.outbox import services as outbox
+from portal.outbox import tasks as outbox_tasks
 from portal.plain import get_plain_client
-from portal.tenancy import services, tasks
+from portal.tenancy import services
 from portal.tenancy.models import Membership, Organization, RetiredTenant, SyncEvent
 from tests.factories import UserFactory
 from tests.portal.tenancy.conftest import plain_memberships, tenants_of, writes
@@ -43,7 +45,7 @@ def test_a_task_for_a_delivered_row_does_nothing(alice, emulator_control):
     emulator_control.clear_requests()
 
     assert services.sync_event_process(event_id=row.pk).status == "skipped"
-    assert tasks.sync_event_process.delay(row.pk).get() == "skipped"
+    assert outbox_tasks.deliver.delay("tenancy.sync", row.pk).get() == "skipped"
     assert services.sync_event_process(event_id=987654).status == "skipped"
     assert writes(emulator_control) == {}
 
@@ -113,12 +115,12 @@ def test_server_errors_leave_the_row_pending_with_backoff_then_the_sweep_deliver
     row = SyncEvent.objects.get(user=user)
     assert (row.status, row.attempts) == ("pending", 1)
     assert "PlainServerError" in row.last_error and "503" in row.last_error
-    assert row.next_attempt_at >= timezone.now() + timedelta(seconds=services.RETRY_BASE_SECONDS)
+    assert row.next_attempt_at >= timezone.now() + timedelta(seconds=outbox.RETRY_BASE_SECONDS)
 
     emulator_control.clear_faults()
     with sync():
         assert services.sync_events_sweep() == 0  # not due yet
-        later = timezone.now() + timedelta(seconds=services.RETRY_MAX_SECONDS * 2)
+        later = timezone.now() + timedelta(seconds=outbox.RETRY_MAX_SECONDS * 2)
         assert services.sync_events_sweep(now=later) == 1
 
     row.refresh_from_db()
@@ -140,12 +142,12 @@ def test_a_rate_limit_waits_at_least_as_long_as_plain_asks(acme, sync, emulator_
 
 
 def test_retry_delays_grow_and_are_capped():
-    delays = [services.retry_delay(attempts=n) for n in range(1, 12)]
-    assert delays[0] >= services.RETRY_BASE_SECONDS
-    assert delays[3] >= 8 * services.RETRY_BASE_SECONDS
-    assert max(delays) <= services.RETRY_MAX_SECONDS
-    assert services.retry_delay(attempts=1, retry_after=5000) == services.RETRY_MAX_SECONDS
-    assert services.retry_delay(attempts=1, retry_after=90) >= 90
+    delays = [outbox.retry_delay(attempts=n) for n in range(1, 12)]
+    assert delays[0] >= outbox.RETRY_BASE_SECONDS
+    assert delays[3] >= 8 * outbox.RETRY_BASE_SECONDS
+    assert max(delays) <= outbox.RETRY_MAX_SECONDS
+    assert outbox.retry_delay(attempts=1, retry_after=5000) == outbox.RETRY_MAX_SECONDS
+    assert outbox.retry_delay(attempts=1, retry_after=90) >= 90
 
 
 def test_a_worker_task_schedules_its_retry_with_the_rows_delay(acme, emulator_control, monkeypatch):
@@ -162,15 +164,15 @@ def test_a_worker_task_schedules_its_retry_with_the_rows_delay(acme, emulator_co
         asked.update(kwargs)
         return Scheduled()
 
-    monkeypatch.setattr(tasks.sync_event_process, "retry", fake_retry)
-    tasks.sync_event_process.push_request(is_eager=False, id="t-1", retries=0)
+    monkeypatch.setattr(outbox_tasks.deliver, "retry", fake_retry)
+    outbox_tasks.deliver.push_request(is_eager=False, id="t-1", retries=0)
     try:
         with pytest.raises(Scheduled):
-            tasks.sync_event_process(row.pk)
+            outbox_tasks.deliver("tenancy.sync", row.pk)
     finally:
-        tasks.sync_event_process.pop_request()
+        outbox_tasks.deliver.pop_request()
 
-    assert 90 <= asked["countdown"] <= services.RETRY_MAX_SECONDS
+    assert 90 <= asked["countdown"] <= outbox.RETRY_MAX_SECONDS
     row.refresh_from_db()
     assert row.status == "pending" and row.attempts == 1
 
@@ -181,7 +183,7 @@ def test_an_eager_task_leaves_a_retriable_row_pending_instead_of_blocking(acme, 
     row = SyncEvent.objects.get(user=user)
     emulator_control.fail_next(count=50, status=502)
 
-    assert tasks.sync_event_process.delay(row.pk).get() == "pending"
+    assert outbox_tasks.deliver.delay("tenancy.sync", row.pk).get() == "pending"
 
 
 def test_permanent_errors_mark_the_row_failed_with_the_error(acme, sync, plain):
@@ -195,7 +197,7 @@ def test_permanent_errors_mark_the_row_failed_with_the_error(acme, sync, plain):
     row = SyncEvent.objects.get(user=user)
     assert row.status == "failed"
     assert "customer_already_exists_with_email" in row.last_error
-    assert row.processed_at is not None
+    assert row.done_at is not None
 
 
 def test_a_rejected_api_key_fails_rows_without_leaking_it(acme, sync, monkeypatch):
@@ -222,13 +224,16 @@ def test_retriable_failures_give_up_after_max_attempts(acme, emulator_control):
     user = UserFactory(email="dora@acme.test")
     services.membership_add(user=user, organization=acme)
     row = SyncEvent.objects.get(user=user)
-    SyncEvent.objects.filter(pk=row.pk).update(attempts=services.MAX_ATTEMPTS - 1)
+    # Its 449th attempt failed a moment ago and the retry is due now.
+    SyncEvent.objects.filter(pk=row.pk).update(
+        attempts=outbox.MAX_ATTEMPTS - 1, next_attempt_at=timezone.now()
+    )
     emulator_control.fail_next(count=50, status=500)
 
     assert services.sync_event_process(event_id=row.pk).status == "failed"
     row.refresh_from_db()
     assert row.status == "failed"
-    assert row.last_error.startswith(f"gave up after {services.MAX_ATTEMPTS} attempts")
+    assert row.last_error.startswith(f"gave up after {outbox.MAX_ATTEMPTS} attempts")
 
 
 def test_failed_rows_can_be_retried(acme, sync, plain):
@@ -262,7 +267,7 @@ def test_retry_and_sync_now_enqueue_one_task_per_subject_and_only_what_they_reop
         kind="membership_added", subject="user:0", organization=acme, status="done"
     )
     enqueued: list[int] = []
-    monkeypatch.setattr(services, "_enqueue", enqueued.append)
+    monkeypatch.setattr(outbox, "enqueue", lambda *, kind, row_id, **_: enqueued.append(row_id))
 
     with django_capture_on_commit_callbacks(execute=True):
         reopened = services.sync_event_retry(event_ids=[rows[0].pk, rows[1].pk, done.pk])
@@ -287,9 +292,9 @@ def test_the_sweep_skips_leased_rows_and_takes_one_row_per_subject(acme, monkeyp
     services.membership_remove(user=user, organization=acme)
     services.organization_create(name="Globex", slug="globex")
     enqueued = []
-    monkeypatch.setattr(services, "_enqueue", enqueued.append)
+    monkeypatch.setattr(outbox, "enqueue", lambda *, kind, row_id, **_: enqueued.append(row_id))
     assert services.sync_events_sweep() == 0  # just written: their tasks are on their way
-    now = timezone.now() + timedelta(seconds=services.SWEEP_GRACE_SECONDS + 1)
+    now = timezone.now() + timedelta(seconds=outbox.HANDOFF_SECONDS + 1)
     dora_rows = list(SyncEvent.objects.filter(user=user).order_by("pk"))
     globex_row = SyncEvent.objects.get(organization_name="Globex")
 
@@ -300,7 +305,7 @@ def test_the_sweep_skips_leased_rows_and_takes_one_row_per_subject(acme, monkeyp
     enqueued.clear()
     assert services.sync_events_sweep(now=now) == 1
     assert enqueued == [globex_row.pk]
-    later = now + timedelta(seconds=300 + services.SWEEP_GRACE_SECONDS)
+    later = now + timedelta(seconds=300 + outbox.HANDOFF_SECONDS)
     assert services.sync_events_sweep(now=later) == 2
 
 
@@ -329,7 +334,7 @@ def test_a_task_killed_mid_way_is_redone_once_its_lease_runs_out(acme, sync, pla
     assert not user.plain_customer_id
 
     with sync():
-        lease_over = row.next_attempt_at + timedelta(seconds=services.SWEEP_GRACE_SECONDS + 1)
+        lease_over = row.next_attempt_at + timedelta(seconds=outbox.HANDOFF_SECONDS + 1)
         assert services.sync_events_sweep(now=lease_over) == 1
 
     row.refresh_from_db()
@@ -341,7 +346,7 @@ def test_a_task_killed_mid_way_is_redone_once_its_lease_runs_out(acme, sync, pla
 
 def test_pruning_keeps_undelivered_rows(acme, alice):
     old = timezone.now() - timedelta(days=31)
-    SyncEvent.objects.update(processed_at=old)
+    SyncEvent.objects.update(done_at=old)
     SyncEvent.objects.filter(user=alice).update(status="failed")
 
     assert services.sync_events_prune() == 1  # acme's delivered tenant row
