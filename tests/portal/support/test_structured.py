@@ -332,7 +332,7 @@ def _answers_saved_while_plain_is_down(alice_client, emulator_control) -> Submis
 
 def _deliver_and_read_fields(plain, submission: Submission) -> dict:
     Submission.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))
-    assert services.submission_deliver(submission_id=submission.pk).status == "sent"
+    assert services.submission_deliver(submission_id=submission.pk).status == "done"
     submission.refresh_from_db()
     stored = _emulator_state().threads[submission.thread_id].thread_fields
     return {field["key"]: field["string_value"] or field["boolean_value"] for field in stored}
