@@ -121,11 +121,13 @@ class OrganizationAdmin(admin.ModelAdmin):
 
     @admin.display(description="Members", ordering="_member_count")
     def member_count(self, organization: Organization) -> int:
-        return organization._member_count
+        return organization._member_count  # type: ignore[attr-defined]  # get_queryset's annotation
 
     @admin.display(description="Sync")
     def sync_state(self, organization: Organization) -> str:
-        failed, pending = organization._failed, organization._pending
+        # get_queryset's annotations.
+        failed = organization._failed  # type: ignore[attr-defined]
+        pending = organization._pending  # type: ignore[attr-defined]
         if failed:
             return format_html('<span class="sync-state--failed">failed ({})</span>', failed)
         if pending:
@@ -208,7 +210,7 @@ class OrganizationAdmin(admin.ModelAdmin):
         else:
             self.message_user(request, f"{organization}: in sync with Plain.", messages.SUCCESS)
 
-    def get_urls(self):  # type: ignore[no-untyped-def]
+    def get_urls(self):
         own = [
             path(
                 "<path:object_id>/sync-now/",

@@ -29,6 +29,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -81,7 +82,7 @@ def _customer_upsert(*, user: User, tenants: Sequence[str] = ()) -> tuple[str, s
     already existed (UPDATED, NOOP) keeps the memberships it had, whatever `tenants` says.
     """
     client = get_plain_client()
-    arguments = {
+    arguments: dict[str, Any] = {
         "external_id": user.plain_external_id,
         "email": user.email,
         "full_name": user.get_full_name(),
@@ -338,7 +339,7 @@ def outbox_user_changed(
     )
     if not organizations and not user.plain_customer_id:
         return []  # unknown to Plain and in no tenant: nothing to tell
-    common = {
+    common: dict[str, Any] = {
         "kind": kind,
         "subject": Subject.user(user.pk),
         "user_id": user.pk,
@@ -376,7 +377,7 @@ def outbox_user_deleted(*, user: User) -> list[SyncEvent]:
     )
     if not customer_id:
         return []  # never reached Plain: nothing to remove
-    common = {
+    common: dict[str, Any] = {
         "kind": SyncEvent.Kind.USER_DELETED,
         "subject": Subject.user(user.pk),
         "user_id": user.pk,
