@@ -43,6 +43,7 @@ from portal.support.presentation import (
     thread_list_rows,
     timeline_items,
 )
+from portal.support.selectors import RequestOptions
 from portal.tenancy.selectors import organization_list_for_user
 
 logger = logging.getLogger(__name__)
@@ -203,6 +204,15 @@ def thread_detail(request: AuthenticatedHttpRequest, thread_id: str) -> HttpResp
     return _render(request, "support/thread_detail.html", context, partial=partial)
 
 
+def _create_form_again(
+    request: AuthenticatedHttpRequest, *, options: RequestOptions | None
+) -> ThreadCreateForm:
+    """The posted new-request form, validated against the questions as known now."""
+    form = ThreadCreateForm(request.POST, request.FILES, user=request.user, options=options)
+    form.is_valid()
+    return form
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def thread_create(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -221,13 +231,7 @@ def thread_create(request: AuthenticatedHttpRequest) -> HttpResponse:
         if not form.options_known:
             # Refused, so nothing is saved and the questions may be read now: the form comes
             # back with them and the answers as typed.
-            form = ThreadCreateForm(
-                request.POST,
-                request.FILES,
-                user=request.user,
-                options=selectors.request_options_get(),
-            )
-            form.is_valid()
+            form = _create_form_again(request, options=selectors.request_options_get())
         return _render(request, "support/thread_create.html", {"form": form})
     files = form.cleaned_data.get("attachments") or []
     try:
@@ -244,13 +248,7 @@ def thread_create(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
     except services.RequestFieldsInvalid:
         # The questions are known now (read at delivery): the same form, with them, says what.
-        form = ThreadCreateForm(
-            request.POST,
-            request.FILES,
-            user=request.user,
-            options=selectors.request_options_cached(),
-        )
-        form.is_valid()
+        form = _create_form_again(request, options=selectors.request_options_cached())
         if files:
             form.add_error(None, ATTACH_AGAIN.strip())
         return _render(request, "support/thread_create.html", {"form": form})
