@@ -59,6 +59,15 @@ def test_http_settings(settings, static_root):
 
 
 @pytest.fixture
+def staff_client(client):
+    """The test client, logged in as the staff superuser admin@portal.test."""
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(email="admin@portal.test", is_staff=True, is_superuser=True))
+    return client
+
+
+@pytest.fixture
 def plain(embedded_plain) -> PlainClient:
     """The portal's Plain client, over this test's emulator."""
     return get_plain_client()

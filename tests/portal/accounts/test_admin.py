@@ -14,12 +14,6 @@ CHANGELIST = reverse("admin:accounts_user_changelist")
 ADD = reverse("admin:accounts_user_add")
 
 
-@pytest.fixture
-def staff_client(client):
-    client.force_login(UserFactory(email="admin@portal.test", is_staff=True, is_superuser=True))
-    return client
-
-
 def test_user_list_shows_each_users_organisations(staff_client):
     alice = UserFactory(email="alice@acme.test", full_name="Alice Anders")
     MembershipFactory(user=alice, organization=OrganizationFactory(name="Acme", slug="acme"))

@@ -83,13 +83,6 @@ def assert_strict(response) -> None:
         assert not set(sources) & UNSAFE, (where, sources)
 
 
-@pytest.fixture
-def staff_client(acme) -> Client:
-    client = Client()
-    client.force_login(UserFactory(email="admin@portal.test", is_staff=True, is_superuser=True))
-    return client
-
-
 def test_every_page_of_the_portal_sends_the_strict_policy(
     alice_client, alice, acme, make_thread, emulator_control
 ):

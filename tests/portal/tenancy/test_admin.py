@@ -14,13 +14,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def staff(client):
-    admin = UserFactory(email="admin@portal.test", is_staff=True, is_superuser=True)
-    client.force_login(admin)
-    return client
-
-
-@pytest.fixture
 def acme(sync):
     with sync():
         organization = services.organization_create(name="Acme", slug="acme")
@@ -60,13 +53,13 @@ def inline_post(organization: Organization, rows: list[dict], **fields) -> dict:
     return data
 
 
-def test_changelist_shows_member_count_and_sync_state(staff, acme, alice):
+def test_changelist_shows_member_count_and_sync_state(staff_client, acme, alice):
     globex = Organization.objects.create(name="Globex", slug="globex")  # its row is pending
     SyncEvent.objects.create(
         kind="membership_added", subject="user:999", organization=globex, status="failed"
     )
 
-    response = staff.get(reverse("admin:tenancy_organization_changelist"))
+    response = staff_client.get(reverse("admin:tenancy_organization_changelist"))
 
     assert response.status_code == 200
     rows = {org.name: org for org in response.context["cl"].result_list}  # annotated queryset
@@ -77,14 +70,14 @@ def test_changelist_shows_member_count_and_sync_state(staff, acme, alice):
 
 
 @pytest.mark.parametrize("term", ["acm", "org-acme", "ACME"])
-def test_changelist_searches_name_slug_and_tenant(staff, acme, term):
+def test_changelist_searches_name_slug_and_tenant(staff_client, acme, term):
     Organization.objects.create(name="Globex", slug="globex")
-    response = staff.get(reverse("admin:tenancy_organization_changelist"), {"q": term})
+    response = staff_client.get(reverse("admin:tenancy_organization_changelist"), {"q": term})
     assert [org.name for org in response.context["cl"].result_list] == ["Acme"]
 
 
-def test_change_page_shows_tenant_sync_state_and_outbox_rows(staff, acme, alice):
-    response = staff.get(change_url(acme))
+def test_change_page_shows_tenant_sync_state_and_outbox_rows(staff_client, acme, alice):
+    response = staff_client.get(change_url(acme))
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -98,7 +91,7 @@ def test_change_page_shows_tenant_sync_state_and_outbox_rows(staff, acme, alice)
     assert "plain_tenant_id" not in form.fields  # read-only
 
 
-def test_change_page_shows_a_failure_with_its_error(staff, acme):
+def test_change_page_shows_a_failure_with_its_error(staff_client, acme):
     SyncEvent.objects.create(
         kind="membership_added",
         subject="user:1",
@@ -107,12 +100,12 @@ def test_change_page_shows_a_failure_with_its_error(staff, acme):
         attempts=3,
         last_error="PlainMutationError: customer_already_exists_with_email",
     )
-    html = staff.get(change_url(acme)).content.decode()
+    html = staff_client.get(change_url(acme)).content.decode()
     assert "failed (1)" in html
     assert "customer_already_exists_with_email" in html
 
 
-def test_adding_a_member_inline_reaches_plain(staff, acme, alice, sync, plain):
+def test_adding_a_member_inline_reaches_plain(staff_client, acme, alice, sync, plain):
     dora = UserFactory(email="dora@acme.test")
     membership = Membership.objects.get(user=alice)
     data = inline_post(
@@ -123,26 +116,26 @@ def test_adding_a_member_inline_reaches_plain(staff, acme, alice, sync, plain):
         ],
     )
     with sync():
-        response = staff.post(change_url(acme), data)
+        response = staff_client.post(change_url(acme), data)
 
     assert response.status_code == 302, response.content.decode()[:2000]
     assert tenants_of(plain, "dora@acme.test") == {"org-acme"}
     assert SyncEvent.objects.get(user=dora).status == "done"
 
 
-def test_deleting_a_member_inline_reaches_plain(staff, acme, alice, sync, plain):
+def test_deleting_a_member_inline_reaches_plain(staff_client, acme, alice, sync, plain):
     membership = Membership.objects.get(user=alice)
     data = inline_post(
         acme, [{"id": str(membership.pk), "user": str(alice.pk), "role": "admin", "DELETE": "on"}]
     )
     with sync():
-        response = staff.post(change_url(acme), data)
+        response = staff_client.post(change_url(acme), data)
 
     assert response.status_code == 302
     assert tenants_of(plain, "alice@acme.test") == set()
 
 
-def test_renaming_and_remapping_in_the_form_reach_plain(staff, acme, alice, sync, plain):
+def test_renaming_and_remapping_in_the_form_reach_plain(staff_client, acme, alice, sync, plain):
     membership = Membership.objects.get(user=alice)
     data = inline_post(
         acme,
@@ -151,7 +144,7 @@ def test_renaming_and_remapping_in_the_form_reach_plain(staff, acme, alice, sync
         tenant_external_id="acme-eu",
     )
     with sync():
-        response = staff.post(change_url(acme), data)
+        response = staff_client.post(change_url(acme), data)
 
     assert response.status_code == 302
     assert tenants_of(plain, "alice@acme.test") == {"acme-eu"}
@@ -159,22 +152,24 @@ def test_renaming_and_remapping_in_the_form_reach_plain(staff, acme, alice, sync
     assert names["acme-eu"] == "Acme Europe"
 
 
-def test_deleting_an_organisation_in_the_admin_reaches_plain(staff, acme, alice, sync, plain):
+def test_deleting_an_organisation_in_the_admin_reaches_plain(
+    staff_client, acme, alice, sync, plain
+):
     url = reverse("admin:tenancy_organization_delete", args=[acme.pk])
     with sync():
-        response = staff.post(url, {"post": "yes"})
+        response = staff_client.post(url, {"post": "yes"})
 
     assert response.status_code == 302
     assert not Organization.objects.exists()
     assert tenants_of(plain, "alice@acme.test") == set()
 
 
-def test_map_tenant_page_searches_plain(staff, acme, plain):
+def test_map_tenant_page_searches_plain(staff_client, acme, plain):
     plain.upsert_tenant(external_id="hubspot-1", name="ACME Holdings")
     plain.upsert_tenant(external_id="hubspot-2", name="Unrelated")
     url = reverse("admin:tenancy_organization_map_tenant", args=[acme.pk])
 
-    response = staff.get(url, {"q": "acme"})
+    response = staff_client.get(url, {"q": "acme"})
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -183,19 +178,21 @@ def test_map_tenant_page_searches_plain(staff, acme, plain):
     assert "current tenant" in html  # Acme's own tenant matches "acme" too
 
 
-def test_map_tenant_page_without_a_search_lists_nothing(staff, acme):
+def test_map_tenant_page_without_a_search_lists_nothing(staff_client, acme):
     url = reverse("admin:tenancy_organization_map_tenant", args=[acme.pk])
-    response = staff.get(url)
+    response = staff_client.get(url)
     assert response.status_code == 200
     assert response.context["results"] == []
 
 
-def test_choosing_a_tenant_maps_the_organisation_and_moves_members(staff, acme, alice, sync, plain):
+def test_choosing_a_tenant_maps_the_organisation_and_moves_members(
+    staff_client, acme, alice, sync, plain
+):
     tenant, _ = plain.upsert_tenant(external_id="hubspot-1", name="ACME Holdings")
     url = reverse("admin:tenancy_organization_map_tenant", args=[acme.pk])
 
     with sync():
-        response = staff.post(url, {"tenant_id": tenant.id, "external_id": "hubspot-1"})
+        response = staff_client.post(url, {"tenant_id": tenant.id, "external_id": "hubspot-1"})
 
     assert response.status_code == 302
     acme.refresh_from_db()
@@ -203,11 +200,13 @@ def test_choosing_a_tenant_maps_the_organisation_and_moves_members(staff, acme, 
     assert tenants_of(plain, "alice@acme.test") == {"hubspot-1"}
 
 
-def test_a_tenant_id_plain_does_not_confirm_is_refused(staff, acme, plain):
+def test_a_tenant_id_plain_does_not_confirm_is_refused(staff_client, acme, plain):
     plain.upsert_tenant(external_id="hubspot-1", name="ACME Holdings")
     url = reverse("admin:tenancy_organization_map_tenant", args=[acme.pk])
 
-    response = staff.post(url, {"tenant_id": "te_forged", "external_id": "hubspot-1"}, follow=True)
+    response = staff_client.post(
+        url, {"tenant_id": "te_forged", "external_id": "hubspot-1"}, follow=True
+    )
 
     assert "Plain has no such tenant" in response.content.decode()
     acme.refresh_from_db()
@@ -218,31 +217,33 @@ def test_a_tenant_id_plain_does_not_confirm_is_refused(staff, acme, plain):
     "tenant_id", ["te_forged", "te_" + "0" * 70, "c_01JZZZZZZZZZZZZZZZZZZZZZZZ"]
 )
 def test_a_posted_tenant_id_not_shaped_like_plains_is_refused_without_asking_plain(
-    staff, acme, plain, emulator_control, tenant_id
+    staff_client, acme, plain, emulator_control, tenant_id
 ):
     url = reverse("admin:tenancy_organization_map_tenant", args=[acme.pk])
     emulator_control.clear_requests()
 
-    response = staff.post(url, {"tenant_id": tenant_id, "external_id": "hubspot-1"}, follow=True)
+    response = staff_client.post(
+        url, {"tenant_id": tenant_id, "external_id": "hubspot-1"}, follow=True
+    )
 
     assert "Plain has no such tenant" in response.content.decode()
     assert [r["operationName"] for r in emulator_control.requests()] == []
 
 
-def test_a_tenant_another_organisation_maps_to_is_refused(staff, acme, sync, plain):
+def test_a_tenant_another_organisation_maps_to_is_refused(staff_client, acme, sync, plain):
     with sync():
         globex = services.organization_create(name="Globex", slug="globex")
     globex.refresh_from_db()
     url = reverse("admin:tenancy_organization_map_tenant", args=[acme.pk])
 
-    response = staff.post(
+    response = staff_client.post(
         url, {"tenant_id": globex.plain_tenant_id, "external_id": "org-globex"}, follow=True
     )
 
     assert "Globex already maps" in response.content.decode()
 
 
-def test_sync_now_repairs_drift_and_retries_failures(staff, acme, alice, sync, plain):
+def test_sync_now_repairs_drift_and_retries_failures(staff_client, acme, alice, sync, plain):
     plain.remove_customer_from_tenants(
         customer_id=alice.plain_customer_id, tenant_external_ids=["org-acme"]
     )
@@ -257,7 +258,7 @@ def test_sync_now_repairs_drift_and_retries_failures(staff, acme, alice, sync, p
     )
 
     with sync():
-        response = staff.post(
+        response = staff_client.post(
             reverse("admin:tenancy_organization_sync_now", args=[acme.pk]), follow=True
         )
 
@@ -268,17 +269,17 @@ def test_sync_now_repairs_drift_and_retries_failures(staff, acme, alice, sync, p
     assert "Acme" in response.content.decode()
 
 
-def test_sync_now_needs_post(staff, acme):
-    response = staff.get(reverse("admin:tenancy_organization_sync_now", args=[acme.pk]))
+def test_sync_now_needs_post(staff_client, acme):
+    response = staff_client.get(reverse("admin:tenancy_organization_sync_now", args=[acme.pk]))
     assert response.status_code == 405
 
 
-def test_sync_now_action_from_the_changelist(staff, acme, alice, sync, plain):
+def test_sync_now_action_from_the_changelist(staff_client, acme, alice, sync, plain):
     plain.remove_customer_from_tenants(
         customer_id=alice.plain_customer_id, tenant_external_ids=["org-acme"]
     )
     with sync():
-        response = staff.post(
+        response = staff_client.post(
             reverse("admin:tenancy_organization_changelist"),
             {"action": "sync_now", "_selected_action": [str(acme.pk)]},
             follow=True,
@@ -288,19 +289,19 @@ def test_sync_now_action_from_the_changelist(staff, acme, alice, sync, plain):
     assert tenants_of(plain, "alice@acme.test") == {"org-acme"}
 
 
-def test_outbox_changelist_filters_by_organisation_and_retries(staff, acme, alice, sync):
+def test_outbox_changelist_filters_by_organisation_and_retries(staff_client, acme, alice, sync):
     with sync():
         globex = services.organization_create(name="Globex", slug="globex")
     SyncEvent.objects.filter(user=alice).update(status="failed", last_error="boom")
     url = reverse("admin:tenancy_syncevent_changelist")
 
-    response = staff.get(url, {"organization__id__exact": acme.pk})
+    response = staff_client.get(url, {"organization__id__exact": acme.pk})
     shown = {row.organization_id for row in response.context["cl"].result_list}
     assert shown == {acme.pk}
     assert globex.pk not in shown
 
     with sync():
-        staff.post(
+        staff_client.post(
             url,
             {
                 "action": "retry",
@@ -312,15 +313,15 @@ def test_outbox_changelist_filters_by_organisation_and_retries(staff, acme, alic
     assert SyncEvent.objects.get(user=alice).status == "done"
 
 
-def test_outbox_rows_are_read_only(staff, alice):
+def test_outbox_rows_are_read_only(staff_client, alice):
     row = SyncEvent.objects.get(user=alice)
-    response = staff.post(
+    response = staff_client.post(
         reverse("admin:tenancy_syncevent_change", args=[row.pk]), {"status": "failed"}
     )
     assert response.status_code == 403
     row.refresh_from_db()
     assert row.status == "done"
-    assert staff.get(reverse("admin:tenancy_syncevent_add")).status_code == 403
+    assert staff_client.get(reverse("admin:tenancy_syncevent_add")).status_code == 403
 
 
 def test_staff_without_permission_cannot_map_or_sync(client, acme):
