@@ -6,11 +6,13 @@ With DEBUG off, a serving process refuses to start when:
   sign sessions and password-reset tokens;
 - the cache the login and reset limits count in is per-process (no REDIS_URL): each worker would
   count on its own, and the limits multiply by the worker count;
-- email goes to the console or to files (no EMAIL_URL): reset links would land in the log.
+- email goes to the console or to files (no EMAIL_URL): reset links would land in the log;
+- background work goes through the embedded default's filesystem transport (no
+  CELERY_BROKER_URL): it is one machine's folder, with no redelivery, meant for `make run`.
 
 gunicorn and Celery run no system checks, so portal/wsgi.py and the Celery worker
 (portal/celery.py) call refuse_unsafe_production() as they start; `manage.py check --deploy`
-reports the same problems as errors portal.E001-E003. The test suite runs with DEBUG off and the
+reports the same problems as errors portal.E001-E004. The test suite runs with DEBUG off and the
 checkout defaults but never loads portal.wsgi nor starts a worker in-process, so it is not
 refused; tests that start a real server or worker give it a production environment.
 """
@@ -25,6 +27,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 __all__ = ["production_problems", "refuse_unsafe_production"]
 
+EMBEDDED_BROKER_URL = "portal-filesystem://"
 _PER_PROCESS_CACHES = {
     "django.core.cache.backends.locmem.LocMemCache",
     "django.core.cache.backends.dummy.DummyCache",
@@ -68,6 +71,14 @@ def production_problems() -> list[tuple[str, str]]:
                 "portal.E003",
                 "Email goes to the console or to files, so password-reset links would be "
                 "logged: set EMAIL_URL to your mail server (smtp+tls://...).",
+            )
+        )
+    if settings.CELERY_BROKER_URL == EMBEDDED_BROKER_URL:
+        problems.append(
+            (
+                "portal.E004",
+                "Background work would queue in a local folder (the embedded default, for "
+                "`make run`): set CELERY_BROKER_URL to the Redis your workers consume.",
             )
         )
     return problems

@@ -24,9 +24,11 @@ SERVING_BASELINE = {
     # The tests speak plain HTTP to the server.
     "DJANGO_SECURE_SSL_REDIRECT": "false",
     "DJANGO_SECURE_COOKIES": "false",
-    # Production refuses a per-process cache and console email; nothing here sends mail.
+    # Production refuses a per-process cache, console email and the embedded default's folder
+    # broker; nothing here sends mail, and no worker consumes this broker's queue.
     "REDIS_URL": "redis://127.0.0.1:6379/13",
     "EMAIL_URL": "dummymail://",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/13",
 }
 
 

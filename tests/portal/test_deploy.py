@@ -19,10 +19,11 @@ PRODUCTION_ENV = {
     "DJANGO_DEBUG": "false",
     "DJANGO_SECRET_KEY": "k3V9-pQz!w7Lr2#xB8nT5@yH1uJ6mC4sE0aD-fG9hR2tY7iO3pL5zX8cV1bN6mQ4",
     "DJANGO_ALLOWED_HOSTS": "support.example.com",
-    # A shared cache and a real mail server: production refuses the per-process and console
-    # defaults (portal/production.py). Nothing connects to them in these checks.
+    # A shared cache, a real mail server and a broker: production refuses the per-process,
+    # console and local-folder defaults (portal/production.py). Nothing connects to them here.
     "REDIS_URL": "redis://127.0.0.1:6379/13",
     "EMAIL_URL": "smtp+tls://portal:secret@smtp.example.com:587",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/13",
 }
 # Variables the README documents for the portal and its deployment.
 PORTAL_ENV = {

@@ -56,6 +56,7 @@ UNSAFE = [
     pytest.param(
         {**PRODUCTION_ENV, "EMAIL_URL": "filemail:///tmp/mails"}, "EMAIL_URL", id="file-email"
     ),
+    pytest.param(without("CELERY_BROKER_URL"), "CELERY_BROKER_URL", id="folder-broker"),
 ]
 
 

@@ -53,7 +53,10 @@ def embedded(shared_database, remote_plain, emulator_server, tmp_path, settings)
         DJANGO_SECRET_KEY=settings.SECRET_KEY,
         PLAIN_API_URL=url,
         PLAIN_API_KEY=key,
-        # No CELERY_BROKER_URL: the embedded default, the filesystem transport, here per test.
+        # The embedded default as `make run` serves it: debug on, and the filesystem transport
+        # (production refuses it), here in a folder per test.
+        DJANGO_DEBUG="true",
+        CELERY_BROKER_URL="",
         CELERY_FILESYSTEM_FOLDER=str(tmp_path / "celery"),
         # Beat's sweep on a short schedule (60 s by default), so the test need not wait long.
         OUTBOX_SWEEP_SECONDS="2",
