@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -332,11 +332,7 @@ def outbox_user_changed(
         kind = SyncEvent.Kind.USER_ACTIVATED
     else:
         kind = SyncEvent.Kind.USER_EMAIL_CHANGED
-    organizations = list(
-        Organization.objects.filter(memberships__user_id=user.pk).values(
-            "pk", "name", "tenant_external_id"
-        )
-    )
+    organizations = _user_organizations(user)
     if not organizations and not user.plain_customer_id:
         return []  # unknown to Plain and in no tenant: nothing to tell
     common: dict[str, Any] = {
@@ -348,6 +344,22 @@ def outbox_user_changed(
         "upsert_customer": email_changed,
         "enqueue": False,
     }
+    return _user_rows(common, organizations)
+
+
+def _user_organizations(user: User) -> list[Mapping[str, Any]]:
+    return list(
+        Organization.objects.filter(memberships__user_id=user.pk).values(
+            "pk", "name", "tenant_external_id"
+        )
+    )
+
+
+def _user_rows(
+    common: dict[str, Any], organizations: Sequence[Mapping[str, Any]]
+) -> list[SyncEvent]:
+    """One row per organisation of the user (so each organisation's admin page shows it), or
+    one with none; processing merges them (same subject)."""
     if not organizations:
         return [_record(**common)]
     return [
@@ -366,11 +378,7 @@ def outbox_user_deleted(*, user: User) -> list[SyncEvent]:
 
     The payload keeps the Plain customer id, since the user row will be gone when it runs.
     """
-    organizations = list(
-        Organization.objects.filter(memberships__user_id=user.pk).values(
-            "pk", "name", "tenant_external_id"
-        )
-    )
+    organizations = _user_organizations(user)
     # The instance being deleted may be stale; a task may have created the customer since.
     customer_id = (
         User.objects.filter(pk=user.pk).values_list("plain_customer_id", flat=True).first() or ""
@@ -384,17 +392,7 @@ def outbox_user_deleted(*, user: User) -> list[SyncEvent]:
         "user_email": user.email,
         "customer_id": customer_id,
     }
-    if not organizations:
-        return [_record(**common)]
-    return [
-        _record(
-            organization_id=org["pk"],
-            organization_name=org["name"],
-            tenants=[org["tenant_external_id"]],
-            **common,
-        )
-        for org in organizations
-    ]
+    return _user_rows(common, organizations)
 
 
 # === processing the outbox ===================================================================
