@@ -1,27 +1,58 @@
-"""Reading rendered pages in tests: links and text, without a browser."""
+"""Reading rendered pages in tests, with an HTML parser: links, form values, headings."""
 
 from __future__ import annotations
 
 import re
-from html import unescape
 from html.parser import HTMLParser
+
+
+class _Elements(HTMLParser):
+    """The page's <a>, <input> and <textarea> elements, with their attributes (values unescaped
+    by the parser) and a textarea's text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[dict[str, str]] = []
+        self.inputs: list[dict[str, str]] = []
+        self.textareas: list[tuple[dict[str, str], str]] = []
+        self._textarea: dict[str, str] | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        values = {name: value or "" for name, value in attrs}
+        if tag == "a":
+            self.links.append(values)
+        elif tag == "input":
+            self.inputs.append(values)
+        elif tag == "textarea":
+            self._textarea, self._text = values, []
+
+    def handle_endtag(self, tag):
+        if tag == "textarea" and self._textarea is not None:
+            self.textareas.append((self._textarea, "".join(self._text)))
+            self._textarea = None
+
+    def handle_data(self, data):
+        if self._textarea is not None:
+            self._text.append(data)
+
+
+def _elements(html: str) -> _Elements:
+    parser = _Elements()
+    parser.feed(html)
+    parser.close()
+    return parser
 
 
 def link_hrefs(html: str, *, rel: str | None = None, contains: str | None = None) -> list[str]:
     """The href of each <a> in the page, optionally only those with `rel` or containing text."""
-    hrefs = []
-    for match in re.finditer(r"<a\b([^>]*)>", html):
-        attrs = match.group(1)
-        href = re.search(r'\bhref="([^"]*)"', attrs)
-        if href is None:
-            continue
-        if rel is not None and f'rel="{rel}"' not in attrs:
-            continue
-        value = unescape(href.group(1))
-        if contains is not None and contains not in value:
-            continue
-        hrefs.append(value)
-    return hrefs
+    return [
+        link["href"]
+        for link in _elements(html).links
+        if "href" in link
+        and (rel is None or link.get("rel") == rel)
+        and (contains is None or contains in link["href"])
+    ]
 
 
 def page_text(response) -> str:
@@ -30,19 +61,18 @@ def page_text(response) -> str:
 
 def textarea_value(html: str, name: str) -> str | None:
     """The text inside the <textarea name=...>, unescaped; None when there is none."""
-    match = re.search(
-        rf'<textarea\b[^>]*\bname="{re.escape(name)}"[^>]*>(.*?)</textarea>', html, re.S
-    )
-    return unescape(match.group(1)).strip() if match else None
+    for attrs, text in _elements(html).textareas:
+        if attrs.get("name") == name:
+            return text.strip()
+    return None
 
 
 def input_value(html: str, name: str) -> str | None:
     """The value of the <input name=...>, unescaped; None when there is none."""
-    match = re.search(rf'<input\b[^>]*\bname="{re.escape(name)}"[^>]*>', html)
-    if match is None:
-        return None
-    value = re.search(r'\bvalue="([^"]*)"', match.group(0))
-    return unescape(value.group(1)) if value else ""
+    for attrs in _elements(html).inputs:
+        if attrs.get("name") == name:
+            return attrs.get("value", "")
+    return None
 
 
 def without_tokens(html: str) -> str:
