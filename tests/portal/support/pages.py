@@ -12,14 +12,24 @@ class _Elements(HTMLParser):
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str]]] = []
         self.links: list[dict[str, str]] = []
         self.inputs: list[dict[str, str]] = []
         self.textareas: list[tuple[dict[str, str], str]] = []
+        # (select's name, option's attributes, option's text)
+        self.options: list[tuple[str, dict[str, str], str]] = []
         self._textarea: dict[str, str] | None = None
+        self._select: str | None = None
+        self._option: dict[str, str] | None = None
         self._text: list[str] = []
 
     def handle_starttag(self, tag, attrs):
         values = {name: value or "" for name, value in attrs}
+        self.tags.append((tag, values))
+        if tag == "select":
+            self._select = values.get("name", "")
+        elif tag == "option" and self._select is not None:
+            self._option, self._text = values, []
         if tag == "a":
             self.links.append(values)
         elif tag == "input":
@@ -31,9 +41,14 @@ class _Elements(HTMLParser):
         if tag == "textarea" and self._textarea is not None:
             self.textareas.append((self._textarea, "".join(self._text)))
             self._textarea = None
+        elif tag == "option" and self._option is not None and self._select is not None:
+            self.options.append((self._select, self._option, "".join(self._text).strip()))
+            self._option = None
+        elif tag == "select":
+            self._select = None
 
     def handle_data(self, data):
-        if self._textarea is not None:
+        if self._textarea is not None or self._option is not None:
             self._text.append(data)
 
 
@@ -52,6 +67,20 @@ def link_hrefs(html: str, *, rel: str | None = None, contains: str | None = None
         if "href" in link
         and (rel is None or link.get("rel") == rel)
         and (contains is None or contains in link["href"])
+    ]
+
+
+def elements(html: str, tag: str) -> list[dict[str, str]]:
+    """The attributes of every <tag> element of the page, in order."""
+    return [attrs for name, attrs in _elements(html).tags if name == tag]
+
+
+def select_options(html: str, name: str) -> list[tuple[str, str, bool]]:
+    """(value, text, selected) of each <option> of the <select name=...>."""
+    return [
+        (attrs.get("value", text), text, "selected" in attrs)
+        for select, attrs, text in _elements(html).options
+        if select == name
     ]
 
 

@@ -3,7 +3,6 @@ through the portal with the thread's own access check."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import httpx
@@ -17,7 +16,13 @@ from portal.support.forms import ATTACHMENT_MAX_COUNT, ATTACHMENT_MAX_TOTAL_BYTE
 from portal.support.models import Submission
 from portal.tenancy.services import plain_customer_ensure
 from tests.portal.conftest import TEST_API_KEY
-from tests.portal.support.pages import input_value, page_text, textarea_value, without_tokens
+from tests.portal.support.pages import (
+    elements,
+    input_value,
+    page_text,
+    textarea_value,
+    without_tokens,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -200,11 +205,11 @@ def test_the_forms_upload_as_multipart_with_and_without_javascript(
         page_text(alice_client.get(reverse("support:thread_create"))),
         page_text(alice_client.get(reverse("support:thread_detail", args=[thread.id]))),
     ):
-        form = re.search(r"<form\b[^>]*data-upload-progress[^>]*>", html).group(0)
-        assert 'enctype="multipart/form-data"' in form
-        assert 'hx-encoding="multipart/form-data"' in form
-        assert 'method="post"' in form and "action=" in form
-        assert re.search(r'<input type="file" name="attachments"[^>]*multiple', html)
+        (form,) = [f for f in elements(html, "form") if "data-upload-progress" in f]
+        assert form["enctype"] == form["hx-encoding"] == "multipart/form-data"
+        assert form["method"] == "post" and form.get("action")
+        (files,) = [i for i in elements(html, "input") if i.get("name") == "attachments"]
+        assert files["type"] == "file" and "multiple" in files
         assert "<progress" in html
         assert "js/uploads.js" in html
 

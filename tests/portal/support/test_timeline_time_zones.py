@@ -3,7 +3,6 @@ of their requests, learnt once from the browser."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.support.templatetags.support_tags import absolute_time_text, relative_time
-from tests.portal.support.pages import page_text
+from tests.portal.support.pages import elements, page_text
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +36,7 @@ def test_a_user_in_new_york_sees_new_york_times(alice_client, alice, acme, make_
     for html in (detail, listing):
         assert f'title="{expected}"' in html
         assert expected.endswith(("EST", "EDT"))
-        stamps = re.findall(r'<time datetime="([^"]+)"', html)
+        stamps = [time["datetime"] for time in elements(html, "time") if "datetime" in time]
         assert stamps and all(stamp.endswith(offset) for stamp in stamps)
 
 
