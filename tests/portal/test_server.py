@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -89,12 +90,15 @@ def test_healthz_answers_at_once_while_clients_stall_their_post_bodies(server):
     port = int(server.rsplit(":", 1)[1])
     stalled = [stall_a_post(port) for _ in range(STALLED_CLIENTS)]
     try:
-        # Let every stalled request reach a thread that is now blocked reading its body.
-        for _ in range(3):
-            httpx.get(f"{server}/healthz", timeout=5)
+        # Let every stalled request reach a thread that is now blocked reading its body, and let
+        # each worker serve a first request (a worker's first loads the URLconf and connects to
+        # the database, which on a loaded 2-core CI machine can take a second or more).
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            list(pool.map(lambda _: httpx.get(f"{server}/healthz", timeout=20), range(12)))
 
         started = time.monotonic()
-        responses = [httpx.get(f"{server}/healthz", timeout=2) for _ in range(10)]
+        # A blocked server answers only after gunicorn's worker timeout (60 s): 5 s is "at once".
+        responses = [httpx.get(f"{server}/healthz", timeout=5) for _ in range(10)]
         elapsed = time.monotonic() - started
     finally:
         for client in stalled:
