@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
@@ -116,9 +117,24 @@ def test_a_refused_request_is_logged_without_its_document(http):
 
 CLIENTS = 32
 CALLS_PER_CLIENT = 6  # what one portal page may fan out
-# A connection the server's listen queue dropped is retried by the kernel after 1 s, so a stall
-# shows as a call of a second or more; everything else on an idle loopback takes milliseconds.
-STALL_SECONDS = 0.9
+
+
+def _listen_drops() -> int | None:
+    """The kernel's count of connections dropped because a listen queue was full (TcpExt
+    ListenOverflows + ListenDrops), or None where /proc/net/netstat does not say.
+
+    A dropped connection is what stalls a client: the kernel retries its SYN after a second. The
+    count tells that without timing anything (timed assertions flake on a loaded machine).
+    """
+    try:
+        lines = Path("/proc/net/netstat").read_text().splitlines()
+    except OSError:
+        return None
+    for names, values in zip(lines[::2], lines[1::2], strict=False):
+        if names.startswith("TcpExt:"):
+            counters = dict(zip(names.split()[1:], map(int, values.split()[1:]), strict=True))
+            return counters.get("ListenOverflows", 0) + counters.get("ListenDrops", 0)
+    return None
 
 
 def _timed_calls(url: str, count: int, start: threading.Barrier | None = None) -> list[float]:
@@ -142,6 +158,7 @@ def _timed_calls(url: str, count: int, start: threading.Barrier | None = None) -
 
 def test_the_standalone_server_answers_32_clients_at_once_without_stalling(served):
     alone = _timed_calls(served, CALLS_PER_CLIENT * 2)
+    drops_before = _listen_drops()
     start = threading.Barrier(CLIENTS)
     with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
         futures = [
@@ -158,4 +175,5 @@ def test_the_standalone_server_answers_32_clients_at_once_without_stalling(serve
         f"{statistics.median(alone) * 1000:.1f} ms, max {max(alone) * 1000:.1f} ms"
     )
     assert len(together) == CLIENTS * CALLS_PER_CLIENT
-    assert max(together) < STALL_SECONDS
+    if drops_before is not None:
+        assert _listen_drops() == drops_before, "the listen queue dropped connections"
