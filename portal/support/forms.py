@@ -23,7 +23,7 @@ from portal.accounts.models import User
 from portal.support.presentation import PRIORITY_CHOICES
 from portal.support.selectors import RequestOptions
 from portal.tenancy.models import Organization
-from portal.tenancy.selectors import organization_list_for_user
+from portal.tenancy.selectors import organization_list_for_user, organizations_of_user
 
 __all__ = [
     "ATTACHMENT_BANNED_EXTENSIONS",
@@ -227,7 +227,7 @@ class ThreadCreateForm(_RequestFieldsMixin, _PortalForm):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.organizations = list(organization_list_for_user(user=user))
+        self.organizations = list(organizations_of_user(user=user))
         if len(self.organizations) > 1:
             organization = self.fields["organization"]
             assert isinstance(organization, forms.ModelChoiceField)

@@ -79,7 +79,7 @@ from portal.plain import get_plain_client
 from portal.support import selectors
 from portal.support.models import Submission
 from portal.tenancy.models import Organization
-from portal.tenancy.selectors import organization_list_for_user
+from portal.tenancy.selectors import organization_list_for_user, organizations_of_user
 from portal.tenancy.services import plain_customer_ensure
 
 __all__ = [
@@ -151,7 +151,7 @@ def thread_submit(
     when Plain refuses the request for good, and RequestFieldsInvalid when the posted answers do
     not fit the questions; then nothing is kept, and the caller shows the form again.
     """
-    if not organization_list_for_user(user=user).filter(pk=organization.pk).exists():
+    if organization.pk not in {org.pk for org in organizations_of_user(user=user)}:
         raise PermissionDenied
     payload = {
         "title": title,

@@ -44,7 +44,7 @@ from portal.support.presentation import (
     timeline_items,
 )
 from portal.support.selectors import RequestOptions
-from portal.tenancy.selectors import organization_list_for_user
+from portal.tenancy.selectors import organizations_of_user
 
 logger = logging.getLogger(__name__)
 
@@ -216,7 +216,7 @@ def _create_form_again(
 @require_http_methods(["GET", "POST"])
 @login_required
 def thread_create(request: AuthenticatedHttpRequest) -> HttpResponse:
-    if not organization_list_for_user(user=request.user).exists():
+    if not organizations_of_user(user=request.user):
         # Before anything is asked of Plain: there is nothing to ask for.
         return _render(request, "support/no_organisation.html", {})
     if request.method == "POST":

@@ -300,6 +300,20 @@ def test_a_page_reads_the_users_memberships_once(alice_client, acme, make_thread
     assert _membership_reads(queries.captured_queries) == 1
 
 
+def test_a_new_request_reads_memberships_once_and_again_when_it_is_delivered(alice_client, acme):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = alice_client.post(
+            reverse("support:thread_create"), {"title": "Counted", "message": "Once"}
+        )
+
+    assert response.status_code == 302
+    # The request's one reading (view, form, save), and the delivery's own fresh check.
+    assert _membership_reads(queries.captured_queries) == 2
+
+
 def test_memberships_are_read_afresh_outside_a_request_and_on_the_next_one(
     client, alice, acme, make_thread
 ):
