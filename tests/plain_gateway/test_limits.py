@@ -22,8 +22,24 @@ def test_the_client_the_emulator_and_the_forms_read_the_same_limits():
     assert state.ATTACHMENT_BANNED_EXTENSIONS is limits.ATTACHMENT_BANNED_EXTENSIONS
     assert state.PRIORITIES is limits.PRIORITIES
     assert forms.ATTACHMENT_BANNED_EXTENSIONS is limits.ATTACHMENT_BANNED_EXTENSIONS
-    assert forms.ATTACHMENT_MAX_COUNT is limits.ATTACHMENT_MAX_COUNT
-    assert forms.ATTACHMENT_MAX_TOTAL_BYTES is limits.ATTACHMENT_MAX_TOTAL_BYTES
+
+
+def test_the_forms_refuse_files_exactly_past_plains_limits():
+    # Behaviour, not identity: small ints are one object in Python, so `is` could not fail.
+    from django.core.exceptions import ValidationError
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from portal.support.forms import attachments_check
+
+    def files(count: int, size: int = 1) -> list[SimpleUploadedFile]:
+        return [SimpleUploadedFile(f"f{n}.txt", b"x" * size) for n in range(count)]
+
+    attachments_check(files(limits.ATTACHMENT_MAX_COUNT))
+    with pytest.raises(ValidationError):
+        attachments_check(files(limits.ATTACHMENT_MAX_COUNT + 1))
+    attachments_check(files(1, limits.ATTACHMENT_MAX_TOTAL_BYTES))
+    with pytest.raises(ValidationError):
+        attachments_check(files(1, limits.ATTACHMENT_MAX_TOTAL_BYTES + 1))
 
 
 @pytest.mark.parametrize("priority", [limits.PRIORITY_MIN - 1, limits.PRIORITY_MAX + 1])
