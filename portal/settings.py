@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "portal.outbox",
     "portal.tenancy",
     "portal.support",
+    "portal.webhooks",
     "portal.demo",
 ]
 
@@ -169,6 +170,16 @@ PLAIN_MAX_RATE_LIMIT_WAIT_SECONDS = env.float("PLAIN_MAX_RATE_LIMIT_WAIT_SECONDS
 PLAIN_EMULATOR_DATA = env.str(
     "PLAIN_EMULATOR_DATA", default=str(VAR_DIR / "plain-emulator.sqlite3")
 )
+# Webhooks from Plain (portal/webhooks/). The workspace's request-signing secret: its name holds
+# SECRET so Django's error reports mask it; unset, every webhook is refused (503).
+PLAIN_HMAC_SECRET = env.str("PLAIN_HMAC_SECRET", default="")
+# Where Plain reaches the portal: webhook and customer-card URLs are built from it.
+PORTAL_PUBLIC_URL = env.str("PORTAL_PUBLIC_URL", default="http://127.0.0.1:8000")
+# Webhook bodies over this many bytes are refused (413) before they are read.
+PLAIN_WEBHOOK_MAX_BYTES = env.int("PLAIN_WEBHOOK_MAX_BYTES", default=1024 * 1024)
+# The machine user the API key acts as, whose events come back as echoes of the portal's own
+# actions (optional: the gateway cannot ask Plain for it yet).
+PLAIN_MACHINE_USER_ID = env.str("PLAIN_MACHINE_USER_ID", default="")
 
 # --- Celery: background work always runs on workers (DESIGN, invariant 7) -------------------
 # Redis workers when CELERY_BROKER_URL is set (production). The embedded default (unset) goes
@@ -211,6 +222,8 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "outbox.sweep", "schedule": env.float("OUTBOX_SWEEP_SECONDS", 60.0)},
     # Repair drift between Plain's tenant memberships and the database.
     "tenancy-reconcile": {"task": "tenancy.tenants_reconcile", "schedule": 15 * 60.0},
+    # Record the thread changes Plain's webhooks did not tell us of (missed events).
+    "webhooks-reconcile": {"task": "webhooks.inbox_reconcile", "schedule": 10 * 60.0},
 }
 
 # Login and reset throttling (portal/accounts/throttling.py).
@@ -237,6 +250,9 @@ RATELIMIT_USE_CACHE = "default"
 # Production hardening; on by default when DEBUG is off.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+# Plain counts a redirect as a failed delivery: the webhook endpoint answers over http too (a
+# local emulator's loopback delivery); its requests are authenticated by their signature.
+SECURE_REDIRECT_EXEMPT = [r"^plain/webhooks/?$"]
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0 if DEBUG else 31536000)

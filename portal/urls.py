@@ -10,5 +10,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("portal.accounts.urls")),
+    path("", include("portal.webhooks.urls")),
     path("", include("portal.support.urls")),
 ]
