@@ -21,8 +21,7 @@ class InboxEventAdmin(OutboxAdmin):
         "event_type",
         "thread_id",
         "source",
-        "status",
-        "outcome",
+        "state",
         "received_count",
         "attempts",
         "short_error",
@@ -31,6 +30,13 @@ class InboxEventAdmin(OutboxAdmin):
     search_fields = ("event_id", "thread_id", "customer_id", "last_error")
     date_hierarchy = "created_at"
     actions = ["retry", "refetch_body"]
+
+    @admin.display(description="State", ordering="outcome")
+    def state(self, row: InboxEvent) -> str:
+        """Received (not applied yet), applied, ignored, echo, or failed (with the error)."""
+        if row.is_failed:
+            return "failed"
+        return row.get_outcome_display() + (f": {row.outcome_detail}" if row.outcome_detail else "")
 
     @admin.action(description="Re-fetch the event's body from Plain (not available yet)")
     def refetch_body(self, request: HttpRequest, queryset: QuerySet[InboxEvent]) -> None:

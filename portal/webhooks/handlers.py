@@ -53,7 +53,8 @@ RECONCILED = "portal.thread_reconciled"
 @dataclass(frozen=True, slots=True)
 class HandlerContext:
     """What a handler is given: the event, its inbox row, and, for an event about a thread,
-    the thread as Plain has it now and the organisation its tenant maps to."""
+    the thread as Plain has it now and the organisation its tenant maps to (an echo is not
+    routed: its context has neither)."""
 
     event: WebhookEvent
     row: InboxEvent

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 
@@ -95,6 +96,22 @@ def test_the_admin_lists_the_inbox_with_its_filters(staff_client, post, acme_thr
     assert chats.context["cl"].result_count == 2
     created = staff_client.get(url, {"event_type__exact": "thread.thread_created"})
     assert created.context["cl"].result_count == 0
+    failed = staff_client.get(url, {"status__exact": "failed"})
+    assert failed.context["cl"].result_count == 0
+
+
+def test_the_admin_shows_a_failed_row_with_its_error(staff_client, post, acme_thread):
+    post(bodies.chat_sent(thread_id=acme_thread.id))
+    InboxEvent.objects.update(status="failed", last_error="RuntimeError: handler broke")
+    page = staff_client.get(
+        reverse("admin:webhooks_inboxevent_changelist"), {"status__exact": "failed"}
+    )
+    assert page.context["cl"].result_count == 1
+    assert b"RuntimeError: handler broke" in page.content
+    model_admin = admin.site._registry[InboxEvent]
+    assert model_admin.state(InboxEvent.objects.get()) == "failed"
+    InboxEvent.objects.update(status="done", outcome="ignored", outcome_detail="no organisation")
+    assert model_admin.state(InboxEvent.objects.get()) == "Ignored: no organisation"
 
 
 def test_the_refetch_action_is_a_placeholder_that_changes_nothing(staff_client, post, acme_thread):

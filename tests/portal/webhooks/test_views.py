@@ -192,3 +192,10 @@ def test_the_secret_is_masked_in_error_reports(settings, rf):
         page = technical_500_response(request, *sys.exc_info())
     assert b"PLAIN_HMAC_SECRET" in page.content
     assert settings.PLAIN_HMAC_SECRET.encode() not in page.content
+
+
+def test_an_event_with_a_nul_in_its_text_is_stored_without_it(post):
+    # PostgreSQL's jsonb refuses U+0000; the event must still be stored, not retried for days.
+    data = bodies.chat_sent(text="before\u0000after")
+    assert post(data).status_code == 200
+    assert InboxEvent.objects.get().payload["chat"]["text"] == "beforeafter"
