@@ -199,3 +199,25 @@ def test_an_event_with_a_nul_in_its_text_is_stored_without_it(post):
     data = bodies.chat_sent(text="before\u0000after")
     assert post(data).status_code == 200
     assert InboxEvent.objects.get().payload["chat"]["text"] == "beforeafter"
+
+
+def test_the_endpoint_answers_a_delivery_over_the_wsgi_app_as_the_embedded_emulator_will():
+    import httpx
+    from django.core.wsgi import get_wsgi_application
+
+    data = bodies.thread_created()
+    raw = encode(data)
+    transport = httpx.WSGITransport(app=get_wsgi_application())
+    with httpx.Client(transport=transport, base_url="http://127.0.0.1") as http:
+        response = http.post(
+            "/plain/webhooks",
+            content=raw,
+            headers={
+                "Content-Type": "application/json",
+                "User-Agent": "Plain-Webhooks/1.0 (plain.com; help@plain.com)",
+                SIGNATURE_HEADER: sign(raw, SECRET),
+            },
+        )
+    assert response.status_code == 200
+    assert not response.is_redirect
+    assert InboxEvent.objects.get().event_id == data["id"]
