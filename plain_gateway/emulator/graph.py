@@ -29,7 +29,7 @@ from graphql import (
 )
 
 from plain_gateway.emulator.errors import FieldError, StateError
-from plain_gateway.emulator.families import Actor, FamilyModule, Resolvers, discover
+from plain_gateway.emulator.families import Actor, FamilyModule, Resolvers, discover, ordered
 from plain_gateway.emulator.paging import Connection, PagingError, paginate
 
 if TYPE_CHECKING:
@@ -301,7 +301,7 @@ BASE_TYPE_RESOLVERS: dict[str, Callable[..., str]] = {
 
 
 def _modules(families: Sequence[FamilyModule] | None) -> tuple[FamilyModule, ...]:
-    return discover() if families is None else tuple(families)
+    return discover() if families is None else ordered(families)
 
 
 def _combined_sdl(families: Sequence[FamilyModule] | None) -> str:

@@ -19,7 +19,14 @@ from typing import Any, TypeVar
 
 from plain_gateway import limits
 from plain_gateway.emulator.errors import FieldError, StateError
-from plain_gateway.emulator.families import SYSTEM, Actor, Family, FamilyModule, discover
+from plain_gateway.emulator.families import (
+    SYSTEM,
+    Actor,
+    Family,
+    FamilyModule,
+    discover,
+    ordered,
+)
 from plain_gateway.emulator.store import Store, new_id
 
 __all__ = [
@@ -57,7 +64,7 @@ class State:
         self.store = Store(data_path=data_path, clock=clock)
         self._families: dict[type[Family], Family] = {}
         self._attributes: dict[str, Family] = {}
-        for module in discover() if families is None else families:
+        for module in discover() if families is None else ordered(families):
             family = module.family(self)
             self._families[module.family] = family
             self.store.on_reindex(family.reindex)

@@ -128,6 +128,13 @@ def test_the_sdl_carries_no_descriptions():
     assert '"' not in sdl
 
 
+def test_the_command_line_prints_the_combined_sdl(capsys):
+    from plain_gateway.emulator.__main__ import main
+
+    assert main(["--print-sdl"]) == 0
+    assert capsys.readouterr().out == emulator_sdl()
+
+
 def test_the_sdl_is_served_next_to_the_endpoint(emulator_http):
     response = emulator_http.get("/graphql/v1/schema.graphql")
 

@@ -38,7 +38,7 @@ import functools
 import importlib
 import inspect
 import pkgutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from plain_gateway.emulator.state import State
     from plain_gateway.emulator.store import Store
 
-__all__ = ["SYSTEM", "Actor", "Family", "FamilyModule", "discover"]
+__all__ = ["SYSTEM", "Actor", "Family", "FamilyModule", "discover", "ordered"]
 
 Actor = dict[str, str]  # {"kind": user|machine_user|customer|system|deleted_customer, "id": ...}
 SYSTEM: Actor = {"kind": "system", "id": "emulator"}
@@ -114,18 +114,26 @@ def discover() -> tuple[FamilyModule, ...]:
                 type_resolvers=getattr(module, "TYPE_RESOLVERS", {}),
             )
         )
-    ordered: list[FamilyModule] = []
+    return ordered(modules)
+
+
+def ordered(modules: Iterable[FamilyModule]) -> tuple[FamilyModule, ...]:
+    """`modules` with each family after the families it requires (else in the order given)."""
+    modules = list(modules)
+    result: list[FamilyModule] = []
     by_class = {m.family: m for m in modules}
 
     def visit(module: FamilyModule, path: tuple[str, ...]) -> None:
-        if module in ordered:
+        if module in result:
             return
         if module.name in path:
             raise TypeError(f"families require each other in a circle: {path}")
         for needed in module.family.requires:
+            if needed not in by_class:
+                raise TypeError(f"{module.name} requires {needed.__name__}, which is not given")
             visit(by_class[needed], (*path, module.name))
-        ordered.append(module)
+        result.append(module)
 
     for found in modules:
         visit(found, ())
-    return tuple(ordered)
+    return tuple(result)
