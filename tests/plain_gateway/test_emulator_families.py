@@ -22,7 +22,7 @@ from plain_gateway.emulator.errors import not_found
 from plain_gateway.emulator.families import Family, FamilyModule, discover
 from plain_gateway.emulator.families.customers import Customer, Customers
 from plain_gateway.emulator.families.threads import ThreadDefaults, Threads
-from plain_gateway.emulator.graph import build_executable_schema, ctx, emulator_sdl
+from plain_gateway.emulator.graph import build_executable_schema, ctx, emulator_sdl, mutation
 from plain_gateway.emulator.store import new_id
 
 KEY = "test-key"
@@ -235,3 +235,52 @@ def test_two_families_with_one_public_name_are_refused():
 
     with pytest.raises(TypeError, match="customer_find"):
         create_app(api_key=KEY, families=(*discover(), clash))
+
+
+class Partial(Family):
+    requires = (Threads,)
+
+    def thread_retitle_then_refuse(self, *, thread_id: str) -> None:
+        threads = self.state.family(Threads)
+        threads.thread_title_change(
+            actor={"kind": "system", "id": "t"}, thread_id=thread_id, title="x"
+        )
+        raise not_found("other_id", "thing", "nope")
+
+
+@mutation
+def _m_partial(context: Any, data: dict[str, Any]) -> dict[str, Any]:
+    context.state.family(Partial).thread_retitle_then_refuse(thread_id=data["threadId"])
+    return {"thread": None}
+
+
+PARTIAL = FamilyModule(
+    name="partial",
+    family=Partial,
+    sdl="extend type Mutation"
+    " { partialWrite(input: MarkThreadAsDoneInput!): MarkThreadAsDoneOutput! }",
+    resolvers={"Mutation": {"partialWrite": _m_partial}},
+    type_resolvers={},
+)
+
+
+def test_a_mutation_refused_after_it_emitted_delivers_none_of_its_events():
+    app = create_app(api_key=KEY, families=(*discover(), PARTIAL))
+    customer_id = _customer(app, "ann@acme.test")
+    thread = _post(
+        app,
+        "mutation m($i: CreateThreadInput!) { createThread(input: $i) { thread { id } } }",
+        i={"customerIdentifier": {"customerId": customer_id}, "title": "Help"},
+    )["createThread"]["thread"]
+    events: list[Any] = []
+    app.state.store.subscribe("*", events.append)
+
+    refused = _post(
+        app,
+        "mutation m($t: ID!) { partialWrite(input: { threadId: $t })"
+        " { error { code fields { field } } } }",
+        t=thread["id"],
+    )["partialWrite"]
+
+    assert refused["error"] == {"code": "not_found", "fields": [{"field": "otherId"}]}
+    assert events == []

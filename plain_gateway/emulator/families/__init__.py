@@ -12,15 +12,21 @@ A family module holds, side by side:
   plain arguments (graph.py holds the shared plumbing: `mutation`, paging, converters);
 - its SDL in the sibling `<module>.graphql`: new types, plus `extend type Query { ... }`,
   `extend type Mutation { ... }` and `extend type <AnotherFamily'sType> { ... }` for fields it
-  adds to others' types. Every field must exist in Plain's schema with the same type.
+  adds to others' types. Every field must exist in Plain's schema with the same type: check with
+`python -m plain_gateway.emulator --print-sdl > /tmp/e.graphql` and
+`check_operations.py --subset /tmp/e.graphql`.
+
+Building the schema refuses a resolver for a type or field the SDL lacks and a field resolved by
+two families; building the state refuses a public name (method or collection) on two families,
+since each is also an attribute of `State`.
 
 To add a family: write `families/<name>.py` and `families/<name>.graphql` as above. That is all;
 nothing lists the families. A field on another family's type (say `Customer.company`) is an
 `extend type Customer { company: Company }` in your SDL, a `RESOLVERS["Customer"]["company"]`
 entry in your module, and data in your own collection keyed by the other entity's id (a
 `company_id` per customer kept by you, not a new attribute on Customer). Effects on another
-family's writes go through the hooks that family documents (e.g. `Threads.defaults_provider`,
-which lets a tier set the priority of new threads).
+family's writes go through the hooks that family documents (e.g.
+`Threads.defaults_provider_register`, which lets a tier set the priority of new threads).
 
 Each write emits domain events after its change (`self.store.emit(name, **payload)`), named after
 Plain's webhook event types (`thread.thread_created`, `customer.customer_updated`, ...) and
@@ -28,8 +34,9 @@ carrying the entity ids and, where Plain's payload has one, the previous value; 
 `store.subscribe` callbacks when the transaction commits. Add a test that subscribes and sees
 exactly your events for one mutation and none for a refused one.
 
-Families are built in module-name order; `requires` names the families that must come first
-(only needed when `__init__` or a hook registration calls into them).
+Families are built in module-name order, except that a family's `requires` (the families its
+`__init__` calls into, e.g. to register a hook) come first. `create_app(families=...)` takes
+another list (`(*discover(), FamilyModule(...))`), to try a family out before it is a module.
 """
 
 from __future__ import annotations
