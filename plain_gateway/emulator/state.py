@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from plain_gateway import limits
 from plain_gateway.emulator.errors import FieldError, StateError
@@ -81,9 +81,8 @@ class State:
 
     def family(self, cls: type[F]) -> F:
         """The state's instance of family `cls`."""
-        found = self._families[cls]
-        assert isinstance(found, cls)
-        return found
+        # Keyed by class when built, so the instance is of `cls` (no check on this hot path).
+        return cast(F, self._families[cls])
 
     def __getattr__(self, name: str) -> Any:
         # Only called for what State itself lacks: a family's public method or collection.
