@@ -1,4 +1,7 @@
-"""Serve the emulator over HTTP: python -m plain_gateway.emulator --port 8765 --api-key KEY."""
+"""Serve the emulator over HTTP: python -m plain_gateway.emulator --port 8765 --api-key KEY.
+
+`python -m plain_gateway.emulator --print-sdl` prints the emulator's whole schema instead.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from plain_gateway.emulator.app import DROP_CONNECTION, create_app
+from plain_gateway.emulator.graph import emulator_sdl
 
 LISTEN_BACKLOG = 1024
 
@@ -58,7 +62,13 @@ def main(argv: list[str] | None = None) -> int:
         help="the Bearer key clients must send (default: $PLAIN_API_KEY)",
     )
     parser.add_argument("--verbose", action="store_true", help="log every request")
+    parser.add_argument(
+        "--print-sdl", action="store_true", help="print the emulator's schema (SDL) and exit"
+    )
     args = parser.parse_args(argv)
+    if args.print_sdl:
+        sys.stdout.write(emulator_sdl())
+        return 0
     if not args.api_key:
         parser.error("--api-key (or PLAIN_API_KEY) is required")
     if args.data:

@@ -29,7 +29,7 @@ import threading
 import time
 import traceback
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -51,15 +51,16 @@ from graphql import (
 from ulid import ULID
 
 from plain_gateway.emulator import state as st
-from plain_gateway.emulator.paging import PagingError
-from plain_gateway.emulator.resolvers import (
-    SCHEMA_PATH,
+from plain_gateway.emulator.families import FamilyModule
+from plain_gateway.emulator.families.attachments import ATTACHMENT_MAX_BYTES, sign_download
+from plain_gateway.emulator.graph import (
     Context,
     QueryError,
     build_executable_schema,
     default_resolver,
-    sign_download,
+    emulator_sdl,
 )
+from plain_gateway.emulator.paging import PagingError
 
 __all__ = ["EmulatorApp", "create_app"]
 
@@ -67,14 +68,14 @@ GRAPHQL_PATH = "/graphql/v1"
 CONTROL_PREFIX = "/_emulator"
 REQUEST_LOG_SIZE = 1000
 DOCUMENT_CACHE_SIZE = 256
-MAX_UPLOAD_BODY = st.ATTACHMENT_MAX_BYTES + 256 * 1024  # the file plus the form's own fields
+MAX_UPLOAD_BODY = ATTACHMENT_MAX_BYTES + 256 * 1024  # the file plus the form's own fields
 # A server that can cut a request's connection puts a callable under this environ key (the
 # standalone server does; httpx.WSGITransport has no connection to cut).
 DROP_CONNECTION = "plain_emulator.drop_connection"
 DROP = "drop"
 LOST_ANSWER_STATUSES = (502, 503, 504)
 
-_documents: OrderedDict[str, tuple[str, Any]] = OrderedDict()
+_documents: OrderedDict[tuple[int, str], tuple[str, Any]] = OrderedDict()
 _documents_lock = threading.Lock()
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
@@ -183,13 +184,15 @@ class EmulatorApp:
         data_path: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
+        families: Sequence[FamilyModule] | None = None,
     ) -> None:
         if not api_key:
             raise ValueError("the emulator needs an API key")
         self._api_key = api_key
         self._sleep = sleep
-        self.state = st.State(api_key=api_key, data_path=data_path, clock=clock)
-        self.schema = build_executable_schema()
+        self.state = st.State(api_key=api_key, data_path=data_path, clock=clock, families=families)
+        self.schema = build_executable_schema(families)
+        self._sdl = emulator_sdl(families)
         self._url_secret = hashlib.sha256(b"plain-emulator-downloads:" + api_key.encode()).digest()
         self._faults = Faults()
         self._requests: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_SIZE)
@@ -216,7 +219,7 @@ class EmulatorApp:
             return self._graphql(request, prefix=path[: -len(GRAPHQL_PATH)])
         if path.endswith(GRAPHQL_PATH + "/schema.graphql") and request.method == "GET":
             return Response(
-                200, SCHEMA_PATH.read_bytes(), (("Content-Type", "text/plain; charset=utf-8"),)
+                200, self._sdl.encode(), (("Content-Type", "text/plain; charset=utf-8"),)
             )
         prefix, marker, rest = path.partition(CONTROL_PREFIX + "/")
         if marker:
@@ -347,11 +350,12 @@ class EmulatorApp:
             return state.actor_for_key(token) is not None
 
     def _document(self, query: str) -> tuple[str, Any]:
-        """Parse and validate once per distinct query text (shared by all apps: one schema)."""
+        """Parse and validate once per distinct query text (shared by the apps of one schema)."""
+        cache_key = (id(self.schema), query)
         with _documents_lock:
-            cached = _documents.get(query)
+            cached = _documents.get(cache_key)
             if cached is not None:
-                _documents.move_to_end(query)
+                _documents.move_to_end(cache_key)
                 return cached
         try:
             document = parse(query)
@@ -365,7 +369,7 @@ class EmulatorApp:
                 else ("ok", document)
             )
         with _documents_lock:
-            _documents[query] = outcome
+            _documents[cache_key] = outcome
             while len(_documents) > DOCUMENT_CACHE_SIZE:
                 _documents.popitem(last=False)
         return outcome
@@ -615,12 +619,17 @@ def create_app(
     data_path: str | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.time,
+    families: Sequence[FamilyModule] | None = None,
 ) -> EmulatorApp:
     """A fresh emulator. `data_path` is a SQLite file (kept across restarts) or None (memory).
 
     `sleep` and `clock` are injectable so tests of latency and snoozing never really wait.
+    `families` replaces the discovered entity families (families.discover()), e.g. to try a
+    family out before it is a module.
     """
-    return EmulatorApp(api_key=api_key, data_path=data_path, sleep=sleep, clock=clock)
+    return EmulatorApp(
+        api_key=api_key, data_path=data_path, sleep=sleep, clock=clock, families=families
+    )
 
 
 # --- helpers -----------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from plain_gateway.emulator import create_app
-from plain_gateway.emulator.resolvers import SCHEMA_PATH
+from plain_gateway.emulator.families.customers import CustomerRef
+from plain_gateway.emulator.graph import emulator_sdl
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SHARED_TOOLS = PROJECT_ROOT.parent / "shared" / "tools"
@@ -103,7 +104,7 @@ def _kinds(body):
 # --- schema --------------------------------------------------------------------------------------
 
 
-def test_the_sdl_is_a_faithful_subset_of_plains_schema():
+def test_the_sdl_is_a_faithful_subset_of_plains_schema(tmp_path):
     checker = SHARED_TOOLS / "check_operations.py"
     if not checker.exists():
         pytest.skip(f"Plain's schema and checker are not available here ({checker} is absent)")
@@ -114,20 +115,31 @@ def test_the_sdl_is_a_faithful_subset_of_plains_schema():
 
     real = build_schema(module.REAL_SCHEMA.read_text())
 
-    assert module.check_subset(real, SCHEMA_PATH) == []
+    combined = tmp_path / "emulator.graphql"
+    combined.write_text(emulator_sdl())
+
+    assert module.check_subset(real, combined) == []
 
 
 def test_the_sdl_carries_no_descriptions():
-    sdl = SCHEMA_PATH.read_text()
+    sdl = emulator_sdl()
 
+    assert "type Thread {" in sdl
     assert '"' not in sdl
+
+
+def test_the_command_line_prints_the_combined_sdl(capsys):
+    from plain_gateway.emulator.__main__ import main
+
+    assert main(["--print-sdl"]) == 0
+    assert capsys.readouterr().out == emulator_sdl()
 
 
 def test_the_sdl_is_served_next_to_the_endpoint(emulator_http):
     response = emulator_http.get("/graphql/v1/schema.graphql")
 
     assert response.status_code == 200
-    assert "type Thread {" in response.text
+    assert response.text == emulator_sdl()
 
 
 # --- protocol ------------------------------------------------------------------------------------
@@ -909,13 +921,13 @@ def test_a_snooze_ends_when_its_time_has_passed():
     with state.transaction():
         customer, _ = state.customer_upsert(
             actor={"kind": "system", "id": "t"},
-            identifier={"emailAddress": "a@b.test"},
+            identifier=CustomerRef(email="a@b.test"),
             on_create={"full_name": "A", "email": "a@b.test"},
             on_update={},
         )
         thread = state.thread_create(
             actor={"kind": "system", "id": "t"},
-            customer_identifier={"customerId": customer.id},
+            customer=CustomerRef(customer_id=customer.id),
             title="x",
         )
         state.thread_status_change(
@@ -1160,7 +1172,7 @@ def test_a_100_entry_page_and_a_25_thread_page_answer_quickly(
         for n in range(300):
             state.thread_create(
                 actor={"kind": "system", "id": "t"},
-                customer_identifier={"customerId": customer},
+                customer=CustomerRef(customer_id=customer),
                 title=f"bulk {n}",
                 components=[{"componentText": {"text": "x"}}],
             )

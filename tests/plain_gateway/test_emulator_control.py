@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from plain_gateway.emulator import EmulatorControl, EmulatorControlError, create_app
+from plain_gateway.emulator.families.customers import CustomerRef
 from tests.conftest import EmulatorFactory
 
 URL = "http://emulator.test/graphql/v1"
@@ -334,13 +335,13 @@ def test_the_clock_never_goes_before_what_another_process_wrote_to_the_file(tmp_
         with app.state.transaction() as state:
             customer, _ = state.customer_upsert(
                 actor=actor,
-                identifier={"emailAddress": "a@b.test"},
+                identifier=CustomerRef(email="a@b.test"),
                 on_create={"full_name": "A", "email": "a@b.test"},
                 on_update={},
             )
             thread = state.thread_create(
                 actor=actor,
-                customer_identifier={"customerId": customer.id},
+                customer=CustomerRef(customer_id=customer.id),
                 title="t",
                 components=[{"componentText": {"text": "x"}}],
             )

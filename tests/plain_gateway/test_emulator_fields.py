@@ -13,7 +13,7 @@ from graphql import (
     is_non_null_type,
 )
 
-from plain_gateway.emulator.resolvers import build_executable_schema
+from plain_gateway.emulator.graph import build_executable_schema
 
 SCHEMA = build_executable_schema()
 ALL_COMPONENTS = [

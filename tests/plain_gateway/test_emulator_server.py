@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from plain_gateway.emulator import EmulatorControl, create_app
+from plain_gateway.emulator.families.threads import Threads
 
 URL = "http://emulator.test/graphql/v1"
 KEY = "persist-key"
@@ -109,7 +110,8 @@ def test_a_crashed_mutation_leaves_the_file_unchanged(tmp_path, monkeypatch):
     def explode(*_args, **_kwargs):
         raise RuntimeError("bug in the emulator")
 
-    original = state._append
+    threads = state.family(Threads)
+    original = threads.entry_append
     calls = []
 
     def append_then_explode(*args, **kwargs):
@@ -117,7 +119,7 @@ def test_a_crashed_mutation_leaves_the_file_unchanged(tmp_path, monkeypatch):
         original(*args, **kwargs)
         explode()
 
-    monkeypatch.setattr(state, "_append", append_then_explode)
+    monkeypatch.setattr(threads, "entry_append", append_then_explode)
     with httpx.Client(transport=httpx.WSGITransport(app=app)) as client:
         body = client.post(
             URL,

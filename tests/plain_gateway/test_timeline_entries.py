@@ -19,6 +19,7 @@ from graphql import (
 
 from plain_gateway import components as pc
 from plain_gateway._operations import OPERATIONS
+from plain_gateway.emulator.graph import emulator_sdl
 from plain_gateway.types import (
     CUSTOMER_VISIBLE_COMPONENT_TYPES,
     CUSTOMER_VISIBLE_ENTRY_TYPES,
@@ -39,9 +40,6 @@ from plain_gateway.types import (
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 REAL_SCHEMA = SHARED / "plain" / "schema.graphql"
-EMULATOR_SCHEMA = (
-    Path(__file__).resolve().parents[2] / "plain_gateway" / "emulator" / "schema.graphql"
-)
 
 needs_real_schema = pytest.mark.skipif(
     not REAL_SCHEMA.is_file(),
@@ -240,7 +238,7 @@ def test_no_document_names_a_hidden_type_or_bcc():
 
 
 def test_the_emulator_declares_every_visible_entry_type():
-    emulator = build_schema(EMULATOR_SCHEMA.read_text())
+    emulator = build_schema(emulator_sdl())
 
     assert set(CUSTOMER_VISIBLE_ENTRY_TYPES) <= union_members(emulator, "Entry")
 
