@@ -20,10 +20,14 @@ from typing import TYPE_CHECKING, Any, overload
 
 from graphql import (
     GraphQLObjectType,
+    GraphQLOutputType,
     GraphQLResolveInfo,
     GraphQLSchema,
     build_schema,
+    get_named_type,
     get_nullable_type,
+    is_list_type,
+    is_non_null_type,
     lexicographic_sort_schema,
     print_schema,
 )
@@ -300,6 +304,24 @@ BASE_TYPE_RESOLVERS: dict[str, Callable[..., str]] = {
 }
 
 
+def _absent_resolver(field_type: GraphQLOutputType, where: str) -> Callable[..., Any]:
+    """What Plain answers for `field_type` when there is nothing: null, [], an empty connection,
+    or (a required object whose fields are all nullable) that object with every field null."""
+    if not is_non_null_type(field_type):
+        return none
+    inner = get_nullable_type(field_type)  # type: ignore[arg-type]
+    if is_list_type(inner):
+        return empty
+    named = get_named_type(inner)
+    if isinstance(named, GraphQLObjectType):
+        if named.name.endswith("Connection"):
+            # Still Plain's paging rules: a page size over the limit is refused, as for any list.
+            return lambda _source, _info, **args: page([], lambda item: (item,), args)
+        if all(not is_non_null_type(f.type) for f in named.fields.values()):
+            return lambda *_, **__: dict.fromkeys(named.fields)
+    raise TypeError(f"{where} is required ({field_type}): it cannot be absent, it needs data")
+
+
 def _modules(families: Sequence[FamilyModule] | None) -> tuple[FamilyModule, ...]:
     return discover() if families is None else ordered(families)
 
@@ -362,4 +384,15 @@ def _schema_build(families: Sequence[FamilyModule] | None) -> GraphQLSchema:
             if type_name not in schema.type_map:
                 raise KeyError(f"{name} resolves the type of {type_name}: not in the SDL")
             schema.type_map[type_name].resolve_type = resolve_type  # type: ignore[attr-defined]
+    for module in _modules(families):
+        for type_name, field_names in module.absent.items():
+            graphql_type = schema.type_map.get(type_name)
+            for field_name in field_names:
+                if graphql_type is None or field_name not in graphql_type.fields:  # type: ignore[attr-defined]
+                    raise KeyError(f"{module.name} lists {type_name}.{field_name}: not in the SDL")
+                if (type_name, field_name) in owners:
+                    continue  # a family holds the data: its resolver wins
+                field = graphql_type.fields[field_name]  # type: ignore[attr-defined]
+                field.resolve = _absent_resolver(field.type, f"{type_name}.{field_name}")
+                owners[type_name, field_name] = module.name
     return schema

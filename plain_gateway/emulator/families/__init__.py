@@ -10,6 +10,10 @@ A family module holds, side by side:
 - `RESOLVERS`, a dict GraphQL type name -> field name -> resolver, and `TYPE_RESOLVERS`, union or
   interface name -> function naming the object type: few lines each, turning GraphQL input into
   plain arguments (graph.py holds the shared plumbing: `mutation`, paging, converters);
+- `ABSENT`, a dict GraphQL type name -> field names the family declares but holds no data for:
+  each answers what Plain answers when there is none (null, an empty list, an empty connection;
+  a required object of nullable fields answers all of them null). A family that later holds the
+  data resolves the field in `RESOLVERS`, which wins over any family's ABSENT entry;
 - its SDL in the sibling `<module>.graphql`: new types, plus `extend type Query { ... }`,
   `extend type Mutation { ... }` and `extend type <AnotherFamily'sType> { ... }` for fields it
   adds to others' types. Every field must exist in Plain's schema with the same type: check with
@@ -41,6 +45,7 @@ another list (`(*discover(), FamilyModule(...))`), to try a family out before it
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib
 import inspect
@@ -86,6 +91,7 @@ class FamilyModule:
     sdl: str
     resolvers: Resolvers
     type_resolvers: dict[str, Callable[..., str]]
+    absent: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
 
 
 def _family_class(module: ModuleType) -> type[Family]:
@@ -119,6 +125,7 @@ def discover() -> tuple[FamilyModule, ...]:
                 sdl=sdl_path.read_text() if sdl_path.is_file() else "",
                 resolvers=getattr(module, "RESOLVERS", {}),
                 type_resolvers=getattr(module, "TYPE_RESOLVERS", {}),
+                absent=getattr(module, "ABSENT", {}),
             )
         )
     return ordered(modules)

@@ -274,3 +274,9 @@ RESOLVERS: graph.Resolvers = {
         "updatedBy": graph.key("created_by"),
     },
 }
+
+
+# Declared fields this family holds no data for: answered as Plain answers when there is none.
+ABSENT: dict[str, tuple[str, ...]] = {
+    "CreateAttachmentDownloadUrlOutput": ("attachmentVirusScanResult",),
+}

@@ -495,3 +495,14 @@ RESOLVERS: graph.Resolvers = {
 
 # Which actor an Actor is: customers know whether a customer actor still exists.
 TYPE_RESOLVERS = {"Actor": _actor_type, "InternalActor": _actor_type}
+
+
+# Declared fields this family holds no data for: answered as Plain answers when there is none.
+ABSENT: dict[str, tuple[str, ...]] = {
+    "Customer": (
+        "customerGroupMemberships",
+        "company",
+        "identities",
+        "status",
+    ),
+}

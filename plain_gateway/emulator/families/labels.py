@@ -339,3 +339,12 @@ RESOLVERS: graph.Resolvers = {
         "parentLabelType": lambda lt, i: _labels(i).label_types.get(lt.parent_label_type_id or ""),
     },
 }
+
+
+# Declared fields this family holds no data for: answered as Plain answers when there is none.
+ABSENT: dict[str, tuple[str, ...]] = {
+    "ThreadFieldSchema": (
+        "dependsOnThreadField",
+        "dependsOnLabels",
+    ),
+}

@@ -207,3 +207,12 @@ RESOLVERS: graph.Resolvers = {
     },
     "Mutation": {"upsertTenant": m_upsert_tenant},
 }
+
+
+# Declared fields this family holds no data for: answered as Plain answers when there is none.
+ABSENT: dict[str, tuple[str, ...]] = {
+    "Tenant": (
+        "tier",
+        "tenantFields",
+    ),
+}

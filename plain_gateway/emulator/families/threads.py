@@ -1369,3 +1369,34 @@ RESOLVERS: graph.Resolvers = {
 }
 
 TYPE_RESOLVERS = {"Entry": graph.typename}
+
+
+# Declared fields this family holds no data for: answered as Plain answers when there is none.
+ABSENT: dict[str, tuple[str, ...]] = {
+    "EmailEntry": ("bounces",),
+    "EmailParticipant": ("emailActor",),
+    "SlackMessageEntry": (
+        "relatedThread",
+        "reactions",
+    ),
+    "SlackReplyEntry": ("reactions",),
+    "SystemActor": ("workflow",),
+    "Thread": (
+        "statusDetail",
+        "agentStatus",
+        "agentStatusDetail",
+        "links",
+        "threadDiscussions",
+        "tier",
+        "serviceLevelAgreementStatusSummary",
+        "channelDetails",
+        "participants",
+        "surveyResponse",
+        "escalationDetails",
+        "catchupDetail",
+    ),
+    "ThreadStatusTransitionedEntry": (
+        "previousStatusDetail",
+        "nextStatusDetail",
+    ),
+}

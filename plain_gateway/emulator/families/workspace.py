@@ -191,3 +191,21 @@ RESOLVERS: graph.Resolvers = {
     "SystemActor": {"systemId": _actor_id, "workflowExecutionId": graph.none},
     "User": {"labels": graph.empty},
 }
+
+
+# Declared fields this family holds no data for: answered as Plain answers when there is none.
+ABSENT: dict[str, tuple[str, ...]] = {
+    "MachineUser": (
+        "avatar",
+        "apiKey",
+        "apiKeys",
+    ),
+    "User": (
+        "avatar",
+        "roles",
+        "role",
+        "slackIdentities",
+        "defaultSavedThreadsView",
+        "workingHours",
+    ),
+}
