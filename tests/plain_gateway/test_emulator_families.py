@@ -197,11 +197,11 @@ def test_a_resolver_for_a_field_the_sdl_lacks_is_refused():
         name="stray",
         family=type("Stray", (Family,), {}),
         sdl="",
-        resolvers={"Customer": {"company": _company}},
+        resolvers={"Customer": {"favouriteColour": _company}},
         type_resolvers={},
     )
 
-    with pytest.raises(KeyError, match=r"Customer\.company"):
+    with pytest.raises(KeyError, match=r"Customer\.favouriteColour"):
         build_executable_schema((*discover(), stray))
 
 
