@@ -499,6 +499,7 @@ class EmulatorApp:
                 full_name=body["full_name"],
                 public_name=body.get("public_name") or body["full_name"],
                 email=body.get("email"),
+                role=body.get("role") or "SUPPORT",
             )
             return _json(201, {"user_id": user.id, "api_key": api_key})
 
