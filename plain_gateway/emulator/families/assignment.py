@@ -98,7 +98,7 @@ class Assignments(Family):
         found = set(self._threads.threads) - assigned if is_assigned is False else assigned
         if user_ids is not None:
             wanted = [{"kind": "user", "id": i} for i in user_ids]
-            found = {i for i in found if self.assignments[i].assignee in wanted}
+            found = {i for i in found if self.assignment_of(i).assignee in wanted}
         return found
 
     def assignee_check(self, assignee: Actor, *, field_name: str) -> Actor:

@@ -242,14 +242,15 @@ class Workspace(Family):
             raise invalid("full_name", "full_name is required", "REQUIRED")
         if role not in ROLE_KEYS:
             raise invalid("role", f"role must be one of {', '.join(ROLE_KEYS)}")
-        if email is not None and self.user_by_email(email=email) is not None:
+        email = email or f"agent-{len(self.users) + 1}@{SUPPORT_DOMAIN}"
+        if self.user_by_email(email=email) is not None:
             raise invalid("email", f"a user with email {email!r} already exists")
         now = self.store.now()
         user = User(
             id=new_id("u", now),
             full_name=full_name.strip(),
             public_name=(public_name or full_name).strip(),
-            email=email or f"agent-{len(self.users) + 1}@{SUPPORT_DOMAIN}",
+            email=email,
             created_at=now,
             updated_at=now,
             status_changed_at=now,
