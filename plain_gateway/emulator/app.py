@@ -5,7 +5,7 @@ Routes (any path prefix before them is kept, so the app can sit under a sub-path
   GET  /graphql/v1/schema.graphql       the emulator's SDL
   POST /_emulator/reset                 forget all data
   POST /_emulator/inbound-email         a customer's email reaches support
-  POST /_emulator/agents                a human agent and an API key acting as them
+  POST /_emulator/agents                a human agent (with a role) and an API key acting as them
   GET|POST|DELETE /_emulator/faults     latency and failures injected into GraphQL requests:
                                         before they run (fail_next) or after their writes are
                                         committed, the answer lost (fail_after_apply)
@@ -499,6 +499,7 @@ class EmulatorApp:
                 full_name=body["full_name"],
                 public_name=body.get("public_name") or body["full_name"],
                 email=body.get("email"),
+                role=body.get("role") or "SUPPORT",
             )
             return _json(201, {"user_id": user.id, "api_key": api_key})
 

@@ -117,9 +117,17 @@ class EmulatorControl:
         )
         return delivered
 
-    def add_agent(self, *, full_name: str, public_name: str, email: str | None = None) -> str:
-        """Create a human agent; returns an API key whose requests act as that agent."""
-        body = {"full_name": full_name, "public_name": public_name, "email": email}
+    def add_agent(
+        self,
+        *,
+        full_name: str,
+        public_name: str,
+        email: str | None = None,
+        role: Literal["OWNER", "ADMIN", "SUPPORT"] = "SUPPORT",
+    ) -> str:
+        """Create a human agent with a role (Plain's RoleKey); returns an API key whose
+        requests act as that agent."""
+        body = {"full_name": full_name, "public_name": public_name, "email": email, "role": role}
         return str(self._call("POST", "/agents", body)["api_key"])
 
     def set_latency(self, *, ms: int) -> None:

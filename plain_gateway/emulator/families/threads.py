@@ -8,13 +8,15 @@ Hooks for other families:
   argument of `thread_create` beating them all. A tiers family uses it for the priority of a
   tier's new threads, without an edit here.
 - `entry_append(...)` writes a timeline entry of any kind (the events family's entries).
+- `creation_option_register(name, option)`: lets another family take a createThread input
+  (`assigned_to` for `assignedTo`) without an edit here; see `CreationOption`.
 """
 
 from __future__ import annotations
 
 from bisect import insort
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EMAIL_CATEGORIES",
+    "CreationOption",
     "Thread",
     "ThreadDefaults",
     "Threads",
@@ -141,6 +144,20 @@ class DefaultsProvider(Protocol):
     ) -> ThreadDefaults | None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class CreationOption:
+    """Another family's part of createThread, registered under a state name (`assigned_to`).
+
+    The input field is the name in camelCase. `from_input` turns its value (when not null) into
+    plain arguments; `check(value, field_name=...)` validates them with the thread's other
+    checks, before anything changes, raising StateError to refuse the thread, and returns what
+    `apply(thread, actor=..., checked=...)` needs once the thread exists (same transaction)."""
+
+    from_input: Callable[[Any], Any]
+    check: Callable[..., Any]
+    apply: Callable[..., None]
+
+
 class Threads(Family):
     requires = (Workspace, Tenants, Customers, Labels, Attachments)
 
@@ -155,6 +172,7 @@ class Threads(Family):
         self.snoozed: set[str] = set()
         self.timelines: dict[str, list[TimelineEntry]] = defaultdict(list)
         self._defaults: list[DefaultsProvider] = []
+        self.creation_options: dict[str, CreationOption] = {}
         self.store.on_newest_activity(self._newest_activity_ms)
 
     def reindex(self) -> None:
@@ -187,6 +205,10 @@ class Threads(Family):
     def defaults_provider_register(self, provider: DefaultsProvider) -> None:
         """Let another family set defaults of new threads (see the module docstring)."""
         self._defaults.append(provider)
+
+    def creation_option_register(self, name: str, option: CreationOption) -> None:
+        """Let another family take the createThread input `name` (see CreationOption)."""
+        self.creation_options[name] = option
 
     @property
     def _customers(self) -> Customers:
@@ -301,11 +323,13 @@ class Threads(Family):
         priority: int | None = None,
         tenant: TenantRef | None = None,
         channel: str | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> Thread:
         """Plain's createThread: the components become a CustomEntry, the thread's first message.
 
         `thread_fields` are dicts of key, type and the type's value (string_value,
-        boolean_value, number_value or date_value in ms)."""
+        boolean_value, number_value or date_value in ms). `options` are values for registered
+        creation options, by name (see CreationOption)."""
         errors = []
         if not (title or "").strip():
             errors.append(FieldError("title", "title is required", "REQUIRED"))
@@ -333,6 +357,10 @@ class Threads(Family):
             raise invalid(
                 "external_id", f"externalId {external_id!r} is already used by this customer"
             )
+        checked = {
+            name: self.creation_options[name].check(value, field_name=name)
+            for name, value in (options or {}).items()
+        }
         tenant_id = found_tenant.id if found_tenant else None
         if priority is None:
             priority = self._default_priority(
@@ -397,6 +425,8 @@ class Threads(Family):
                 timestamp=now,
             )
             self._message_info(thread, actor=actor, source="API", timestamp=now)
+        for name, value in checked.items():
+            self.creation_options[name].apply(thread, actor=actor, checked=value)
         return thread
 
     def _default_priority(self, *, customer_id: str, tenant_id: str | None, channel: str) -> int:
@@ -984,6 +1014,8 @@ _ENTRY_TYPES = {
     "labels": "ThreadLabelsChangedEntry",
     "thread_event": "ThreadEventEntry",
     "customer_event": "CustomerEventEntry",
+    "assignment": "ThreadAssignmentTransitionedEntry",
+    "additional_assignees": "ThreadAdditionalAssigneesTransitionedEntry",
 }
 
 # TimelineEntryType values -> state kinds
@@ -997,6 +1029,8 @@ _ENTRY_KINDS = {
     "THREAD_LABELS_CHANGED": "labels",
     "THREAD_EVENT": "thread_event",
     "CUSTOMER_EVENT": "customer_event",
+    "THREAD_ASSIGNMENT_TRANSITIONED": "assignment",
+    "THREAD_ADDITIONAL_ASSIGNEES_TRANSITIONED": "additional_assignees",
 }
 _MESSAGE_KINDS = ("chat", "email", "custom")
 
@@ -1104,7 +1138,8 @@ def _thread_field_input(value: dict[str, Any]) -> dict[str, Any]:
 @graph.mutation(paths={"customer": "customerIdentifier", "tenant": "tenantIdentifier"})
 def m_create_thread(context: graph.Context, data: dict[str, Any]) -> dict[str, Any]:
     tenant = data.get("tenantIdentifier")
-    thread = context.state.family(Threads).thread_create(
+    threads = context.state.family(Threads)
+    thread = threads.thread_create(
         actor=context.actor,
         customer=customer_ref(data["customerIdentifier"]),
         title=data.get("title"),
@@ -1117,6 +1152,11 @@ def m_create_thread(context: graph.Context, data: dict[str, Any]) -> dict[str, A
         priority=data.get("priority"),
         tenant=tenant_ref(tenant) if tenant else None,
         channel=data.get("channel"),
+        options={
+            name: option.from_input(data[graph.camel(name)])
+            for name, option in threads.creation_options.items()
+            if data.get(graph.camel(name)) is not None
+        },
     )
     return {"thread": thread}
 
@@ -1329,9 +1369,6 @@ RESOLVERS: graph.Resolvers = {
         "supportEmailAddresses": lambda t, _i: [SUPPORT_EMAIL] if t.channel == "EMAIL" else [],
         "agentStatusUpdatedAt": graph.none,
         "agentStatusUpdatedBy": graph.none,
-        "assignedTo": graph.none,
-        "assignedAt": graph.none,
-        "additionalAssignees": graph.empty,
         "lockedAt": graph.none,
         "lockedBy": graph.none,
     },
