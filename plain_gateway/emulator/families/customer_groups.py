@@ -81,7 +81,7 @@ class CustomerGroups(Family):
         refs = on_create.get("customer_groups") or ()
         if not refs:
             return None
-        groups = self._resolve_all(refs, field_name="on_create.customer_groups")
+        groups = self._resolve_all(refs, field_name="on_create.customer_group_identifiers")
         return lambda customer: self._memberships_add(customer, groups, actor=actor)
 
     # --- reads ----------------------------------------------------------------------------------

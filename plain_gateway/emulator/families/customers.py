@@ -570,7 +570,6 @@ _UPSERT_PATHS = {
     "on_update.full_name": "onUpdate.fullName.value",
     "on_update.external_id": "onUpdate.externalId.value",
     "on_update.email": "onUpdate.email.email",
-    "on_create.customer_groups": "onCreate.customerGroupIdentifiers",
 }
 
 
