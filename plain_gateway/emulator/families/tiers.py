@@ -778,6 +778,9 @@ RESOLVERS: graph.Resolvers = {
         "memberships": tier_memberships,
         "serviceLevelAgreements": lambda t, i: [sla_view(s) for s in _tiers(i).tier_slas(t.id)],
     },
+    # Required lists: a refused mutation answers [] (graph.mutation nulls the other fields).
+    "AddMembersToTierOutput": {"memberships": lambda o, _i: o["memberships"] or []},
+    "RemoveMembersFromTierOutput": {"memberships": lambda o, _i: o["memberships"] or []},
     "Tenant": {"tier": lambda t, i: _tiers(i).tier_of_member("tenant", t.id)},
     "Company": {"tier": lambda c, i: _tiers(i).tier_of_member("company", c.id)},
     "Thread": {
