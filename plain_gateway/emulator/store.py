@@ -120,6 +120,22 @@ class Store:
         """Mark an entity changed (or deleted, when gone from its dict): saved at commit."""
         self._dirty.add((kind, entity_id))
 
+    def remove_where(self, attribute: str, value: Any) -> dict[str, list[str]]:
+        """Delete every entity, of any kind, whose `attribute` equals `value` (a cascade: e.g.
+        everything carrying a deleted customer's `customer_id`), then rebuild every family's
+        indexes. Returns the ids removed, by kind. Call inside transaction(), after validating."""
+        removed: dict[str, list[str]] = {}
+        for kind, found in self._collections.items():
+            ids = [i for i, obj in found.items() if getattr(obj, attribute, None) == value]
+            for entity_id in ids:
+                del found[entity_id]
+                self.touch(kind, entity_id)
+            if ids:
+                removed[kind] = sorted(ids)
+        if removed:
+            self.reindex()
+        return removed
+
     def blob_put(self, blob_id: str, content: bytes) -> None:
         self.blobs[blob_id] = content
         self._dirty_blobs.add(blob_id)

@@ -1,4 +1,21 @@
-"""Customers and their tenant memberships (the tenants themselves are the tenants family's)."""
+"""Customers and their tenant memberships (the tenants themselves are the tenants family's).
+
+Hooks for other families:
+- `customer_create_hook_register(hook)`: `hook(actor=..., on_create=...)` runs while a customer is
+  being created, after this family's own checks and before anything changed; it may raise
+  StateError (nothing is created) and returns None or a function the new Customer is passed to
+  once it exists (the companies family derives the company, customer groups add memberships).
+
+Rules where Plain does not document its own (conservative):
+- deleteCustomer deletes the customer and, as Plain's docs say, everything associated with them:
+  every entity of any family that carries their `customer_id` (threads, timeline entries,
+  attachments, group memberships, their company link). Actors naming them elsewhere answer
+  DeletedCustomerActor.
+- searchCustomers needs at least one condition with a term of 2 or more characters, matched
+  case-insensitively as a substring; conditions are or-ed. timelineEntryText is not emulated.
+- Customer.status: ACTIVE with a TODO thread, else SNOOZED with a snoozed one, else IDLE.
+- Customers are never marked as spam: `isMarkedAsSpam: true` matches none.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +37,19 @@ from plain_gateway.emulator.store import new_id
 if TYPE_CHECKING:
     from plain_gateway.emulator.state import State
 
-__all__ = ["Customer", "CustomerRef", "Customers", "customer_ref", "email_valid"]
+__all__ = [
+    "CreateHook",
+    "Customer",
+    "CustomerRef",
+    "Customers",
+    "customer_ref",
+    "email_valid",
+    "refuse_unemulated",
+]
+
+# hook(actor=..., on_create=...) -> None | apply(customer); see the module docstring.
+CreateHook = Callable[..., "Callable[[Customer], None] | None"]
+SEARCH_TERM_MIN = 2
 
 
 @dataclass(slots=True)
@@ -78,7 +107,12 @@ class Customers(Family):
         self.customer_by_email: dict[str, str] = {}
         self.customer_by_external_id: dict[str, str] = {}
         self.customers_by_tenant: dict[str, set[str]] = defaultdict(set)
+        self._create_hooks: list[CreateHook] = []
         state.family(Workspace).actor_namer_register(self._actor_name)
+
+    def customer_create_hook_register(self, hook: CreateHook) -> None:
+        """Take part in creating a customer (see the module docstring)."""
+        self._create_hooks.append(hook)
 
     def reindex(self) -> None:
         self.customer_by_email = {c.email.lower(): c.id for c in self.customers.values()}
@@ -137,13 +171,56 @@ class Customers(Family):
             raise not_found(field_name, "customer", value)
         return customer
 
-    def customer_list(self, *, tenant_ids: Iterable[str] | None = None) -> list[Customer]:
+    def customer_list(
+        self,
+        *,
+        tenant_ids: Iterable[str] | None = None,
+        customer_ids: Iterable[str] | None = None,
+        updated_after: int | None = None,
+        updated_before: int | None = None,
+        is_marked_as_spam: bool | None = None,
+    ) -> list[Customer]:
+        """Customers matching every filter given (tenant_ids: a member of any of them;
+        customer_ids: one of them, as other families narrow by their own data)."""
         if tenant_ids is None:
-            return list(self.customers.values())
-        ids: set[str] = set()
-        for tenant_id in tenant_ids:
-            ids |= self.customers_by_tenant.get(tenant_id, set())
-        return [self.customers[i] for i in ids]
+            found = list(self.customers.values())
+        else:
+            ids: set[str] = set()
+            for tenant_id in tenant_ids:
+                ids |= self.customers_by_tenant.get(tenant_id, set())
+            found = [self.customers[i] for i in ids]
+        if customer_ids is not None:
+            wanted = set(customer_ids)
+            found = [c for c in found if c.id in wanted]
+        if updated_after is not None:
+            found = [c for c in found if c.updated_at > updated_after]
+        if updated_before is not None:
+            found = [c for c in found if c.updated_at < updated_before]
+        if is_marked_as_spam:
+            found = []  # the emulator never marks a customer as spam
+        return found
+
+    def customer_search(self, *, conditions: Sequence[dict[str, str]]) -> list[Customer]:
+        """Customers matching any condition; a condition maps full_name, short_name, email or
+        external_id to a term, matched case-insensitively as a substring (all of its terms)."""
+        terms = [(name, term) for c in conditions for name, term in c.items()]
+        if not terms:
+            raise invalid("search_query.or", "at least one search condition is required")
+        for index, condition in enumerate(conditions):
+            for name, term in condition.items():
+                if len(term.strip()) < SEARCH_TERM_MIN:
+                    raise invalid(
+                        f"search_query.or[{index}].{name}",
+                        f"a search term needs at least {SEARCH_TERM_MIN} characters",
+                    )
+
+        def matches(customer: Customer, condition: dict[str, str]) -> bool:
+            return bool(condition) and all(
+                term.strip().lower() in (getattr(customer, name) or "").lower()
+                for name, term in condition.items()
+            )
+
+        return [c for c in self.customers.values() if any(matches(c, k) for k in conditions)]
 
     # --- writes ---------------------------------------------------------------------------------
 
@@ -261,6 +338,7 @@ class Customers(Family):
             self._tenants.tenant_resolve(t, field_name="on_create.tenants")
             for t in on_create.get("tenants") or ()
         ]
+        applies = [hook(actor=actor, on_create=on_create) for hook in self._create_hooks]
         customer = Customer(
             id=new_id("c", now),
             full_name=full_name,
@@ -281,7 +359,26 @@ class Customers(Family):
         self.store.touch("customer", customer.id)
         self.store.emit("customer.customer_created", customer_id=customer.id)
         self._memberships_set(customer, {t.id for t in tenants}, actor=actor)
+        for apply in applies:
+            if apply is not None:
+                apply(customer)
         return customer
+
+    def customer_delete(self, *, actor: Actor, customer_id: str) -> dict[str, list[str]]:
+        """Delete the customer and everything carrying their id (see the module docstring).
+        Returns the ids removed, by kind."""
+        customer = self.customer_get(customer_id)
+        self.customers.pop(customer.id)
+        self.store.touch("customer", customer.id)
+        removed = self.store.remove_where("customer_id", customer.id)
+        self.reindex()
+        self.store.emit(
+            "customer.customer_deleted",
+            customer_id=customer.id,
+            previous={"email": customer.email, "external_id": customer.external_id},
+            thread_ids=removed.get("thread", []),
+        )
+        return removed
 
     def customer_tenants_change(
         self,
@@ -323,6 +420,16 @@ class Customers(Family):
 # --- resolvers ---------------------------------------------------------------------------------
 
 
+def refuse_unemulated(data: dict[str, Any], *names: str, where: str = "input") -> None:
+    """A GraphQL error for an input field Plain accepts that the emulator does not model, when
+    the client sent a value for it (rather than silently ignoring it)."""
+    for name in names:
+        if data.get(name) not in (None, [], False):
+            raise graph.QueryError(
+                f"{where}.{name}: the emulator does not emulate this field", "BAD_USER_INPUT"
+            )
+
+
 def customer_ref(identifier: dict[str, Any]) -> CustomerRef:
     """A CustomerIdentifierInput (or upsert identifier) as a CustomerRef."""
     return CustomerRef(
@@ -343,6 +450,10 @@ def q_customers(
     sortBy: dict[str, Any] | None = None,
     **paging: Any,
 ) -> Connection[Customer]:
+    # Imported here: those families require this one, so this module cannot import them first.
+    from plain_gateway.emulator.families.companies import Companies, company_ref
+    from plain_gateway.emulator.families.customer_groups import CustomerGroups
+
     state = graph.ctx(info).state
     filters = filters or {}
     identifiers = filters.get("tenantIdentifiers")
@@ -351,7 +462,24 @@ def q_customers(
         if identifiers is not None
         else None
     )
-    customers = state.family(Customers).customer_list(tenant_ids=tenant_ids)
+    customer_ids: set[str] | None = None
+    if filters.get("companyIdentifiers") is not None:
+        refs = [company_ref(i) for i in filters["companyIdentifiers"]]
+        customer_ids = state.family(Companies).customer_ids_of_companies(refs)
+    group_ids, group_keys = filters.get("customerGroupIds"), filters.get("customerGroupKeys")
+    if group_ids is not None or group_keys is not None:
+        members = state.family(CustomerGroups).customer_ids_in_groups(
+            group_ids=group_ids, group_keys=group_keys
+        )
+        customer_ids = members if customer_ids is None else customer_ids & members
+    updated = filters.get("updatedAt") or {}
+    customers = state.family(Customers).customer_list(
+        tenant_ids=tenant_ids,
+        customer_ids=customer_ids,
+        updated_after=_moment(updated, "after"),
+        updated_before=_moment(updated, "before"),
+        is_marked_as_spam=filters.get("isMarkedAsSpam"),
+    )
     if sortBy:
         return graph.page(
             customers,
@@ -360,6 +488,62 @@ def q_customers(
             descending=sortBy["direction"] == "DESC",
         )
     return graph.page(customers, lambda c: (c.created_at, c.id), paging)
+
+
+def _moment(datetime_filter: dict[str, Any], name: str) -> int | None:
+    value = datetime_filter.get(name)
+    if value is None:
+        return None
+    try:
+        return graph.ms(value)
+    except ValueError:
+        raise graph.QueryError(f"updatedAt.{name} is not ISO 8601", "BAD_USER_INPUT") from None
+
+
+_SEARCH_FIELDS = {
+    "fullName": "full_name",
+    "shortName": "short_name",
+    "email": "email",
+    "externalId": "external_id",
+}
+
+
+def q_search_customers(
+    _root: Any, info: GraphQLResolveInfo, searchQuery: dict[str, Any], **paging: Any
+) -> Connection[Customer]:
+    conditions = []
+    for index, condition in enumerate(searchQuery.get("or") or ()):
+        refuse_unemulated(condition, "timelineEntryText", where=f"searchQuery.or[{index}]")
+        conditions.append(
+            {
+                name: expression["caseInsensitiveContains"]
+                for gql, name in _SEARCH_FIELDS.items()
+                if (expression := condition.get(gql))
+                and expression.get("caseInsensitiveContains") is not None
+            }
+        )
+    try:
+        found = _customers(info).customer_search(conditions=conditions)
+    except StateError as error:
+        raise graph.QueryError(error.message, "BAD_USER_INPUT") from None
+    return graph.page(found, lambda c: (c.full_name.lower(), c.id), paging)
+
+
+def customer_status(customer: Customer, info: GraphQLResolveInfo) -> str:
+    from plain_gateway.emulator.families.threads import Threads  # it requires this family
+
+    statuses = {
+        t.status for t in graph.ctx(info).state.family(Threads).threads_of_customer(customer.id)
+    }
+    return "ACTIVE" if "TODO" in statuses else "SNOOZED" if "SNOOZED" in statuses else "IDLE"
+
+
+@graph.mutation
+def m_delete_customer(context: graph.Context, data: dict[str, Any]) -> dict[str, Any]:
+    context.state.family(Customers).customer_delete(
+        actor=context.actor, customer_id=data["customerId"]
+    )
+    return {}
 
 
 def customer_memberships(
@@ -391,6 +575,8 @@ _UPSERT_PATHS = {
 
 @graph.mutation(paths=_UPSERT_PATHS)
 def m_upsert_customer(context: graph.Context, data: dict[str, Any]) -> dict[str, Any]:
+    from plain_gateway.emulator.families.customer_groups import group_ref  # it requires us
+
     on_create = data["onCreate"]
     on_update = data["onUpdate"]
     update: dict[str, Any] = {}
@@ -415,6 +601,9 @@ def m_upsert_customer(context: graph.Context, data: dict[str, Any]) -> dict[str,
             "email": on_create["email"]["email"],
             "email_verified": on_create["email"]["isVerified"],
             "tenants": [tenant_ref(t) for t in on_create.get("tenantIdentifiers") or ()],
+            "customer_groups": [
+                group_ref(g) for g in on_create.get("customerGroupIdentifiers") or ()
+            ],
         },
         on_update=update,
     )
@@ -465,12 +654,14 @@ RESOLVERS: graph.Resolvers = {
         "customerByExternalId": lambda _r, i, externalId: _customers(i).customer_find(
             external_id=externalId
         ),
+        "searchCustomers": q_search_customers,
     },
     "Mutation": {
         "upsertCustomer": m_upsert_customer,
         "addCustomerToTenants": _tenant_mutation("add"),
         "removeCustomerFromTenants": _tenant_mutation("remove"),
         "setCustomerTenants": _tenant_mutation("set"),
+        "deleteCustomer": m_delete_customer,
     },
     "CustomerActor": {
         "customerId": _actor_id,
@@ -484,6 +675,8 @@ RESOLVERS: graph.Resolvers = {
             "verified_at": c.email_verified_at,
         },
         "tenantMemberships": customer_memberships,
+        "status": customer_status,
+        "identities": lambda c, _i: [graph.Payload("EmailCustomerIdentity", {"email": c.email})],
         "assignedToUser": graph.none,
         "assignedAt": graph.none,
         "markedAsSpamAt": graph.none,
@@ -494,15 +687,8 @@ RESOLVERS: graph.Resolvers = {
 }
 
 # Which actor an Actor is: customers know whether a customer actor still exists.
-TYPE_RESOLVERS = {"Actor": _actor_type, "InternalActor": _actor_type}
-
-
-# Declared fields this family holds no data for: answered as Plain answers when there is none.
-ABSENT: dict[str, tuple[str, ...]] = {
-    "Customer": (
-        "customerGroupMemberships",
-        "company",
-        "identities",
-        "status",
-    ),
+TYPE_RESOLVERS = {
+    "Actor": _actor_type,
+    "InternalActor": _actor_type,
+    "CustomerIdentity": graph.typename,
 }

@@ -162,6 +162,17 @@ def q_tenants(
         tenants = [t for t in tenants if t.id in wanted]
     if filters.get("isDeleted"):
         tenants = []  # the emulator never deletes tenants
+    updated = filters.get("updatedAt") or {}
+    for name in ("after", "before"):
+        if updated.get(name) is None:
+            continue
+        try:
+            at = graph.ms(updated[name])
+        except ValueError:
+            raise graph.QueryError(f"updatedAt.{name} is not ISO 8601", "BAD_USER_INPUT") from None
+        tenants = [
+            t for t in tenants if (t.updated_at > at if name == "after" else t.updated_at < at)
+        ]
     return graph.page(tenants, lambda t: (t.created_at, t.id), paging)
 
 
@@ -211,8 +222,5 @@ RESOLVERS: graph.Resolvers = {
 
 # Declared fields this family holds no data for: answered as Plain answers when there is none.
 ABSENT: dict[str, tuple[str, ...]] = {
-    "Tenant": (
-        "tier",
-        "tenantFields",
-    ),
+    "Tenant": ("tenantFields",),
 }
