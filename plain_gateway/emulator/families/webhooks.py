@@ -42,9 +42,9 @@ from graphql import GraphQLResolveInfo
 from plain_gateway.emulator import graph
 from plain_gateway.emulator.errors import FieldError, StateError, fields_invalid, invalid, not_found
 from plain_gateway.emulator.families import Actor, Family
-from plain_gateway.emulator.webhook_bodies import EVENT_TYPES, payloads
 from plain_gateway.emulator.families.signing import Signing
 from plain_gateway.emulator.store import Event, new_id
+from plain_gateway.emulator.webhook_bodies import EVENT_TYPES, payloads
 
 if TYPE_CHECKING:
     from plain_gateway.emulator.state import State
