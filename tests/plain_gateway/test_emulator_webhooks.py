@@ -379,6 +379,22 @@ def test_workspace_hmac_is_read_and_regenerated(emu):
     assert second not in repr(emu.app.state.workspace_hmac())
 
 
+def test_a_fresh_workspaces_secret_is_the_same_after_a_reset_and_differs_per_key(emu):
+    query = "{ workspaceHmac { hmacSecret } }"
+    first = emu.gql(query)["workspaceHmac"]["hmacSecret"]
+    emu.gql("mutation { regenerateWorkspaceHmac { error { code } } }")
+    rotated = emu.gql(query)["workspaceHmac"]["hmacSecret"]
+    emu.control.reset()
+    after_reset = emu.gql(query)["workspaceHmac"]["hmacSecret"]
+
+    other = create_app(api_key="another-key")
+    assert (
+        rotated != first == after_reset == Emu(Receiver()).gql(query)["workspaceHmac"]["hmacSecret"]
+    )
+    assert other.state.signing_secret() != first
+    assert KEY not in first
+
+
 # --- bodies, headers and the signature ---------------------------------------------------------
 
 
