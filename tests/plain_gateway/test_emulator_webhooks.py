@@ -246,6 +246,23 @@ def test_a_target_is_created_listed_fetched_updated_and_deleted(emu):
     assert gone["webhookTarget"] is None
 
 
+def test_a_target_answers_every_field_plain_has(emu):
+    target_id = emu.target(event_types=["thread.chat_sent"])
+    actor = "{ __typename ... on MachineUserActor { machineUserId } }"
+    data = emu.gql(
+        f"""query q($t: ID!) {{ webhookTarget(webhookTargetId: $t) {{
+          {TARGET_FIELDS} createdAt {{ iso8601 }} updatedAt {{ iso8601 unixTimestamp }}
+          createdBy {actor} updatedBy {actor}
+        }} }}""",
+        t=target_id,
+    )["webhookTarget"]
+    machine_user_id = next(iter(emu.app.state.machine_users))
+    assert data["createdBy"] == {"__typename": "MachineUserActor", "machineUserId": machine_user_id}
+    assert data["updatedBy"] == data["createdBy"]
+    assert data["createdAt"]["iso8601"] == data["updatedAt"]["iso8601"]
+    assert data["createdAt"]["iso8601"].endswith("Z")
+
+
 def test_update_and_delete_of_an_unknown_target_are_not_found(emu):
     for query, name in (
         (UPDATE_TARGET, "updateWebhookTarget"),
