@@ -10,6 +10,7 @@ test_emulator_webhooks_server.py.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import threading
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from plain_gateway import webhooks as portal_webhooks
 from plain_gateway.emulator import EmulatorControl, create_app
 from plain_gateway.emulator.delivery import WebhookDeliverer
 from plain_gateway.emulator.families.webhooks import EVENT_TYPES, MAX_TARGETS, RETRY_DELAYS_S
-from plain_gateway.emulator.store import Event
+from plain_gateway.emulator.store import Event, new_id
 from tests.plain_gateway.webhook_bodies import WEBHOOK_SCHEMA, needs_schema, validate
 
 KEY = "test-key"
@@ -936,3 +937,63 @@ def test_an_attempt_a_day_later_on_the_emulators_clock_still_passes_the_portals_
         body=late["body"], signature=late["headers"]["Plain-Request-Signature"], secret=secret
     )
     assert event.metadata.attempt_number == 2
+
+
+# --- events other families are adding: the payloads this family reads from them ---------------
+
+
+@needs_schema
+def test_events_other_families_emit_become_valid_bodies(emu, receiver):
+    """The payload each of these domain events must carry (the contract for their emitters):
+    customer_deleted `previous` (the deleted customer, dataclasses.asdict), thread_tenant_updated
+    `previous_tenant_id`, thread_field_deleted `previous` (the removed field value as on
+    Thread.thread_fields), thread_assignment_transitioned the thread's id."""
+    emu.target()
+    state = emu.app.state
+    customer_id = emu.customer()
+    thread_id = emu.thread(customer_id)
+    tenant = emu.gql(
+        "mutation m($i: UpsertTenantInput!) { upsertTenant(input: $i) { tenant { id } } }",
+        i={"identifier": {"externalId": "acme"}, "externalId": "acme", "name": "Acme"},
+    )["upsertTenant"]["tenant"]["id"]
+    emu.deliver()
+    receiver.requests.clear()
+    now = state.clock_read()
+    removed_field = {
+        "id": new_id("tf", now),
+        "key": "area",
+        "type": "STRING",
+        "string_value": "billing",
+        "boolean_value": None,
+        "number_value": None,
+        "date_value": None,
+        "created_at": now,
+        "created_by": {"kind": "system", "id": "emulator"},
+        "updated_at": now,
+        "updated_by": {"kind": "system", "id": "emulator"},
+    }
+    with state.transaction():
+        store = state.store
+        store.emit("thread.thread_tenant_updated", thread_id=thread_id, previous_tenant_id=tenant)
+        store.emit("thread.thread_field_deleted", thread_id=thread_id, previous=removed_field)
+        store.emit("thread.thread_assignment_transitioned", thread_id=thread_id)
+        store.emit(
+            "customer.customer_deleted",
+            customer_id=customer_id,
+            previous=dataclasses.asdict(state.customers[customer_id]),
+        )
+    emu.deliver()
+
+    bodies = {r["json"]["type"]: r["json"] for r in receiver.requests}
+    assert set(bodies) == {
+        "thread.thread_tenant_updated",
+        "thread.thread_field_deleted",
+        "thread.thread_assignment_transitioned",
+        "customer.customer_deleted",
+    }
+    for body in bodies.values():
+        validate(body)
+    assert bodies["thread.thread_tenant_updated"]["payload"]["previousTenant"]["id"] == tenant
+    assert bodies["thread.thread_tenant_updated"]["payload"]["tenant"] is None
+    deleted = bodies["customer.customer_deleted"]["payload"]["previousCustomer"]
+    assert deleted["id"] == customer_id
