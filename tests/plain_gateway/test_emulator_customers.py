@@ -3,6 +3,7 @@ TenantsFilter.updatedAt. Raw GraphQL against the emulator through httpx.WSGITran
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -57,6 +58,8 @@ def test_delete_customer_removes_them_and_their_threads(emu):
     bob = emu.customer("bob@acme.test", name="Bob")
     thread_id = _thread(emu, ann["id"])
     other_thread = _thread(emu, bob["id"])
+    with emu.app.state.transaction() as state:
+        previous = dataclasses.asdict(state.customers[ann["id"]])
 
     events = emu.run(DELETE, i={"customerId": ann["id"]})
 
@@ -66,7 +69,7 @@ def test_delete_customer_removes_them_and_their_threads(emu):
             "customer.customer_deleted",
             {
                 "customer_id": ann["id"],
-                "previous": {"email": "ann@acme.test", "external_id": None},
+                "previous": previous,
                 "thread_ids": [thread_id],
             },
         )

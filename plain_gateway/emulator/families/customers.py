@@ -19,6 +19,7 @@ Rules where Plain does not document its own (conservative):
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -375,7 +376,7 @@ class Customers(Family):
         self.store.emit(
             "customer.customer_deleted",
             customer_id=customer.id,
-            previous={"email": customer.email, "external_id": customer.external_id},
+            previous=dataclasses.asdict(customer),
             thread_ids=removed.get("thread", []),
         )
         return removed

@@ -13,8 +13,8 @@ same after a reset and in every process started with that key: a receiver that c
 verifying. Only a rotation makes a random one (kept until the next reset). Knowing the key gives
 no more than `workspaceHmac` itself answers to its holder.
 
-This family also holds the workspace id the webhooks carry (`Plain-Workspace-Id`,
-`workspaceId`), derived from the key the same way: `signing_workspace_id()`.
+The workspace id the webhooks carry (`Plain-Workspace-Id`, `workspaceId`) is the workspace
+family's own: `signing_workspace_id()`.
 """
 
 from __future__ import annotations
@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLResolveInfo
-from ulid import ULID
 
 from plain_gateway.emulator import graph
 from plain_gateway.emulator.errors import StateError
 from plain_gateway.emulator.families import SYSTEM, Actor, Family
+from plain_gateway.emulator.families.workspace import Workspace
 
 if TYPE_CHECKING:
     from plain_gateway.emulator.state import State
@@ -65,6 +65,8 @@ def _derived(api_key: str, purpose: bytes) -> bytes:
 class Signing(Family):
     """The workspace's request-signing secret."""
 
+    requires = (Workspace,)
+
     def __init__(self, state: State) -> None:
         super().__init__(state)
         self.workspace_hmacs = self.store.collection("workspace_hmac", WorkspaceHmac)
@@ -76,7 +78,7 @@ class Signing(Family):
         api_key = self.state.api_key
         self.workspace_hmacs[HMAC_ID] = WorkspaceHmac(
             id=HMAC_ID,
-            workspace_id=f"w_{ULID.from_bytes(_derived(api_key, b'workspace-id')[:16])}",
+            workspace_id=self.state.family(Workspace).workspace_get().id,
             hmac_secret=_derived(api_key, b"workspace-hmac").hex(),
             created_at=now,
             updated_at=now,
@@ -90,7 +92,8 @@ class Signing(Family):
         return self.workspace_hmac().hmac_secret
 
     def signing_workspace_id(self) -> str:
-        return self.workspace_hmac().workspace_id
+        """The id webhooks name (Plain-Workspace-Id, workspaceId): the workspace's own."""
+        return self.state.family(Workspace).workspace_get().id
 
     def workspace_hmac_regenerate(self, *, actor: Actor) -> WorkspaceHmac:
         found = self.workspace_hmac()
