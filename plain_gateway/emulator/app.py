@@ -12,6 +12,8 @@ Routes (any path prefix before them is kept, so the app can sit under a sub-path
   GET|DELETE /_emulator/requests        the GraphQL request log
   GET|POST /_emulator/clock             the clock's offset from real time ({"offset_seconds"}),
                                         so a demo can write a history; reset clears it
+  GET|POST /_emulator/search            whether searchThreads matches note text
+                                        ({"match_notes"}, default true; reset restores it)
   POST /_emulator/uploads/<id>          the upload form an attachment upload URL points at
   GET  /_emulator/downloads/<id>        a signed attachment download URL
 The control API takes the emulator's own key as a Bearer token; uploads and downloads are
@@ -445,6 +447,8 @@ class EmulatorApp:
             ("DELETE", "requests"): self._requests_clear,
             ("GET", "clock"): self._clock_get,
             ("POST", "clock"): self._clock_set,
+            ("GET", "search"): self._search_get,
+            ("POST", "search"): self._search_set,
         }.get((request.method, route))
         if handler is None:
             return _control_error(404, "not_found", f"no control route {request.method} /{route}")
@@ -560,6 +564,18 @@ class EmulatorApp:
         with self.state.transaction() as state:
             state.clock_shift(offset_ms=round(seconds * 1000))
             return _json(200, _clock_view(state))
+
+    def _search_get(self, _body: dict[str, Any]) -> Response:
+        with self.state.transaction() as state:
+            return _json(200, {"match_notes": state.search_matches_notes})
+
+    def _search_set(self, body: dict[str, Any]) -> Response:
+        match = body["match_notes"]
+        if not isinstance(match, bool):
+            raise TypeError("match_notes must be a boolean")
+        with self.state.transaction() as state:
+            state.search_notes_set(match=match)
+            return _json(200, {"match_notes": state.search_matches_notes})
 
     # --- attachment storage ---------------------------------------------------------------------
 

@@ -10,6 +10,68 @@ Hooks for other families:
 - `entry_append(...)` writes a timeline entry of any kind (the events family's entries).
 - `creation_option_register(name, option)`: lets another family take a createThread input
   (`assigned_to` for `assignedTo`) without an edit here; see `CreationOption`.
+- Through the store (`store.provide(hook, provider)`):
+  `SLA_BREACH_HOOK` ("threads.sla_breach_at"): `provider(thread_id)` returns the time (ms) the
+  thread's next SLA breaches, or None; `threads` sorted by CLOSEST_TO_BREACH_SLA takes the earliest
+  any provider gives, threads without one last in both directions.
+  `THREAD_FILTER_HOOK` ("threads.filter"): `provider(name, value)` is asked for each ThreadsFilter
+  input this family does not answer (`_HOOKED_FILTERS`: isAssigned, assignedToUser,
+  tierIdentifiers, companyIdentifiers, customerGroupIdentifiers, serviceLevelAgreements, ...),
+  with Plain's input name and value as given; it returns a predicate `thread -> bool`, or None
+  when it does not answer that name. A filter no provider answers is refused (a GraphQL error
+  naming it), never ignored.
+
+Status details (Thread.statusDetail, and previous/next on the transition entries), where Plain
+does not document the rule (the conservative choice, tested):
+- createThread and a thread started by an inbound email or sendNewEmail: Created.
+- snoozeThread: Snoozed (snoozedUntil) without a statusDetail; WAITING_FOR_DURATION: WaitingFor-
+  Duration (waitingUntil, durationSeconds required); WAITING_FOR_CUSTOMER: WaitingForCustomer,
+  durationSeconds optional (without it the thread sleeps until the customer writes). A snooze that
+  runs out: TODO, Unsnoozed (snoozedAt: when it was snoozed).
+- markThreadAsDone: DoneManuallySet unless statusDetail says IGNORED or DONE_AUTOMATICALLY_SET
+  (TIMER_EXPIRED is its deprecated name; afterSeconds is null: no input carries it).
+  markThreadAsTodo: InProgress unless statusDetail says otherwise (Created, NewReply,
+  ThreadLinkUpdated with a null linearIssueId, ThreadDiscussionResolved with a null id). On a
+  thread already in that status, no statusDetail leaves the detail as it is.
+- a customer message (chat, email, impersonated reply) on a DONE or SNOOZED thread, or one
+  waiting for the customer: TODO, NewReply. On a thread already to do it changes nothing.
+- an agent's message to the customer (replyToThread, sendChat, replyToEmail, sendNewEmail):
+  WaitingForCustomer, the status itself unchanged (the emulator's threads keep today's status
+  rules); a DONE thread keeps its detail. Notes change nothing.
+- A detail change with no status change writes no transition entry and emits no event.
+- The statusDetails filter matches a thread by its detail: TIMER_EXPIRED as
+  DONE_AUTOMATICALLY_SET, WAITING_FOR_DURATION also the plain Snoozed; Unsnoozed matches no value.
+
+Threads filters: each list matches any of its values; messageSource matches the thread's channel;
+threadFields: the matches on one key are alternatives, different keys must all hold; createdAt,
+updatedAt, statusChangedAt and threadFields' date are after <= t < before; participantIds are
+the ids in Thread.participants; isMarkedAsSpam and the other families' filters go through
+THREAD_FILTER_HOOK.
+
+Sorts: each in both directions, ties broken by id; THREAD_FIELD needs threadFieldKey naming a
+thread field schema (else a BAD_USER_INPUT error) and puts threads without that field last in
+both directions, as CLOSEST_TO_BREACH_SLA does threads without a breach time.
+
+Participants: the thread's customer first, then everyone else who wrote a message or a note on
+it (users, machine users, other customers), in order of first appearance; system actors never.
+
+searchThreads: a term of at least 2 characters after trimming (else a BAD_USER_INPUT error
+naming searchQuery.term), case-insensitive substring, over the title, chat text, email subject
+and text, custom entries' title and component text, the customer's name and email and, unless the
+control API's `POST /_emulator/search {"match_notes": false}` says not to, note text (Plain does
+not document it: matching is the worst case for a portal). Newest thread first.
+
+updateThreadTenant: the thread's customer must be a member of the tenant (input_validation on
+tenantIdentifier otherwise: a thread never lands in a tenant its customer is not in); null clears
+it; no change is a success that emits nothing. Plain's timeline has no tenant entry, so none is
+written; `thread.thread_tenant_updated` carries the previous and the new tenant id.
+
+replyToEmail: answers an inbound email (an outbound one is input_validation on inReplyToEmailId),
+to its sender; `customerId`, if given, must be the email's customer. sendNewEmail: to the
+customer, on `threadId` (which must be that customer's thread) or a new EMAIL thread titled with
+the subject. Both: hiddenRecipients (BCC) are kept apart and an address that is also the To or a
+CC is refused (input_validation on hiddenRecipients); fromAlternateSupportEmail must be the
+workspace's support address; isHiddenFromUser files the email as USER_HIDDEN, else MESSAGING.
 """
 
 from __future__ import annotations

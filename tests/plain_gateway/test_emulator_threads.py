@@ -1,0 +1,469 @@
+"""Threads in the emulator: status details, participants, tenant changes, thread field deletion,
+and the domain events of those writes. Raw GraphQL over httpx.WSGITransport."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from plain_gateway.emulator.families import SYSTEM
+from plain_gateway.emulator.families.threads import Threads
+
+ERROR = "error { message type code fields { field message type } }"
+
+DETAIL = """
+statusDetail {
+  __typename
+  ... on ThreadStatusDetailCreated { statusChangedAt { iso8601 } createdAt { iso8601 } }
+  ... on ThreadStatusDetailSnoozed { snoozedAt { iso8601 } snoozedUntil { iso8601 } }
+  ... on ThreadStatusDetailUnsnoozed { snoozedAt { iso8601 } statusChangedAt { iso8601 } }
+  ... on ThreadStatusDetailNewReply { statusChangedAt { iso8601 } }
+  ... on ThreadStatusDetailWaitingForCustomer { statusChangedAt { iso8601 } }
+  ... on ThreadStatusDetailWaitingForDuration { waitingUntil { iso8601 } }
+  ... on ThreadStatusDetailInProgress { statusChangedAt { iso8601 } }
+  ... on ThreadStatusDetailIgnored { statusChangedAt { iso8601 } }
+  ... on ThreadStatusDetailDoneManuallySet { statusChangedAt { iso8601 } }
+  ... on ThreadStatusDetailDoneAutomaticallySet { afterSeconds }
+  ... on ThreadStatusDetailThreadLinkUpdated { linearIssueId }
+  ... on ThreadStatusDetailThreadDiscussionResolved { threadDiscussionId }
+}
+"""
+
+THREAD = f"""
+query thread($id: ID!) {{
+  thread(threadId: $id) {{
+    id status createdAt {{ iso8601 }} statusChangedAt {{ iso8601 }} {DETAIL}
+    tenant {{ id externalId }}
+    threadFields {{ key stringValue }}
+    timelineEntries(first: 100) {{ edges {{ node {{ entry {{
+      __typename
+      ... on ThreadStatusTransitionedEntry {{
+        previousStatus nextStatus
+        previousStatusDetail {{ __typename }} nextStatusDetail {{ __typename }}
+      }}
+    }} }} }} }}
+  }}
+}}
+"""
+
+PARTICIPANTS = """
+query participants($id: ID!, $first: Int, $after: String) {
+  thread(threadId: $id) {
+    participants(first: $first, after: $after) {
+      edges { cursor node {
+        __typename
+        ... on CustomerActor { customerId }
+        ... on UserActor { userId }
+        ... on MachineUserActor { machineUserId }
+      } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}
+"""
+
+STATUS_MUTATIONS = {
+    "DONE": ("markThreadAsDone", "MarkThreadAsDoneInput"),
+    "TODO": ("markThreadAsTodo", "MarkThreadAsTodoInput"),
+    "SNOOZED": ("snoozeThread", "SnoozeThreadInput"),
+}
+
+
+def _status(graphql, status, thread_id, **extra):
+    name, input_type = STATUS_MUTATIONS[status]
+    document = (
+        f"mutation m($input: {input_type}!) {{ {name}(input: $input) "
+        f"{{ thread {{ id status {DETAIL} }} {ERROR} }} }}"
+    )
+    return graphql(document, input={"threadId": thread_id, **extra})["data"][name]
+
+
+def _thread(graphql, thread_id) -> dict[str, Any]:
+    return graphql(THREAD, id=thread_id)["data"]["thread"]
+
+
+def _transitions(thread) -> list[tuple[str, str, str | None, str | None]]:
+    found = []
+    for edge in thread["timelineEntries"]["edges"]:
+        entry = edge["node"]["entry"]
+        if entry["__typename"] == "ThreadStatusTransitionedEntry":
+            found.append(
+                (
+                    entry["previousStatus"],
+                    entry["nextStatus"],
+                    (entry["previousStatusDetail"] or {}).get("__typename"),
+                    (entry["nextStatusDetail"] or {}).get("__typename"),
+                )
+            )
+    return found
+
+
+def _reply(graphql, thread_id, text="On it", **key):
+    document = (
+        f"mutation m($input: ReplyToThreadInput!) {{ replyToThread(input: $input) {{ {ERROR} }} }}"
+    )
+    result = graphql(document, input={"threadId": thread_id, "textContent": text}, **key)
+    assert result["data"]["replyToThread"]["error"] is None
+    return result
+
+
+def _customer_chat(graphql, thread_id, customer_id, text="Any news?"):
+    document = (
+        "mutation m($input: SendCustomerChatInput!) "
+        f"{{ sendCustomerChat(input: $input) {{ chat {{ id }} {ERROR} }} }}"
+    )
+    result = graphql(
+        document, input={"threadId": thread_id, "customerId": customer_id, "text": text}
+    )["data"]["sendCustomerChat"]
+    assert result["error"] is None, result["error"]
+
+
+@pytest.fixture
+def recorded(emulator_app):
+    events: list[Any] = []
+    emulator_app.state.store.subscribe("*", events.append)
+    return events
+
+
+# --- status details ---------------------------------------------------------------------------
+
+
+def test_a_new_thread_is_created_with_its_creation_time(graphql, emulator_factory):
+    thread = _thread(graphql, emulator_factory.thread()["id"])
+
+    detail = thread["statusDetail"]
+    assert detail["__typename"] == "ThreadStatusDetailCreated"
+    assert detail["createdAt"] == thread["createdAt"]
+    assert detail["statusChangedAt"] == thread["statusChangedAt"]
+
+
+def test_done_defaults_to_manually_set_and_takes_ignored_or_automatic(graphql, emulator_factory):
+    thread_id = emulator_factory.thread()["id"]
+    assert _status(graphql, "DONE", thread_id)["thread"]["statusDetail"]["__typename"] == (
+        "ThreadStatusDetailDoneManuallySet"
+    )
+    ignored = _status(graphql, "DONE", thread_id, statusDetail="IGNORED")["thread"]
+    assert ignored["statusDetail"]["__typename"] == "ThreadStatusDetailIgnored"
+    automatic = _status(graphql, "DONE", thread_id, statusDetail="TIMER_EXPIRED")["thread"]
+    assert automatic["statusDetail"] == {
+        "__typename": "ThreadStatusDetailDoneAutomaticallySet",
+        "afterSeconds": None,
+    }
+    # Only the first call changed the status: one transition, Created -> DoneManuallySet.
+    assert _transitions(_thread(graphql, thread_id)) == [
+        ("TODO", "DONE", "ThreadStatusDetailCreated", "ThreadStatusDetailDoneManuallySet")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("detail", "typename"),
+    [
+        (None, "ThreadStatusDetailInProgress"),
+        ("IN_PROGRESS", "ThreadStatusDetailInProgress"),
+        ("NEW_REPLY", "ThreadStatusDetailNewReply"),
+        ("CREATED", "ThreadStatusDetailCreated"),
+        ("THREAD_LINK_UPDATED", "ThreadStatusDetailThreadLinkUpdated"),
+        ("THREAD_DISCUSSION_RESOLVED", "ThreadStatusDetailThreadDiscussionResolved"),
+    ],
+)
+def test_todo_sets_the_detail_it_is_given(graphql, emulator_factory, detail, typename):
+    thread_id = emulator_factory.thread()["id"]
+    _status(graphql, "DONE", thread_id)
+    extra = {"statusDetail": detail} if detail else {}
+
+    result = _status(graphql, "TODO", thread_id, **extra)
+
+    assert result["error"] is None
+    assert result["thread"]["statusDetail"]["__typename"] == typename
+
+
+def test_todo_on_a_todo_thread_without_a_detail_keeps_the_detail(graphql, emulator_factory):
+    thread_id = emulator_factory.thread()["id"]
+    result = _status(graphql, "TODO", thread_id)
+    assert result["thread"]["statusDetail"]["__typename"] == "ThreadStatusDetailCreated"
+
+
+def test_snooze_without_a_detail_is_snoozed_until_the_duration(graphql, emulator_factory):
+    thread_id = emulator_factory.thread()["id"]
+    result = _status(graphql, "SNOOZED", thread_id, durationSeconds=3600)
+    detail = result["thread"]["statusDetail"]
+    assert detail["__typename"] == "ThreadStatusDetailSnoozed"
+    until = _iso_ms(detail["snoozedUntil"]["iso8601"]) - _iso_ms(detail["snoozedAt"]["iso8601"])
+    assert 3_599_000 <= until <= 3_601_000
+
+
+def test_snooze_waiting_for_duration_and_for_customer(graphql, emulator_factory):
+    thread_id = emulator_factory.thread()["id"]
+    waiting = _status(
+        graphql, "SNOOZED", thread_id, durationSeconds=60, statusDetail="WAITING_FOR_DURATION"
+    )
+    assert waiting["thread"]["statusDetail"]["__typename"] == (
+        "ThreadStatusDetailWaitingForDuration"
+    )
+    assert waiting["thread"]["statusDetail"]["waitingUntil"]["iso8601"]
+    # Waiting for the customer needs no duration.
+    customer = _status(graphql, "SNOOZED", thread_id, statusDetail="WAITING_FOR_CUSTOMER")
+    assert customer["error"] is None
+    assert customer["thread"]["statusDetail"]["__typename"] == (
+        "ThreadStatusDetailWaitingForCustomer"
+    )
+
+
+def test_snooze_waiting_for_duration_needs_the_duration(graphql, emulator_factory):
+    thread_id = emulator_factory.thread()["id"]
+    result = _status(graphql, "SNOOZED", thread_id, statusDetail="WAITING_FOR_DURATION")
+    assert result["thread"] is None
+    assert result["error"]["code"] == "input_validation"
+    assert [f["field"] for f in result["error"]["fields"]] == ["durationSeconds"]
+    assert result["error"]["fields"][0]["type"] == "REQUIRED"
+
+
+def test_a_status_change_on_an_unknown_thread_is_not_found(graphql):
+    result = _status(graphql, "DONE", "th_missing", statusDetail="IGNORED")
+    assert result["error"]["code"] == "not_found"
+    assert [f["field"] for f in result["error"]["fields"]] == ["threadId"]
+
+
+def test_a_snooze_that_runs_out_is_unsnoozed(emulator_app, graphql, emulator_factory):
+    thread_id = emulator_factory.thread()["id"]
+    _status(graphql, "SNOOZED", thread_id, durationSeconds=60)
+    state = emulator_app.state
+    with state.transaction():
+        state.clock_shift(offset_ms=61_000)
+        state.family(Threads).snoozes_wake()
+
+    thread = _thread(graphql, thread_id)
+
+    assert thread["status"] == "TODO"
+    assert thread["statusDetail"]["__typename"] == "ThreadStatusDetailUnsnoozed"
+    assert _transitions(thread)[-1] == (
+        "SNOOZED",
+        "TODO",
+        "ThreadStatusDetailSnoozed",
+        "ThreadStatusDetailUnsnoozed",
+    )
+
+
+@pytest.mark.parametrize("status", ["DONE", "SNOOZED"])
+def test_a_customer_message_on_a_done_or_snoozed_thread_is_a_new_reply(
+    graphql, emulator_factory, status
+):
+    thread = emulator_factory.thread()
+    _status(
+        graphql, status, thread["id"], **({"durationSeconds": 600} if status == "SNOOZED" else {})
+    )
+
+    _customer_chat(graphql, thread["id"], thread["customer"]["id"])
+
+    found = _thread(graphql, thread["id"])
+    assert found["status"] == "TODO"
+    assert found["statusDetail"]["__typename"] == "ThreadStatusDetailNewReply"
+    previous, following, _, detail = _transitions(found)[-1]
+    assert (previous, following, detail) == (status, "TODO", "ThreadStatusDetailNewReply")
+
+
+def test_an_agent_reply_waits_for_the_customer_and_their_answer_is_a_new_reply(
+    graphql, emulator_factory
+):
+    thread = emulator_factory.thread()
+    _reply(graphql, thread["id"])
+    waiting = _thread(graphql, thread["id"])
+    # The status stays as it was; only the detail says it waits.
+    assert waiting["status"] == "TODO"
+    assert waiting["statusDetail"]["__typename"] == "ThreadStatusDetailWaitingForCustomer"
+
+    _customer_chat(graphql, thread["id"], thread["customer"]["id"])
+
+    assert _thread(graphql, thread["id"])["statusDetail"]["__typename"] == (
+        "ThreadStatusDetailNewReply"
+    )
+
+
+def test_an_agent_reply_on_a_done_thread_keeps_its_detail(graphql, emulator_factory):
+    thread = emulator_factory.thread()
+    _status(graphql, "DONE", thread["id"], statusDetail="IGNORED")
+    _reply(graphql, thread["id"])
+    found = _thread(graphql, thread["id"])
+    assert (found["status"], found["statusDetail"]["__typename"]) == (
+        "DONE",
+        "ThreadStatusDetailIgnored",
+    )
+
+
+# --- participants -----------------------------------------------------------------------------
+
+
+def test_participants_are_the_customer_then_writers_in_first_appearance_order(
+    graphql, emulator_factory, emulator_control
+):
+    thread = emulator_factory.thread()
+    agent_key = emulator_control.add_agent(full_name="Ada", public_name="Ada")
+    _reply(graphql, thread["id"], key=agent_key)
+    _reply(graphql, thread["id"])  # the emulator's own key: a machine user
+    _reply(graphql, thread["id"], key=agent_key)  # seen already
+    _customer_chat(graphql, thread["id"], thread["customer"]["id"])
+
+    edges = graphql(PARTICIPANTS, id=thread["id"], first=10)["data"]["thread"]["participants"][
+        "edges"
+    ]
+    kinds = [e["node"]["__typename"] for e in edges]
+
+    # The emulator's key created the thread (its custom entry), so the machine user wrote first.
+    assert kinds == ["CustomerActor", "MachineUserActor", "UserActor"]
+    assert edges[0]["node"]["customerId"] == thread["customer"]["id"]
+
+
+def test_participants_page(graphql, emulator_factory, emulator_control):
+    thread = emulator_factory.thread()
+    for name in ("Ada", "Bob", "Cy"):
+        _reply(
+            graphql, thread["id"], key=emulator_control.add_agent(full_name=name, public_name=name)
+        )
+
+    first = graphql(PARTICIPANTS, id=thread["id"], first=2)["data"]["thread"]["participants"]
+    rest = graphql(PARTICIPANTS, id=thread["id"], first=10, after=first["pageInfo"]["endCursor"])[
+        "data"
+    ]["thread"]["participants"]
+
+    assert first["pageInfo"]["hasNextPage"] is True
+    assert len(first["edges"]) == 2
+    assert [e["node"]["__typename"] for e in rest["edges"]] == ["UserActor"] * 3
+    assert rest["pageInfo"]["hasNextPage"] is False
+
+
+# --- updateThreadTenant ------------------------------------------------------------------------
+
+UPDATE_TENANT = f"""
+mutation m($input: UpdateThreadTenantInput!) {{
+  updateThreadTenant(input: $input) {{ thread {{ id tenant {{ externalId }} }} {ERROR} }}
+}}
+"""
+
+
+def test_update_thread_tenant_sets_and_clears_it_and_emits(graphql, emulator_factory, recorded):
+    acme = emulator_factory.tenant(external_id="acme")
+    other = emulator_factory.tenant(external_id="other")
+    customer = emulator_factory.customer(tenants=["acme", "other"])
+    thread = emulator_factory.thread(customer_id=customer["id"], tenant="acme")
+
+    recorded.clear()
+    moved = graphql(
+        UPDATE_TENANT,
+        input={"threadId": thread["id"], "tenantIdentifier": {"tenantId": other["id"]}},
+    )["data"]["updateThreadTenant"]
+    assert moved["error"] is None
+    assert moved["thread"]["tenant"] == {"externalId": "other"}
+    assert [(e.name, e.payload) for e in recorded] == [
+        (
+            "thread.thread_tenant_updated",
+            {"thread_id": thread["id"], "previous_tenant_id": acme["id"], "tenant_id": other["id"]},
+        )
+    ]
+    listed = graphql(
+        "query q($t: [TenantIdentifierInput!]) { threads(filters: { tenantIdentifiers: $t }) "
+        "{ edges { node { id } } } }",
+        t=[{"externalId": "other"}],
+    )["data"]["threads"]["edges"]
+    assert [e["node"]["id"] for e in listed] == [thread["id"]]
+
+    recorded.clear()
+    cleared = graphql(UPDATE_TENANT, input={"threadId": thread["id"], "tenantIdentifier": None})
+    assert cleared["data"]["updateThreadTenant"]["thread"]["tenant"] is None
+    assert [(e.name, e.payload) for e in recorded] == [
+        (
+            "thread.thread_tenant_updated",
+            {"thread_id": thread["id"], "previous_tenant_id": other["id"], "tenant_id": None},
+        )
+    ]
+
+    recorded.clear()
+    again = graphql(UPDATE_TENANT, input={"threadId": thread["id"]})["data"]["updateThreadTenant"]
+    assert again["error"] is None
+    assert recorded == []
+
+
+def test_update_thread_tenant_refuses_a_tenant_the_customer_is_not_in(
+    graphql, emulator_factory, recorded
+):
+    emulator_factory.tenant(external_id="acme")
+    thread = emulator_factory.thread()
+    recorded.clear()
+
+    result = graphql(
+        UPDATE_TENANT, input={"threadId": thread["id"], "tenantIdentifier": {"externalId": "acme"}}
+    )["data"]["updateThreadTenant"]
+
+    assert result["thread"] is None
+    assert result["error"]["code"] == "input_validation"
+    assert [f["field"] for f in result["error"]["fields"]] == ["tenantIdentifier"]
+    assert recorded == []
+
+
+@pytest.mark.parametrize(
+    ("thread_id", "tenant", "field"),
+    [
+        ("th_missing", None, "threadId"),
+        (None, {"externalId": "nope"}, "tenantIdentifier"),
+    ],
+)
+def test_update_thread_tenant_not_found(graphql, emulator_factory, thread_id, tenant, field):
+    thread_id = thread_id or emulator_factory.thread()["id"]
+    result = graphql(UPDATE_TENANT, input={"threadId": thread_id, "tenantIdentifier": tenant})
+    error = result["data"]["updateThreadTenant"]["error"]
+    assert error["code"] == "not_found"
+    assert [f["field"] for f in error["fields"]] == [field]
+
+
+# --- deleteThreadField -------------------------------------------------------------------------
+
+DELETE_FIELD = f"""
+mutation m($input: DeleteThreadFieldInput!) {{ deleteThreadField(input: $input) {{ {ERROR} }} }}
+"""
+
+
+@pytest.fixture
+def field_schema(emulator_app):
+    state = emulator_app.state
+    with state.transaction():
+        state.thread_field_schema_create(actor=SYSTEM, label="Env", key="env", type="STRING")
+
+
+def test_delete_thread_field_removes_the_value_and_emits(
+    graphql, emulator_factory, field_schema, recorded
+):
+    thread = emulator_factory.thread(
+        threadFields=[{"key": "env", "type": "STRING", "stringValue": "prod"}]
+    )
+    recorded.clear()
+
+    result = graphql(DELETE_FIELD, input={"identifier": {"threadId": thread["id"], "key": "env"}})
+
+    assert result["data"]["deleteThreadField"]["error"] is None
+    assert _thread(graphql, thread["id"])["threadFields"] == []
+    ((name, payload),) = [(e.name, e.payload) for e in recorded]
+    assert name == "thread.thread_field_deleted"
+    assert payload["thread_id"] == thread["id"]
+    assert payload["key"] == "env"
+    assert payload["previous"]["string_value"] == "prod"
+
+
+@pytest.mark.parametrize(
+    ("thread", "key", "field"),
+    [(False, "env", "identifier.threadId"), (True, "nope", "identifier.key")],
+)
+def test_delete_thread_field_not_found(
+    graphql, emulator_factory, field_schema, recorded, thread, key, field
+):
+    thread_id = emulator_factory.thread()["id"] if thread else "th_missing"
+    recorded.clear()
+    result = graphql(DELETE_FIELD, input={"identifier": {"threadId": thread_id, "key": key}})
+    error = result["data"]["deleteThreadField"]["error"]
+    assert error["code"] == "not_found"
+    assert [f["field"] for f in error["fields"]] == [field]
+    assert recorded == []
+
+
+def _iso_ms(moment: str) -> int:
+    return int(datetime.fromisoformat(moment.replace("Z", "+00:00")).timestamp() * 1000)
