@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from plain_gateway.emulator.families import SYSTEM
-from plain_gateway.emulator.families.threads import Threads
+from plain_gateway.emulator.families.threads import SLA_BREACH_HOOK, THREAD_FILTER_HOOK, Threads
+from plain_gateway.emulator.graph import iso
 
 ERROR = "error { message type code fields { field message type } }"
 
@@ -467,3 +468,243 @@ def test_delete_thread_field_not_found(
 
 def _iso_ms(moment: str) -> int:
     return int(datetime.fromisoformat(moment.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+# --- threads: sorting -------------------------------------------------------------------------
+
+LIST = """
+query q($filters: ThreadsFilter, $sortBy: ThreadsSort, $first: Int, $after: String) {
+  threads(filters: $filters, sortBy: $sortBy, first: $first, after: $after) {
+    edges { node { id } }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+
+def _ids(graphql, **variables) -> list[str]:
+    edges = graphql(LIST, **variables)["data"]["threads"]["edges"]
+    return [e["node"]["id"] for e in edges]
+
+
+def _sorted(graphql, field, direction, **extra) -> list[str]:
+    return _ids(graphql, sortBy={"field": field, "direction": direction, **extra})
+
+
+@pytest.fixture
+def three(graphql, emulator_factory, emulator_app):
+    """Threads a, b, c created in that order; their other sort values deliberately disagree."""
+    state = emulator_app.state
+    with state.transaction():
+        state.thread_field_schema_create(actor=SYSTEM, label="Env", key="env", type="STRING")
+        state.thread_field_schema_create(actor=SYSTEM, label="Seats", key="seats", type="NUMBER")
+    a = emulator_factory.thread(
+        priority=3, threadFields=[{"key": "seats", "type": "NUMBER", "numberValue": 50}]
+    )
+    b = emulator_factory.thread(
+        priority=0, threadFields=[{"key": "env", "type": "STRING", "stringValue": "prod"}]
+    )
+    c = emulator_factory.thread(
+        priority=1,
+        threadFields=[
+            {"key": "env", "type": "STRING", "stringValue": "dev"},
+            {"key": "seats", "type": "NUMBER", "numberValue": 5},
+        ],
+    )
+    _customer_chat(graphql, b["id"], b["customer"]["id"])  # b: the only inbound message
+    _status(graphql, "DONE", a["id"])  # a: the latest status change
+    return {"a": a["id"], "b": b["id"], "c": c["id"]}
+
+
+@pytest.mark.parametrize(
+    ("field", "extra", "ascending"),
+    [
+        ("CREATED_AT", {}, "abc"),
+        ("STATUS_CHANGED_AT", {}, "bca"),
+        ("PRIORITY", {}, "bca"),
+    ],
+)
+def test_threads_sort_both_ways(graphql, three, field, extra, ascending):
+    expected = [three[name] for name in ascending]
+    assert _sorted(graphql, field, "ASC", **extra) == expected
+    assert _sorted(graphql, field, "DESC", **extra) == expected[::-1]
+
+
+def test_threads_sort_by_last_inbound_message(graphql, three):
+    assert _sorted(graphql, "LAST_INBOUND_MESSAGE_AT", "DESC")[0] == three["b"]
+    assert _sorted(graphql, "LAST_INBOUND_MESSAGE_AT", "ASC")[-1] == three["b"]
+
+
+def test_threads_without_the_sort_field_come_last_both_ways(graphql, three):
+    # env: b "prod", c "dev", a has none.
+    assert _sorted(graphql, "THREAD_FIELD", "ASC", threadFieldKey="env") == [
+        three["c"],
+        three["b"],
+        three["a"],
+    ]
+    assert _sorted(graphql, "THREAD_FIELD", "DESC", threadFieldKey="env") == [
+        three["b"],
+        three["c"],
+        three["a"],
+    ]
+    # seats (a number): a 50, c 5, b has none.
+    assert _sorted(graphql, "THREAD_FIELD", "ASC", threadFieldKey="seats") == [
+        three["c"],
+        three["a"],
+        three["b"],
+    ]
+    assert _sorted(graphql, "THREAD_FIELD", "DESC", threadFieldKey="seats") == [
+        three["a"],
+        three["c"],
+        three["b"],
+    ]
+
+
+def test_closest_to_breach_sorts_by_the_breach_time_another_family_provides(
+    graphql, three, emulator_app
+):
+    breaches = {three["a"]: 2_000, three["c"]: 1_000}  # b has no SLA
+    emulator_app.state.store.provide(SLA_BREACH_HOOK, breaches.get)
+
+    assert _sorted(graphql, "CLOSEST_TO_BREACH_SLA", "ASC") == [three["c"], three["a"], three["b"]]
+    assert _sorted(graphql, "CLOSEST_TO_BREACH_SLA", "DESC") == [three["a"], three["c"], three["b"]]
+
+
+def test_closest_to_breach_without_any_sla_is_by_id(graphql, three):
+    ids = sorted(three.values())
+    assert _sorted(graphql, "CLOSEST_TO_BREACH_SLA", "ASC") == ids
+    assert _sorted(graphql, "CLOSEST_TO_BREACH_SLA", "DESC") == ids[::-1]
+
+
+def test_sorted_pages_continue_where_they_stopped(graphql, three):
+    sort = {"field": "PRIORITY", "direction": "ASC"}
+    first = graphql(LIST, sortBy=sort, first=2)["data"]["threads"]
+    rest = graphql(LIST, sortBy=sort, first=2, after=first["pageInfo"]["endCursor"])["data"][
+        "threads"
+    ]
+    assert [e["node"]["id"] for e in first["edges"] + rest["edges"]] == [
+        three["b"],
+        three["c"],
+        three["a"],
+    ]
+
+
+@pytest.mark.parametrize(
+    "sort",
+    [
+        {"field": "THREAD_FIELD", "direction": "ASC"},
+        {"field": "THREAD_FIELD", "direction": "ASC", "threadFieldKey": "nope"},
+    ],
+)
+def test_thread_field_sort_needs_a_known_key(graphql, three, sort):
+    body = graphql(LIST, sortBy=sort, expect_errors=True)
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+# --- threads: filters -------------------------------------------------------------------------
+
+
+def _filtered(graphql, **filters) -> set[str]:
+    return set(_ids(graphql, filters=filters, first=100))
+
+
+def test_filters_on_the_thread_itself(graphql, three, emulator_app):
+    a, b, c = three["a"], three["b"], three["c"]
+    state = emulator_app.state
+    refs = {t.id: t.ref for t in state.threads.values()}
+    assert _filtered(graphql, threadIds=[a, c]) == {a, c}
+    assert _filtered(graphql, refs=[refs[b]]) == {b}
+    assert _filtered(graphql, statuses=["DONE"]) == {a}
+    assert _filtered(graphql, priorities=[0, 1]) == {b, c}
+    assert _filtered(graphql, statusDetails=["DONE_MANUALLY_SET"]) == {a}
+    assert _filtered(graphql, statusDetails=["CREATED"]) == {b, c}
+    assert _filtered(graphql, messageSource=["API"]) == {a, b, c}
+    assert _filtered(graphql, messageSource=["EMAIL"]) == set()
+    assert _filtered(graphql, supportEmailAddresses=["support@emulator.plain.test"]) == set()
+    customer_b = state.threads[b].customer_id
+    assert _filtered(graphql, customerIds=[customer_b]) == {b}
+    assert _filtered(graphql, participantIds=[customer_b]) == {b}
+
+
+def test_filters_on_thread_fields(graphql, three):
+    a, b, c = three["a"], three["b"], three["c"]
+    assert _filtered(graphql, threadFields=[{"key": "env"}]) == {b, c}
+    assert _filtered(graphql, threadFields=[{"key": "env", "stringValue": "prod"}]) == {b}
+    # Two matches on one key are alternatives; on two keys both must hold.
+    assert _filtered(
+        graphql,
+        threadFields=[{"key": "env", "stringValue": "prod"}, {"key": "env", "stringValue": "dev"}],
+    ) == {b, c}
+    assert _filtered(
+        graphql, threadFields=[{"key": "env"}, {"key": "seats", "number": {"lte": 10}}]
+    ) == {c}
+    assert _filtered(graphql, threadFields=[{"key": "seats", "number": {"gte": 10}}]) == {a}
+    assert _filtered(graphql, threadFields=[{"key": "seats", "number": {"value": 5}}]) == {c}
+
+
+def test_datetime_filters_are_after_inclusive_before_exclusive(graphql, three, emulator_app):
+    state = emulator_app.state
+    created = {name: state.threads[i].created_at for name, i in three.items()}
+    window = {"after": iso(created["b"]), "before": iso(created["c"])}
+    assert _filtered(graphql, createdAt=window) == {three["b"]}
+    assert _filtered(graphql, createdAt={"after": iso(created["c"])}) == {three["c"]}
+    changed = state.threads[three["a"]].status_changed_at
+    assert _filtered(graphql, statusChangedAt={"after": iso(changed)}) == {three["a"]}
+    assert three["a"] in _filtered(graphql, updatedAt={"after": iso(changed)})
+    body = graphql(LIST, filters={"createdAt": {"after": "yesterday"}}, expect_errors=True)
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "createdAt.after" in body["errors"][0]["message"]
+
+
+def test_filters_on_labels_and_tenants(graphql, emulator_factory, emulator_app):
+    state = emulator_app.state
+    with state.transaction():
+        bug = state.label_type_create(actor=SYSTEM, name="Bug").id
+    emulator_factory.tenant(external_id="acme")
+    labelled = emulator_factory.thread(labelTypeIds=[bug])["id"]
+    tenanted = emulator_factory.thread(tenant="acme")["id"]
+    assert _filtered(graphql, labelTypeIds=[bug]) == {labelled}
+    assert _filtered(graphql, tenantIdentifiers=[{"externalId": "acme"}]) == {tenanted}
+    assert _filtered(graphql, tenantIdentifiers=[{"externalId": "unknown"}]) == set()
+
+
+def test_and_or_not_combine_filters(graphql, three):
+    a, b, c = three["a"], three["b"], three["c"]
+    assert _filtered(graphql, **{"or": [{"threadIds": [a]}, {"priorities": [0]}]}) == {a, b}
+    assert _filtered(graphql, **{"and": [{"priorities": [0, 1]}, {"threadIds": [b, a]}]}) == {b}
+    assert _filtered(graphql, **{"not": {"statuses": ["DONE"]}}) == {b, c}
+    assert _filtered(
+        graphql, statuses=["TODO"], **{"not": {"or": [{"threadIds": [b]}, {"threadIds": [a]}]}}
+    ) == {c}
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("isAssigned", False),
+        ("assignedToUser", ["u_1"]),
+        ("tierIdentifiers", [{"externalId": "gold"}]),
+        ("companyIdentifiers", [{"companyDomainName": "acme.test"}]),
+        ("customerGroupIdentifiers", [{"customerGroupKey": "vip"}]),
+        ("serviceLevelAgreements", {"statuses": ["BREACHED"]}),
+    ],
+)
+def test_a_filter_no_family_provides_is_refused_loudly(graphql, three, name, value):
+    body = graphql(LIST, filters={name: value}, expect_errors=True)
+    (error,) = body["errors"]
+    assert name in error["message"]
+    assert "does not emulate" in error["message"]
+
+
+def test_a_filter_another_family_provides_is_applied(graphql, three, emulator_app):
+    def provider(name, value):
+        if name != "isAssigned":
+            return None
+        return lambda thread: (thread.id == three["c"]) == value
+
+    emulator_app.state.store.provide(THREAD_FILTER_HOOK, provider)
+
+    assert _filtered(graphql, isAssigned=True) == {three["c"]}
+    assert _filtered(graphql, isAssigned=False) == {three["a"], three["b"]}
+    body = graphql(LIST, filters={"tierIdentifiers": [{"tierId": "t"}]}, expect_errors=True)
+    assert "tierIdentifiers" in body["errors"][0]["message"]
