@@ -8,7 +8,8 @@ Rules where Plain does not document its behaviour (the conservative choice, test
   and change nothing (no event); an unknown id is not_found on labelTypeId. An archived label type
   stays on the threads that have it and cannot be added to another (Plain's
   cannot_add_label_using_archived_label_type).
-- deleteThreadField (a value on a thread: the threads family's) is there.
+- deleteThreadField, declared here with the thread field schemas, removes a value on a thread:
+  the threads family resolves it (the values are its data).
 """
 
 from __future__ import annotations
