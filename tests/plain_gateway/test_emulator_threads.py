@@ -10,6 +10,7 @@ import pytest
 
 from plain_gateway.emulator.families import SYSTEM
 from plain_gateway.emulator.families.threads import SLA_BREACH_HOOK, THREAD_FILTER_HOOK, Threads
+from plain_gateway.emulator.families.tiers import MemberRef
 from plain_gateway.emulator.graph import iso
 
 ERROR = "error { message type code fields { field message type } }"
@@ -570,6 +571,40 @@ def test_closest_to_breach_sorts_by_the_breach_time_another_family_provides(
     assert _sorted(graphql, "CLOSEST_TO_BREACH_SLA", "DESC") == [three["a"], three["c"], three["b"]]
 
 
+def test_closest_to_breach_follows_the_tiers_slas(graphql, emulator_factory, emulator_app):
+    state = emulator_app.state
+    emulator_factory.tenant(external_id="gold-org")
+    emulator_factory.tenant(external_id="silver-org")
+    with state.transaction():
+        gold_tenant = state.tenant_find(external_id="gold-org").id
+        silver_tenant = state.tenant_find(external_id="silver-org").id
+        gold = state.tier_create(
+            actor=SYSTEM,
+            name="Gold",
+            external_id="gold",
+            color="#ffd700",
+            members=[MemberRef(tenant_id=gold_tenant)],
+        )
+        silver = state.tier_create(
+            actor=SYSTEM,
+            name="Silver",
+            external_id="silver",
+            color="#c0c0c0",
+            members=[MemberRef(tenant_id=silver_tenant)],
+        )
+        state.sla_create(actor=SYSTEM, tier_id=gold.id, first_response_time_minutes=30)
+        state.sla_create(actor=SYSTEM, tier_id=silver.id, first_response_time_minutes=240)
+    slow = emulator_factory.thread(tenant="silver-org")["id"]
+    untiered = emulator_factory.thread()["id"]
+    fast = emulator_factory.thread(tenant="gold-org")["id"]
+    answered = emulator_factory.thread(tenant="gold-org")["id"]
+    _reply(graphql, answered)  # its first response is in: nothing left to breach
+
+    assert _sorted(graphql, "CLOSEST_TO_BREACH_SLA", "ASC")[:2] == [fast, slow]
+    assert _sorted(graphql, "CLOSEST_TO_BREACH_SLA", "DESC")[:2] == [slow, fast]
+    assert set(_sorted(graphql, "CLOSEST_TO_BREACH_SLA", "ASC")[2:]) == {untiered, answered}
+
+
 def test_closest_to_breach_without_any_sla_is_by_id(graphql, three):
     ids = sorted(three.values())
     assert _sorted(graphql, "CLOSEST_TO_BREACH_SLA", "ASC") == ids
@@ -681,8 +716,6 @@ def test_and_or_not_combine_filters(graphql, three):
 @pytest.mark.parametrize(
     ("name", "value"),
     [
-        ("isAssigned", False),
-        ("assignedToUser", ["u_1"]),
         ("tierIdentifiers", [{"externalId": "gold"}]),
         ("companyIdentifiers", [{"companyDomainName": "acme.test"}]),
         ("customerGroupIdentifiers", [{"customerGroupKey": "vip"}]),
@@ -698,13 +731,27 @@ def test_a_filter_no_family_provides_is_refused_loudly(graphql, three, name, val
 
 def test_a_filter_another_family_provides_is_applied(graphql, three, emulator_app):
     def provider(name, value):
-        if name != "isAssigned":
+        if name != "agentStatus":
             return None
-        return lambda thread: (thread.id == three["c"]) == value
+        return lambda thread: thread.id == three["c"]
 
     emulator_app.state.store.provide(THREAD_FILTER_HOOK, provider)
 
-    assert _filtered(graphql, isAssigned=True) == {three["c"]}
-    assert _filtered(graphql, isAssigned=False) == {three["a"], three["b"]}
+    assert _filtered(graphql, agentStatus={"statuses": ["HANDED_OFF"]}) == {three["c"]}
     body = graphql(LIST, filters={"tierIdentifiers": [{"tierId": "t"}]}, expect_errors=True)
     assert "tierIdentifiers" in body["errors"][0]["message"]
+
+
+def test_assignment_filters_come_from_the_assignment_family(graphql, three, emulator_control):
+    agent_key = emulator_control.add_agent(full_name="Ada", public_name="Ada")
+    me = graphql("{ myUser { id } }", key=agent_key)["data"]["myUser"]["id"]
+    assigned = graphql(
+        f"mutation m($input: AssignThreadInput!) {{ assignThread(input: $input) {{ {ERROR} }} }}",
+        input={"threadId": three["c"], "userId": me},
+    )["data"]["assignThread"]
+    assert assigned["error"] is None
+
+    assert _filtered(graphql, isAssigned=True) == {three["c"]}
+    assert _filtered(graphql, isAssigned=False) == {three["a"], three["b"]}
+    assert _filtered(graphql, assignedToUser=[me]) == {three["c"]}
+    assert _filtered(graphql, assignedToUser=["u_nobody"]) == set()

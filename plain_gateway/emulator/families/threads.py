@@ -13,13 +13,15 @@ Hooks for other families:
 - Through the store (`store.provide(hook, provider)`):
   `SLA_BREACH_HOOK` ("threads.sla_breach_at"): `provider(thread_id)` returns the time (ms) the
   thread's next SLA breaches, or None; `threads` sorted by CLOSEST_TO_BREACH_SLA takes the earliest
-  any provider gives, threads without one last in both directions.
+  any provider gives, threads without one last in both directions. The tiers family's open SLAs
+  (pending or breaching, from its `sla_summary`) count too, when that family is there.
   `THREAD_FILTER_HOOK` ("threads.filter"): `provider(name, value)` is asked for each ThreadsFilter
   input this family does not answer (`_HOOKED_FILTERS`: isAssigned, assignedToUser,
   tierIdentifiers, companyIdentifiers, customerGroupIdentifiers, serviceLevelAgreements, ...),
   with Plain's input name and value as given; it returns a predicate `thread -> bool`, or None
   when it does not answer that name. A filter no provider answers is refused (a GraphQL error
-  naming it), never ignored.
+  naming it), never ignored. isAssigned and assignedToUser are answered by the assignment
+  family's `assigned_thread_ids` when that family is there.
 
 Status details (Thread.statusDetail, and previous/next on the transition entries), where Plain
 does not document the rule (the conservative choice, tested):
@@ -539,8 +541,30 @@ class Threads(Family):
         return found
 
     def sla_breach_at(self, thread_id: str) -> int | None:
-        """The earliest breach time (ms) any SLA_BREACH_HOOK provider gives the thread."""
-        times = [t for p in self.store.providers(SLA_BREACH_HOOK) if (t := p(thread_id))]
+        """The earliest time (ms) one of the thread's open SLAs breaches (or breached): the
+        tiers family's summary, when that family is there, and any SLA_BREACH_HOOK provider."""
+        times = [
+            at for p in self.store.providers(SLA_BREACH_HOOK) if (at := p(thread_id)) is not None
+        ]
+        from_tiers = self._tier_breach_at(thread_id)
+        if from_tiers is not None:
+            times.append(from_tiers)
+        return min(times) if times else None
+
+    def _tier_breach_at(self, thread_id: str) -> int | None:
+        # Imported here: the tiers module imports this one.
+        from plain_gateway.emulator.families.tiers import Tiers
+
+        try:
+            tiers = self.state.family(Tiers)
+        except KeyError:
+            return None
+        summary = tiers.sla_summary(self.threads[thread_id])
+        times = [
+            detail.get("breachingAt", detail.get("breachedAt"))
+            for detail in summary.values()
+            if detail is not None and detail.typename in _OPEN_SLA_DETAILS
+        ]
         return min(times) if times else None
 
     def timeline(
@@ -1512,6 +1536,10 @@ def components_check(
     return [component_input(component) for component in parsed]
 
 
+_OPEN_SLA_DETAILS = (
+    "ServiceLevelAgreementStatusDetailPending",
+    "ServiceLevelAgreementStatusDetailBreaching",
+)
 _VALUE_KEYS = ("string_value", "boolean_value", "number_value", "date_value")
 _WRITTEN_KINDS = ("chat", "email", "note", "custom")
 SEARCH_TERM_MIN = 2
@@ -1732,16 +1760,38 @@ def _hooked_filter(state: State, name: str, value: Any) -> Callable[[Thread], bo
     )
 
 
+def _assignment_filter(state: State, filters: dict[str, Any]) -> Callable[[Thread], bool] | None:
+    """isAssigned and assignedToUser, answered by the assignment family's assigned_thread_ids
+    (None when neither is given, or when that family is not in this emulator)."""
+    # Imported here: the assignment module imports this one.
+    from plain_gateway.emulator.families.assignment import Assignments
+
+    if filters.get("isAssigned") is None and filters.get("assignedToUser") is None:
+        return None
+    try:
+        assignments = state.family(Assignments)
+    except KeyError:
+        return None
+    ids = assignments.assigned_thread_ids(
+        is_assigned=filters.get("isAssigned"), user_ids=filters.get("assignedToUser")
+    )
+    return None if ids is None else (lambda thread: thread.id in ids)
+
+
 def thread_filter(state: State, filters: dict[str, Any] | None) -> ThreadFilter | None:
     """A ThreadsFilter input as a ThreadFilter (None when there is none)."""
     if filters is None:
         return None
     identifiers = filters.get("tenantIdentifiers")
+    assigned = _assignment_filter(state, filters)
+    answered = ("isAssigned", "assignedToUser") if assigned is not None else ()
     predicates = [
         _hooked_filter(state, name, filters[name])
         for name in _HOOKED_FILTERS
-        if filters.get(name) is not None
+        if filters.get(name) is not None and name not in answered
     ]
+    if assigned is not None:
+        predicates.append(assigned)
     return ThreadFilter(
         thread_ids=filters.get("threadIds"),
         refs=filters.get("refs"),
