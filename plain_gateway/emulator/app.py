@@ -16,6 +16,8 @@ Routes (any path prefix before them is kept, so the app can sit under a sub-path
                                         {"attempts": [...]} (what was sent and each result)
   GET|POST|DELETE /_emulator/webhooks/faults   webhook faults (see control.py)
   POST /_emulator/webhooks/burst        {"count", "event_type"?, "thread_id"?}: N synthetic events
+  GET|POST /_emulator/search            whether searchThreads matches note text
+                                        ({"match_notes"}, default true; reset restores it)
   POST /_emulator/uploads/<id>          the upload form an attachment upload URL points at
   GET  /_emulator/downloads/<id>        a signed attachment download URL
 The control API takes the emulator's own key as a Bearer token; uploads and downloads are
@@ -485,6 +487,8 @@ class EmulatorApp:
             ("POST", "webhooks/faults"): self._webhook_faults_set,
             ("DELETE", "webhooks/faults"): self._webhook_faults_clear,
             ("POST", "webhooks/burst"): self._webhooks_burst,
+            ("GET", "search"): self._search_get,
+            ("POST", "search"): self._search_set,
         }.get((request.method, route))
         if handler is None:
             return _control_error(404, "not_found", f"no control route {request.method} /{route}")
@@ -670,6 +674,18 @@ class EmulatorApp:
         if self._worker is not None:
             self._worker.wake()
         return _json(200, {"event_ids": ids})
+
+    def _search_get(self, _body: dict[str, Any]) -> Response:
+        with self.state.transaction() as state:
+            return _json(200, {"match_notes": state.search_matches_notes})
+
+    def _search_set(self, body: dict[str, Any]) -> Response:
+        match = body["match_notes"]
+        if not isinstance(match, bool):
+            raise TypeError("match_notes must be a boolean")
+        with self.state.transaction() as state:
+            state.search_notes_set(match=match)
+            return _json(200, {"match_notes": state.search_matches_notes})
 
     # --- attachment storage ---------------------------------------------------------------------
 

@@ -197,6 +197,14 @@ class EmulatorControl:
         clock: dict[str, Any] = self._call("GET", "/clock")
         return clock
 
+    def set_search_matches_notes(self, match: bool) -> None:
+        """Whether searchThreads matches note text (true by default, the worst case for a
+        portal: Plain does not document it). A reset makes it true again."""
+        self._call("POST", "/search", {"match_notes": match})
+
+    def search_matches_notes(self) -> bool:
+        return bool(self._call("GET", "/search")["match_notes"])
+
     def requests(self) -> list[dict[str, Any]]:
         """The GraphQL requests seen, oldest first: operationName, variables, timestamp, status."""
         requests: list[dict[str, Any]] = self._call("GET", "/requests")["requests"]

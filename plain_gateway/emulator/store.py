@@ -21,6 +21,10 @@ Domain events: a write calls `emit(name, **payload)` after its change is made in
 events of a transaction are delivered to `subscribe`rs when it commits, in order, still under the
 lock (so subscribers see them in commit order and must be quick); a transaction that fails
 delivers none, and `discard_events_since(mark)` drops those of a write that was refused part way.
+
+Hooks: `provide(hook, provider)` lets one family hand another a function (a breach time per
+thread, a thread filter, ...) without either importing the other; `providers(hook)` lists them in
+registration order. The store knows no hook name: the family that calls a hook documents it.
 """
 
 from __future__ import annotations
@@ -77,6 +81,7 @@ class Store:
         self._activity: list[Callable[[], int]] = []
         self._subscribers: dict[str, list[Subscriber]] = {}
         self._pending: list[Event] = []
+        self._providers: dict[str, list[Callable[..., Any]]] = {}
         self.blobs: dict[str, bytes] = {}
         self.counters: dict[str, int] = {}
         self._dirty: set[tuple[str, str]] = set()
@@ -152,6 +157,16 @@ class Store:
     def reindex(self) -> None:
         for callback in self._reindexers:
             callback()
+
+    # --- hooks ----------------------------------------------------------------------------------
+
+    def provide(self, hook: str, provider: Callable[..., Any]) -> None:
+        """Register `provider` under `hook` (a name documented by the family that calls it)."""
+        self._providers.setdefault(hook, []).append(provider)
+
+    def providers(self, hook: str) -> tuple[Callable[..., Any], ...]:
+        """The providers registered under `hook`, in registration order."""
+        return tuple(self._providers.get(hook, ()))
 
     # --- events ---------------------------------------------------------------------------------
 

@@ -2,6 +2,14 @@
 
 The labels and field values on a thread are the threads family's (they are the thread's data);
 this family says which label types and field schemas exist and checks values against them.
+
+Rules where Plain does not document its behaviour (the conservative choice, tested):
+- archiveLabelType on an archived label type, and unarchiveLabelType on one that is not, succeed
+  and change nothing (no event); an unknown id is not_found on labelTypeId. An archived label type
+  stays on the threads that have it and cannot be added to another (Plain's
+  cannot_add_label_using_archived_label_type).
+- deleteThreadField, declared here with the thread field schemas, removes a value on a thread:
+  the threads family resolves it (the values are its data).
 """
 
 from __future__ import annotations
@@ -127,15 +135,34 @@ class Labels(Family):
         self.store.emit("label_type.label_type_created", label_type_id=label_type.id)
         return label_type
 
-    def label_type_archive(self, *, actor: Actor, label_type_id: str) -> LabelType:
+    def label_type_get(self, label_type_id: str, *, field_name: str = "label_type_id") -> LabelType:
         label_type = self.label_types.get(label_type_id)
         if label_type is None:
-            raise not_found("label_type_id", "label type", label_type_id)
+            raise not_found(field_name, "label type", label_type_id)
+        return label_type
+
+    def label_type_archive(self, *, actor: Actor, label_type_id: str) -> LabelType:
+        """Archive a label type: it stays on the threads that have it, and can be added to no
+        more. Archiving an archived one changes nothing and emits nothing."""
+        label_type = self.label_type_get(label_type_id)
+        if label_type.is_archived:
+            return label_type
         now = self.store.now()
         label_type.is_archived, label_type.archived_at, label_type.archived_by = True, now, actor
         label_type.updated_at, label_type.updated_by = now, actor
         self.store.touch("label_type", label_type.id)
         self.store.emit("label_type.label_type_archived", label_type_id=label_type.id)
+        return label_type
+
+    def label_type_unarchive(self, *, actor: Actor, label_type_id: str) -> LabelType:
+        """Undo an archive (one that is not archived is left as is, nothing emitted)."""
+        label_type = self.label_type_get(label_type_id)
+        if not label_type.is_archived:
+            return label_type
+        label_type.is_archived, label_type.archived_at, label_type.archived_by = False, None, None
+        label_type.updated_at, label_type.updated_by = self.store.now(), actor
+        self.store.touch("label_type", label_type.id)
+        self.store.emit("label_type.label_type_unarchived", label_type_id=label_type.id)
         return label_type
 
     def label_types_check(
@@ -302,6 +329,16 @@ def m_create_label_type(context: graph.Context, data: dict[str, Any]) -> dict[st
     return {"labelType": label_type}
 
 
+def _archive_mutation(archived: bool) -> graph.MutationResolver:
+    @graph.mutation
+    def resolve(context: graph.Context, data: dict[str, Any]) -> dict[str, Any]:
+        labels = context.state.family(Labels)
+        change = labels.label_type_archive if archived else labels.label_type_unarchive
+        return {"labelType": change(actor=context.actor, label_type_id=data["labelTypeId"])}
+
+    return resolve
+
+
 @graph.mutation
 def m_create_thread_field_schema(context: graph.Context, data: dict[str, Any]) -> dict[str, Any]:
     schema = context.state.family(Labels).thread_field_schema_create(
@@ -334,6 +371,8 @@ RESOLVERS: graph.Resolvers = {
     "Mutation": {
         "createLabelType": m_create_label_type,
         "createThreadFieldSchema": m_create_thread_field_schema,
+        "archiveLabelType": _archive_mutation(True),
+        "unarchiveLabelType": _archive_mutation(False),
     },
     "LabelType": {
         "parentLabelType": lambda lt, i: _labels(i).label_types.get(lt.parent_label_type_id or ""),

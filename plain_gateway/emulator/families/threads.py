@@ -10,6 +10,70 @@ Hooks for other families:
 - `entry_append(...)` writes a timeline entry of any kind (the events family's entries).
 - `creation_option_register(name, option)`: lets another family take a createThread input
   (`assigned_to` for `assignedTo`) without an edit here; see `CreationOption`.
+- Through the store (`store.provide(hook, provider)`):
+  `SLA_BREACH_HOOK` ("threads.sla_breach_at"): `provider(thread_id)` returns the time (ms) the
+  thread's next SLA breaches, or None; `threads` sorted by CLOSEST_TO_BREACH_SLA takes the earliest
+  any provider gives, threads without one last in both directions. The tiers family's open SLAs
+  (pending or breaching, from its `sla_summary`) count too, when that family is there.
+  `THREAD_FILTER_HOOK` ("threads.filter"): `provider(name, value)` is asked for each ThreadsFilter
+  input this family does not answer (`_HOOKED_FILTERS`: isAssigned, assignedToUser,
+  tierIdentifiers, companyIdentifiers, customerGroupIdentifiers, serviceLevelAgreements, ...),
+  with Plain's input name and value as given; it returns a predicate `thread -> bool`, or None
+  when it does not answer that name. A filter no provider answers is refused (a GraphQL error
+  naming it), never ignored. isAssigned and assignedToUser are answered by the assignment
+  family's `assigned_thread_ids` when that family is there.
+
+Status details (Thread.statusDetail, and previous/next on the transition entries), where Plain
+does not document the rule (the conservative choice, tested):
+- createThread and a thread started by an inbound email or sendNewEmail: Created.
+- snoozeThread: Snoozed (snoozedUntil) without a statusDetail; WAITING_FOR_DURATION: WaitingFor-
+  Duration (waitingUntil, durationSeconds required); WAITING_FOR_CUSTOMER: WaitingForCustomer,
+  durationSeconds optional (without it the thread sleeps until the customer writes). A snooze that
+  runs out: TODO, Unsnoozed (snoozedAt: when it was snoozed).
+- markThreadAsDone: DoneManuallySet unless statusDetail says IGNORED or DONE_AUTOMATICALLY_SET
+  (TIMER_EXPIRED is its deprecated name; afterSeconds is null: no input carries it).
+  markThreadAsTodo: InProgress unless statusDetail says otherwise (Created, NewReply,
+  ThreadLinkUpdated with a null linearIssueId, ThreadDiscussionResolved with a null id). On a
+  thread already in that status, no statusDetail leaves the detail as it is.
+- a customer message (chat, email, impersonated reply) on a DONE or SNOOZED thread, or one
+  waiting for the customer: TODO, NewReply. On a thread already to do it changes nothing.
+- an agent's message to the customer (replyToThread, sendChat, replyToEmail, sendNewEmail):
+  WaitingForCustomer, the status itself unchanged (the emulator's threads keep today's status
+  rules); a DONE thread keeps its detail. Notes change nothing.
+- A detail change with no status change writes no transition entry and emits no event.
+- The statusDetails filter matches a thread by its detail: TIMER_EXPIRED as
+  DONE_AUTOMATICALLY_SET, WAITING_FOR_DURATION also the plain Snoozed; Unsnoozed matches no value.
+
+Threads filters: each list matches any of its values; messageSource matches the thread's channel;
+threadFields: the matches on one key are alternatives, different keys must all hold; createdAt,
+updatedAt, statusChangedAt and threadFields' date are after <= t < before; participantIds are
+the ids in Thread.participants; isMarkedAsSpam and the other families' filters go through
+THREAD_FILTER_HOOK.
+
+Sorts: each in both directions, ties broken by id; THREAD_FIELD needs threadFieldKey naming a
+thread field schema (else a BAD_USER_INPUT error) and puts threads without that field last in
+both directions, as CLOSEST_TO_BREACH_SLA does threads without a breach time.
+
+Participants: the thread's customer first, then everyone else who wrote a message or a note on
+it (users, machine users, other customers), in order of first appearance; system actors never.
+
+searchThreads: a term of at least 2 characters after trimming (else a BAD_USER_INPUT error
+naming searchQuery.term), case-insensitive substring, over the title, chat text, email subject
+and text, custom entries' title and component text, the customer's name and email and, unless the
+control API's `POST /_emulator/search {"match_notes": false}` says not to, note text (Plain does
+not document it: matching is the worst case for a portal). Newest thread first.
+
+updateThreadTenant: the thread's customer must be a member of the tenant (input_validation on
+tenantIdentifier otherwise: a thread never lands in a tenant its customer is not in); null clears
+it; no change is a success that emits nothing. Plain's timeline has no tenant entry, so none is
+written; `thread.thread_tenant_updated` carries the previous and the new tenant id.
+
+replyToEmail: answers an inbound email (an outbound one is input_validation on inReplyToEmailId),
+to its sender; `customerId`, if given, must be the email's customer. sendNewEmail: to the
+customer, on `threadId` (which must be that customer's thread) or a new EMAIL thread titled with
+the subject. Both: hiddenRecipients (BCC) are kept apart and an address that is also the To or a
+CC is refused (input_validation on hiddenRecipients); fromAlternateSupportEmail must be the
+workspace's support address; isHiddenFromUser files the email as USER_HIDDEN, else MESSAGING.
 """
 
 from __future__ import annotations
@@ -18,7 +82,7 @@ from bisect import insort
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from graphql import GraphQLResolveInfo
 
@@ -69,6 +133,31 @@ EMAIL_CATEGORIES = (
     "USER_HIDDEN",
 )
 
+# The status details markThreadAsDone, markThreadAsTodo and snoozeThread accept, by status.
+STATUS_DETAILS = {
+    "DONE": ("IGNORED", "DONE_MANUALLY_SET", "DONE_AUTOMATICALLY_SET", "TIMER_EXPIRED"),
+    "TODO": (
+        "CREATED",
+        "IN_PROGRESS",
+        "NEW_REPLY",
+        "THREAD_LINK_UPDATED",
+        "THREAD_DISCUSSION_RESOLVED",
+    ),
+    "SNOOZED": ("WAITING_FOR_CUSTOMER", "WAITING_FOR_DURATION"),
+}
+_DETAIL_ALIASES = {"TIMER_EXPIRED": "DONE_AUTOMATICALLY_SET"}  # deprecated in Plain's enum
+_DEFAULT_DETAILS = {"DONE": "DONE_MANUALLY_SET", "TODO": "IN_PROGRESS"}
+# StatusDetailType (the statusDetails filter) -> the detail types it matches.
+STATUS_DETAIL_MATCHES = {
+    **{t: (t,) for details in STATUS_DETAILS.values() for t in details},
+    "TIMER_EXPIRED": ("DONE_AUTOMATICALLY_SET",),
+    "WAITING_FOR_DURATION": ("WAITING_FOR_DURATION", "SNOOZED"),
+}
+
+# Hooks other families provide through the store (store.provide(hook, provider)).
+SLA_BREACH_HOOK = "threads.sla_breach_at"
+THREAD_FILTER_HOOK = "threads.filter"
+
 
 @dataclass(slots=True)
 class Thread:
@@ -95,6 +184,9 @@ class Thread:
     # [{"id", "key", "type", "string_value", "boolean_value", "number_value", "date_value",
     #   "created_at", "created_by", "updated_at", "updated_by"}]
     thread_fields: list[dict[str, Any]] = field(default_factory=list)
+    # {"type", "at", and the type's own keys: created_at, snoozed_until, snoozed_at,
+    #  waiting_until} or None (threads written before status details were kept)
+    status_detail: dict[str, Any] | None = None
     # {"timestamp", "message_source"} or None
     first_inbound: dict[str, Any] | None = None
     first_outbound: dict[str, Any] | None = None
@@ -112,7 +204,7 @@ class TimelineEntry:
              subject, text, markdown, attachment_ids, is_start_of_thread, inbound, category
       note: note_id, text, markdown, attachment_ids
       custom: external_id, title, type, components, attachment_ids
-      status: previous_status, next_status
+      status: previous_status, next_status, previous_status_detail, next_status_detail
       priority: previous_priority, next_priority
       labels: previous_labels, next_labels (label dicts as on Thread.labels)
       thread_event / customer_event: event_id, title, components, external_id
@@ -129,6 +221,75 @@ class TimelineEntry:
     @property
     def sort_key(self) -> tuple[int, str]:
         return (self.timestamp, self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A time window in ms: `after` <= t < `before` (Plain's DatetimeFilter), either open."""
+
+    after: int | None = None
+    before: int | None = None
+
+    def holds(self, at: int | None) -> bool:
+        if at is None:
+            return False
+        return (self.after is None or at >= self.after) and (
+            self.before is None or at < self.before
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FieldMatch:
+    """A thread field value condition: the thread has the field `key` and every condition given
+    holds (none given: it has the field at all)."""
+
+    key: str
+    string_value: str | None = None
+    boolean_value: bool | None = None
+    number_value: float | None = None
+    number_gte: float | None = None
+    number_lte: float | None = None
+    date: Window | None = None
+
+    def holds(self, value: dict[str, Any]) -> bool:
+        number = value.get("number_value")
+        return (
+            (self.string_value is None or value.get("string_value") == self.string_value)
+            and (self.boolean_value is None or value.get("boolean_value") == self.boolean_value)
+            and (self.number_value is None or number == self.number_value)
+            and (self.number_gte is None or (number is not None and number >= self.number_gte))
+            and (self.number_lte is None or (number is not None and number <= self.number_lte))
+            and (self.date is None or self.date.holds(value.get("date_value")))
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadFilter:
+    """Which threads a list or search keeps: every condition given holds (None: no condition).
+
+    A list condition matches any of its values. `fields`: the matches on one key are
+    alternatives, different keys must all hold. `predicates` are other families' conditions
+    (THREAD_FILTER_HOOK). `all_of`, `any_of` and `none_of` combine whole filters."""
+
+    thread_ids: Sequence[str] | None = None
+    refs: Sequence[str] | None = None
+    statuses: Sequence[str] | None = None
+    status_details: Sequence[str] | None = None  # StatusDetailType values
+    priorities: Sequence[int] | None = None
+    label_type_ids: Sequence[str] | None = None
+    customer_ids: Sequence[str] | None = None
+    tenant_ids: Sequence[str] | None = None
+    created_at: Window | None = None
+    updated_at: Window | None = None
+    status_changed_at: Window | None = None
+    fields: Sequence[FieldMatch] | None = None
+    message_sources: Sequence[str] | None = None
+    support_email_addresses: Sequence[str] | None = None
+    participant_ids: Sequence[str] | None = None
+    predicates: Sequence[Callable[[Thread], bool]] = ()
+    all_of: Sequence[ThreadFilter] = ()
+    any_of: Sequence[ThreadFilter] | None = None
+    none_of: ThreadFilter | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +334,20 @@ class Threads(Family):
         self.timelines: dict[str, list[TimelineEntry]] = defaultdict(list)
         self._defaults: list[DefaultsProvider] = []
         self.creation_options: dict[str, CreationOption] = {}
+        self._search_notes = True
         self.store.on_newest_activity(self._newest_activity_ms)
+
+    def bootstrap(self) -> None:
+        self._search_notes = True
+
+    def search_notes_set(self, *, match: bool) -> None:
+        """Whether searchThreads matches note text (True, the default: the worst case for a
+        portal). Kept by this process only; a reset puts it back to True."""
+        self._search_notes = match
+
+    @property
+    def search_matches_notes(self) -> bool:
+        return self._search_notes
 
     def reindex(self) -> None:
         self.threads_by_tenant = defaultdict(set)
@@ -260,8 +434,10 @@ class Threads(Family):
         statuses: Sequence[str] | None = None,
         priorities: Sequence[int] | None = None,
         label_type_ids: Sequence[str] | None = None,
+        where: ThreadFilter | None = None,
     ) -> list[Thread]:
-        """Threads matching every given filter (each filter matches any of its values)."""
+        """Threads matching every given filter (each filter matches any of its values) and
+        `where`."""
         candidates: set[str] | None = None
 
         def narrow(ids: Iterable[str]) -> None:
@@ -293,8 +469,103 @@ class Threads(Family):
                 label["label_type_id"] for label in thread.labels
             }:
                 continue
+            if where is not None and not self.thread_matches(thread, where):
+                continue
             result.append(thread)
         return result
+
+    def thread_matches(self, thread: Thread, where: ThreadFilter) -> bool:
+        """Whether `thread` passes `where` (see ThreadFilter)."""
+        checks: list[tuple[Sequence[Any] | None, Callable[[], Iterable[Any]]]] = [
+            (where.thread_ids, lambda: (thread.id,)),
+            (where.refs, lambda: (thread.ref,)),
+            (where.statuses, lambda: (thread.status,)),
+            (where.priorities, lambda: (thread.priority,)),
+            (where.label_type_ids, lambda: (x["label_type_id"] for x in thread.labels)),
+            (where.customer_ids, lambda: (thread.customer_id,)),
+            (where.tenant_ids, lambda: (thread.tenant_id,)),
+            (where.message_sources, lambda: (thread.channel,)),
+            (
+                None
+                if where.support_email_addresses is None
+                else [a.lower() for a in where.support_email_addresses],
+                lambda: (a.lower() for a in support_email_addresses(thread)),
+            ),
+            (where.participant_ids, lambda: (a["id"] for a in self.thread_participants(thread))),
+        ]
+        for wanted, values in checks:
+            if wanted is not None and not set(wanted) & set(values()):
+                return False
+        if where.status_details is not None:
+            matched = {t for d in where.status_details for t in STATUS_DETAIL_MATCHES.get(d, ())}
+            if _detail_type(thread) not in matched:
+                return False
+        for window, at in (
+            (where.created_at, thread.created_at),
+            (where.updated_at, thread.updated_at),
+            (where.status_changed_at, thread.status_changed_at),
+        ):
+            if window is not None and not window.holds(at):
+                return False
+        if where.fields is not None:
+            by_key: dict[str, list[FieldMatch]] = defaultdict(list)
+            for match in where.fields:
+                by_key[match.key].append(match)
+            present = {f["key"]: f for f in thread.thread_fields}
+            for key, matches in by_key.items():
+                value = present.get(key)
+                if value is None or not any(m.holds(value) for m in matches):
+                    return False
+        if not all(predicate(thread) for predicate in where.predicates):
+            return False
+        if not all(self.thread_matches(thread, part) for part in where.all_of):
+            return False
+        if where.any_of is not None and not any(
+            self.thread_matches(thread, part) for part in where.any_of
+        ):
+            return False
+        return where.none_of is None or not self.thread_matches(thread, where.none_of)
+
+    def thread_participants(self, thread: Thread) -> list[Actor]:
+        """The thread's customer, then everyone else who wrote on it (a message or a note:
+        agents, machine users, other customers), in order of first appearance."""
+        seen = {("customer", thread.customer_id)}
+        found: list[Actor] = [{"kind": "customer", "id": thread.customer_id}]
+        for entry in self.timeline(thread.id):
+            if entry.kind not in _WRITTEN_KINDS or entry.actor["kind"] == "system":
+                continue
+            who = (entry.actor["kind"], entry.actor["id"])
+            if who not in seen:
+                seen.add(who)
+                found.append(dict(entry.actor))
+        return found
+
+    def sla_breach_at(self, thread_id: str) -> int | None:
+        """The earliest time (ms) one of the thread's open SLAs breaches (or breached): the
+        tiers family's summary, when that family is there, and any SLA_BREACH_HOOK provider."""
+        times = [
+            at for p in self.store.providers(SLA_BREACH_HOOK) if (at := p(thread_id)) is not None
+        ]
+        from_tiers = self._tier_breach_at(thread_id)
+        if from_tiers is not None:
+            times.append(from_tiers)
+        return min(times) if times else None
+
+    def _tier_breach_at(self, thread_id: str) -> int | None:
+        # Imported here: the tiers module imports this one.
+        from plain_gateway.emulator.families.tiers import Tiers
+
+        try:
+            tiers = self.state.family(Tiers)
+        except KeyError:
+            return None
+        summary = tiers.sla_summary(self.threads[thread_id])
+        times = [
+            detail.get("breachingAt", detail.get("breachedAt"))
+            for detail in summary.values()
+            if detail is not None and detail.typename in _OPEN_SLA_DETAILS
+        ]
+        return min(times) if times else None
 
     def timeline(
         self, thread_id: str, *, kinds: Iterable[str] | None = None
@@ -380,6 +651,7 @@ class Threads(Family):
             status="TODO",
             status_changed_at=now,
             status_changed_by=actor,
+            status_detail={"type": "CREATED", "at": now, "created_at": now},
             channel=channel,
             created_at=now,
             created_by=actor,
@@ -466,24 +738,41 @@ class Threads(Family):
         return entry
 
     def _status_set(
-        self, thread: Thread, status: str, *, actor: Actor, snoozed_until: int | None = None
+        self,
+        thread: Thread,
+        status: str,
+        *,
+        actor: Actor,
+        detail: str | None,
+        wake_at: int | None = None,
+        **detail_keys: Any,
     ) -> None:
+        """Move the thread to `status` with status detail `detail` (None: keep the detail). A
+        transition entry and event are written only when the status itself changes."""
         if status == "SNOOZED":
             self.snoozed.add(thread.id)
         else:
             self.snoozed.discard(thread.id)
-        thread.snoozed_until = snoozed_until
+        thread.snoozed_until = wake_at
         self.store.touch("thread", thread.id)
+        now = self.store.now()
+        previous_detail = thread.status_detail
+        if detail is not None:
+            thread.status_detail = {"type": detail, "at": now, **detail_keys}
         if thread.status == status:
             return
         previous = thread.status
-        now = self.store.now()
         thread.status, thread.status_changed_at, thread.status_changed_by = status, now, actor
         self.entry_append(
             thread,
             actor=actor,
             kind="status",
-            data={"previous_status": previous, "next_status": status},
+            data={
+                "previous_status": previous,
+                "next_status": status,
+                "previous_status_detail": previous_detail,
+                "next_status_detail": thread.status_detail,
+            },
             timestamp=now,
         )
         self.store.emit(
@@ -503,8 +792,24 @@ class Threads(Family):
             thread.last_outbound = info
 
     def _customer_message(self, thread: Thread, *, actor: Actor) -> None:
-        """A customer wrote: the thread needs support's attention again."""
-        self._status_set(thread, "TODO", actor=actor)
+        """A customer wrote: a thread that was done, snoozed or waiting for them is a new reply
+        to do (a thread already to do keeps its detail)."""
+        waiting = _detail_type(thread) == "WAITING_FOR_CUSTOMER"
+        if thread.status in ("DONE", "SNOOZED") or waiting:
+            self._status_set(thread, "TODO", actor=actor, detail="NEW_REPLY")
+
+    def _agent_replied(self, thread: Thread, *, actor: Actor) -> None:
+        """Support wrote to the customer: the thread waits for them (its status stays as it is;
+        a done thread keeps its detail)."""
+        if thread.status == "DONE" or _detail_type(thread) == "WAITING_FOR_CUSTOMER":
+            return
+        self._status_set(
+            thread,
+            thread.status,
+            actor=actor,
+            detail="WAITING_FOR_CUSTOMER",
+            wake_at=thread.snoozed_until,
+        )
 
     def _message_emit(self, entry: TimelineEntry) -> None:
         inbound = entry.actor["kind"] == "customer"
@@ -606,6 +911,8 @@ class Threads(Family):
         self._message_emit(entry)
         if actor["kind"] == "customer":
             self._customer_message(thread, actor=actor)
+        else:
+            self._agent_replied(thread, actor=actor)
         return entry
 
     def chat_send(
@@ -641,6 +948,8 @@ class Threads(Family):
         self._message_emit(entry)
         if from_customer:
             self._customer_message(thread, actor=actor)
+        else:
+            self._agent_replied(thread, actor=actor)
         return entry
 
     def note_create(
@@ -772,29 +1081,58 @@ class Threads(Family):
     # --- status, priority, title ----------------------------------------------------------------
 
     def thread_status_change(
-        self, *, actor: Actor, thread_id: str, status: str, duration_seconds: int | None = None
+        self,
+        *,
+        actor: Actor,
+        thread_id: str,
+        status: str,
+        duration_seconds: int | None = None,
+        status_detail: str | None = None,
     ) -> Thread:
-        """markThreadAsDone / markThreadAsTodo / snoozeThread."""
+        """markThreadAsDone / markThreadAsTodo / snoozeThread, with their optional status detail
+        (one of STATUS_DETAILS[status]; see the module docstring for the defaults)."""
         thread = self.thread_get(thread_id)
+        if status_detail is not None and status_detail not in STATUS_DETAILS[status]:
+            raise invalid(
+                "status_detail", f"{status_detail} is not a status detail of a {status} thread"
+            )
+        detail = _DETAIL_ALIASES.get(status_detail or "", status_detail)
         until = None
+        keys: dict[str, Any] = {}
         if status == "SNOOZED":
-            if duration_seconds is None:
+            if duration_seconds is None and detail != "WAITING_FOR_CUSTOMER":
                 raise invalid("duration_seconds", "durationSeconds is required", "REQUIRED")
-            if duration_seconds <= 0:
+            if duration_seconds is not None and duration_seconds <= 0:
                 raise invalid("duration_seconds", "durationSeconds must be positive")
-            until = self.store.now() + duration_seconds * 1000
-        self._status_set(thread, status, actor=actor, snoozed_until=until)
+            if duration_seconds is not None:
+                until = self.store.now() + duration_seconds * 1000
+            detail = detail or "SNOOZED"
+            if detail == "SNOOZED":
+                keys = {"snoozed_until": until}
+            elif detail == "WAITING_FOR_DURATION":
+                keys = {"waiting_until": until}
+        elif detail is None and thread.status != status:
+            detail = _DEFAULT_DETAILS[status]
+        if detail == "CREATED":
+            keys = {"created_at": thread.created_at}
+        self._status_set(thread, status, actor=actor, detail=detail, wake_at=until, **keys)
         return thread
 
     def snoozes_wake(self) -> None:
-        """Threads whose snooze ran out move back to TODO, as Plain's timer does."""
+        """Threads whose snooze ran out move back to TODO, as Plain's timer does (Unsnoozed)."""
         if not self.snoozed:
             return
         now = self.store.now()
         for thread_id in sorted(self.snoozed):
             thread = self.threads[thread_id]
             if thread.snoozed_until is not None and thread.snoozed_until <= now:
-                self._status_set(thread, "TODO", actor=SYSTEM)
+                self._status_set(
+                    thread,
+                    "TODO",
+                    actor=SYSTEM,
+                    detail="UNSNOOZED",
+                    snoozed_at=thread.status_changed_at,
+                )
 
     def thread_priority_change(self, *, actor: Actor, thread_id: str, priority: int) -> Thread:
         thread = self.thread_get(thread_id)
@@ -922,6 +1260,267 @@ class Threads(Family):
         )
         return result
 
+    def thread_field_delete(self, *, actor: Actor, thread_id: str, key: str) -> dict[str, Any]:
+        """Remove the thread's value of field `key`; returns the value removed."""
+        thread = self.thread_get(thread_id)
+        found = next((f for f in thread.thread_fields if f["key"] == key), None)
+        if found is None:
+            raise not_found("key", "thread field", key)
+        thread.thread_fields = [f for f in thread.thread_fields if f is not found]
+        thread.updated_at, thread.updated_by = self.store.now(), actor
+        self.store.touch("thread", thread.id)
+        self.store.emit(
+            "thread.thread_field_deleted",
+            thread_id=thread.id,
+            thread_field_id=found["id"],
+            key=key,
+            previous={k: found[k] for k in ("type", *_VALUE_KEYS)},
+        )
+        return found
+
+    # --- tenant ---------------------------------------------------------------------------------
+
+    def thread_tenant_change(
+        self, *, actor: Actor, thread_id: str, tenant: TenantRef | None
+    ) -> Thread:
+        """Set (or, with None, clear) the thread's tenant. The thread's customer must be a member
+        of the tenant (the conservative rule: a thread never lands where its customer is not)."""
+        thread = self.thread_get(thread_id)
+        found = (
+            self.state.family(Tenants).tenant_resolve(tenant, field_name="tenant")
+            if tenant is not None
+            else None
+        )
+        tenant_id = found.id if found else None
+        if tenant_id is not None:
+            customer = self._customers.customers[thread.customer_id]
+            if tenant_id not in {m["tenant_id"] for m in customer.memberships}:
+                raise invalid("tenant", "the thread's customer is not a member of this tenant")
+        if tenant_id == thread.tenant_id:
+            return thread
+        previous = thread.tenant_id
+        if previous:
+            self.threads_by_tenant[previous].discard(thread.id)
+        thread.tenant_id = tenant_id
+        if tenant_id:
+            self.threads_by_tenant[tenant_id].add(thread.id)
+        thread.updated_at, thread.updated_by = self.store.now(), actor
+        self.store.touch("thread", thread.id)
+        self.store.emit(
+            "thread.thread_tenant_updated",
+            thread_id=thread.id,
+            previous_tenant_id=previous,
+            tenant_id=tenant_id,
+        )
+        return thread
+
+    # --- outbound emails ------------------------------------------------------------------------
+
+    def email_entry(self, email_id: str, *, field_name: str = "email_id") -> TimelineEntry:
+        found = next(
+            (
+                e
+                for e in self.entries.values()
+                if e.kind == "email" and e.data["email_id"] == email_id
+            ),
+            None,
+        )
+        if found is None:
+            raise not_found(field_name, "email", email_id)
+        return found
+
+    def _recipients_check(
+        self,
+        to: dict[str, Any],
+        cc: Sequence[dict[str, Any]],
+        bcc: Sequence[dict[str, Any]],
+        sender: dict[str, Any] | None,
+    ) -> None:
+        """Every address valid; a hidden (BCC) address is not also a visible one; the sender, if
+        given, is the workspace's support address."""
+        for name, people in (("cc", cc), ("bcc", bcc)):
+            for person in people:
+                if not email_valid(person.get("email") or ""):
+                    raise invalid(name, f"{person.get('email')!r} is not a valid email address")
+        visible = {to["email"].lower(), *(p["email"].lower() for p in cc)}
+        for person in bcc:
+            if person["email"].lower() in visible:
+                raise invalid("bcc", f"{person['email']} is also a visible recipient")
+        if sender is not None and (sender.get("email") or "").lower() != SUPPORT_EMAIL:
+            raise invalid("sender", "not one of the workspace's support email addresses")
+
+    def _email_out(
+        self,
+        thread: Thread,
+        *,
+        actor: Actor,
+        to: dict[str, Any],
+        cc: Sequence[dict[str, Any]],
+        bcc: Sequence[dict[str, Any]],
+        sender: dict[str, Any] | None,
+        subject: str,
+        text: str,
+        markdown: str | None,
+        attachments: list[str],
+        hidden_from_user: bool,
+        in_reply_to: str | None,
+    ) -> TimelineEntry:
+        now = self.store.now()
+        entry = self.entry_append(
+            thread,
+            actor=actor,
+            kind="email",
+            timestamp=now,
+            data={
+                "email_id": new_id("em", now),
+                "from": {
+                    "email": SUPPORT_EMAIL,
+                    "name": (sender or {}).get("name")
+                    or self.state.family(Workspace).actor_name(actor),
+                },
+                "to": _participants([to])[0],
+                "additional_recipients": _participants(cc),
+                "hidden_recipients": _participants(bcc),
+                "subject": subject,
+                "text": text,
+                "markdown": markdown,
+                "attachment_ids": attachments,
+                "is_start_of_thread": not any(e.kind == "email" for e in self.timeline(thread.id)),
+                "inbound": False,
+                "category": "USER_HIDDEN" if hidden_from_user else "MESSAGING",
+                "in_reply_to_email_id": in_reply_to,
+            },
+        )
+        self._message_info(thread, actor=actor, source="EMAIL", timestamp=now)
+        self._message_emit(entry)
+        self._agent_replied(thread, actor=actor)
+        return entry
+
+    def email_reply(
+        self,
+        *,
+        actor: Actor,
+        in_reply_to_email_id: str,
+        text: str,
+        customer_id: str | None = None,
+        subject: str | None = None,
+        markdown: str | None = None,
+        attachment_ids: Sequence[str] | None = None,
+        cc: Sequence[dict[str, Any]] = (),
+        bcc: Sequence[dict[str, Any]] = (),
+        sender: dict[str, Any] | None = None,
+        hidden_from_user: bool = False,
+    ) -> TimelineEntry:
+        """Plain's replyToEmail: support answers an inbound email, to its sender. `cc` and `bcc`
+        are {"email", "name"} dicts; `sender` the alternate support address to send from."""
+        original = self.email_entry(in_reply_to_email_id, field_name="in_reply_to_email_id")
+        if not original.data["inbound"]:
+            raise invalid("in_reply_to_email_id", "only an inbound email can be replied to")
+        if customer_id is not None and customer_id != original.customer_id:
+            raise invalid("customer_id", "the email is not from this customer")
+        if not (text or "").strip():
+            raise invalid("text", "textContent is required", "REQUIRED")
+        if subject is not None and not subject.strip():
+            raise invalid("subject", "subject must not be blank")
+        to = original.data["from"]
+        self._recipients_check(to, cc, bcc, sender)
+        attachments = self._attachments.attachments_check(attachment_ids)
+        previous = original.data["subject"] or ""
+        return self._email_out(
+            self.threads[original.thread_id],
+            actor=actor,
+            to=to,
+            cc=cc,
+            bcc=bcc,
+            sender=sender,
+            subject=subject.strip()
+            if subject is not None
+            else previous
+            if previous.lower().startswith("re:")
+            else f"Re: {previous}",
+            text=text,
+            markdown=markdown,
+            attachments=attachments,
+            hidden_from_user=hidden_from_user,
+            in_reply_to=in_reply_to_email_id,
+        )
+
+    def email_send_new(
+        self,
+        *,
+        actor: Actor,
+        customer_id: str,
+        subject: str,
+        text: str,
+        thread_id: str | None = None,
+        markdown: str | None = None,
+        attachment_ids: Sequence[str] | None = None,
+        cc: Sequence[dict[str, Any]] = (),
+        bcc: Sequence[dict[str, Any]] = (),
+        sender: dict[str, Any] | None = None,
+        hidden_from_user: bool = False,
+    ) -> TimelineEntry:
+        """Plain's sendNewEmail: an email to the customer, on `thread_id` (which must be that
+        customer's thread) or on a new EMAIL thread titled with the subject."""
+        customer = self._customers.customer_get(customer_id)
+        thread = self.thread_get(thread_id) if thread_id is not None else None
+        if thread is not None and thread.customer_id != customer.id:
+            raise invalid("thread_id", "the thread is not this customer's")
+        errors = []
+        if not (subject or "").strip():
+            errors.append(FieldError("subject", "subject is required", "REQUIRED"))
+        if not (text or "").strip():
+            errors.append(FieldError("text", "textContent is required", "REQUIRED"))
+        if errors:
+            raise fields_invalid(errors)
+        to = {"email": customer.email, "name": customer.full_name}
+        self._recipients_check(to, cc, bcc, sender)
+        attachments = self._attachments.attachments_check(attachment_ids)
+        if thread is None:
+            thread = self.thread_create(
+                actor=actor,
+                customer=CustomerRef(customer_id=customer.id),
+                title=subject,
+                channel="EMAIL",
+            )
+            thread.preview_text = text[:200]
+        return self._email_out(
+            thread,
+            actor=actor,
+            to=to,
+            cc=cc,
+            bcc=bcc,
+            sender=sender,
+            subject=subject.strip(),
+            text=text,
+            markdown=markdown,
+            attachments=attachments,
+            hidden_from_user=hidden_from_user,
+            in_reply_to=None,
+        )
+
+    # --- search ---------------------------------------------------------------------------------
+
+    def thread_search(self, term: str, *, where: ThreadFilter | None = None) -> list[Thread]:
+        """Threads (within `where`) whose title, message text (chats, emails, custom entries and,
+        while `search_matches_notes`, notes), customer name or customer email contain `term`,
+        case-insensitively. The term must be at least 2 characters (after trimming)."""
+        wanted = (term or "").strip().lower()
+        if len(wanted) < SEARCH_TERM_MIN:
+            raise invalid("term", f"the search term must be at least {SEARCH_TERM_MIN} characters")
+        kinds = {"chat", "email", "custom"} | ({"note"} if self.search_matches_notes else set())
+        customers = self._customers.customers
+        found = []
+        for thread in self.thread_list(where=where):
+            customer = customers.get(thread.customer_id)
+            texts = [thread.title]
+            if customer is not None:
+                texts += [customer.full_name or "", customer.email or ""]
+            texts += (t for e in self.timeline(thread.id, kinds=kinds) for t in _entry_texts(e))
+            if any(wanted in text.lower() for text in texts if text):
+                found.append(thread)
+        return found
+
 
 # --- helpers -----------------------------------------------------------------------------------
 
@@ -935,6 +1534,44 @@ def components_check(
     except ComponentInputError as error:
         raise invalid(error.path, error.message, error.code) from None
     return [component_input(component) for component in parsed]
+
+
+_OPEN_SLA_DETAILS = (
+    "ServiceLevelAgreementStatusDetailPending",
+    "ServiceLevelAgreementStatusDetailBreaching",
+)
+_VALUE_KEYS = ("string_value", "boolean_value", "number_value", "date_value")
+_WRITTEN_KINDS = ("chat", "email", "note", "custom")
+SEARCH_TERM_MIN = 2
+_TEXT_KEYS = ("text", "plainText", "linkButtonLabel", "badgeLabel")
+
+
+def _detail_type(thread: Thread) -> str | None:
+    return thread.status_detail["type"] if thread.status_detail else None
+
+
+def support_email_addresses(thread: Thread) -> list[str]:
+    """The support addresses a thread is handled through (the workspace's, on EMAIL threads)."""
+    return [SUPPORT_EMAIL] if thread.channel == "EMAIL" else []
+
+
+def _entry_texts(entry: TimelineEntry) -> list[str]:
+    data = entry.data
+    if entry.kind == "custom":
+        return [data.get("title") or "", *_component_texts(data.get("components") or [])]
+    if entry.kind == "email":
+        return [data.get("subject") or "", data.get("text") or ""]
+    return [data.get("text") or ""]
+
+
+def _component_texts(value: Any) -> list[str]:
+    """The human-readable strings of stored components (text, plain text, labels)."""
+    if isinstance(value, list):
+        return [t for item in value for t in _component_texts(item)]
+    if isinstance(value, dict):
+        found = [str(value[k]) for k in _TEXT_KEYS if isinstance(value.get(k), str)]
+        return found + [t for v in value.values() for t in _component_texts(v)]
+    return []
 
 
 def _participants(people: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -1065,9 +1702,166 @@ _THREAD_SORT_KEYS: dict[str, Callable[[Thread], tuple[Any, ...]]] = {
     "LAST_INBOUND_MESSAGE_AT": lambda t: ((t.last_inbound or {}).get("timestamp", 0), t.id),
 }
 
+# ThreadsFilter inputs only another family can answer (through THREAD_FILTER_HOOK).
+_HOOKED_FILTERS = (
+    "isAssigned",
+    "assignedToUser",
+    "isMarkedAsSpam",
+    "customerGroupIdentifiers",
+    "serviceLevelAgreements",
+    "tierIdentifiers",
+    "companyIdentifiers",
+    "threadLinkGroupIds",
+    "threadLinkSources",
+    "surveyResponse",
+    "tenantFields",
+    "agentStatus",
+)
+
 
 def _threads(info: GraphQLResolveInfo) -> Threads:
     return graph.ctx(info).state.family(Threads)
+
+
+def _window(value: dict[str, Any] | None, name: str) -> Window | None:
+    if value is None:
+        return None
+    bounds = {}
+    for bound in ("after", "before"):
+        try:
+            bounds[bound] = graph.ms(value[bound]) if value.get(bound) is not None else None
+        except ValueError:
+            raise graph.QueryError(
+                f"filters.{name}.{bound} is not an ISO 8601 date-time", "BAD_USER_INPUT"
+            ) from None
+    return Window(**bounds)
+
+
+def _field_match(value: dict[str, Any]) -> FieldMatch:
+    number = value.get("number") or {}
+    return FieldMatch(
+        key=value["key"],
+        string_value=value.get("stringValue"),
+        boolean_value=value.get("booleanValue"),
+        number_value=number.get("value"),
+        number_gte=number.get("gte"),
+        number_lte=number.get("lte"),
+        date=_window(value.get("date"), "threadFields.date"),
+    )
+
+
+def _hooked_filter(state: State, name: str, value: Any) -> Callable[[Thread], bool]:
+    for provider in state.store.providers(THREAD_FILTER_HOOK):
+        predicate = provider(name, value)
+        if predicate is not None:
+            return cast(Callable[[Thread], bool], predicate)
+    raise graph.QueryError(
+        f"the emulator does not emulate the threads filter {name!r}", "BAD_USER_INPUT"
+    )
+
+
+def _assignment_filter(state: State, filters: dict[str, Any]) -> Callable[[Thread], bool] | None:
+    """isAssigned and assignedToUser, answered by the assignment family's assigned_thread_ids
+    (None when neither is given, or when that family is not in this emulator)."""
+    # Imported here: the assignment module imports this one.
+    from plain_gateway.emulator.families.assignment import Assignments
+
+    if filters.get("isAssigned") is None and filters.get("assignedToUser") is None:
+        return None
+    try:
+        assignments = state.family(Assignments)
+    except KeyError:
+        return None
+    ids = assignments.assigned_thread_ids(
+        is_assigned=filters.get("isAssigned"), user_ids=filters.get("assignedToUser")
+    )
+    return None if ids is None else (lambda thread: thread.id in ids)
+
+
+def thread_filter(state: State, filters: dict[str, Any] | None) -> ThreadFilter | None:
+    """A ThreadsFilter input as a ThreadFilter (None when there is none)."""
+    if filters is None:
+        return None
+    identifiers = filters.get("tenantIdentifiers")
+    assigned = _assignment_filter(state, filters)
+    answered = ("isAssigned", "assignedToUser") if assigned is not None else ()
+    predicates = [
+        _hooked_filter(state, name, filters[name])
+        for name in _HOOKED_FILTERS
+        if filters.get(name) is not None and name not in answered
+    ]
+    if assigned is not None:
+        predicates.append(assigned)
+    return ThreadFilter(
+        thread_ids=filters.get("threadIds"),
+        refs=filters.get("refs"),
+        statuses=filters.get("statuses"),
+        status_details=filters.get("statusDetails"),
+        priorities=filters.get("priorities"),
+        label_type_ids=filters.get("labelTypeIds"),
+        customer_ids=filters.get("customerIds"),
+        tenant_ids=state.family(Tenants).tenant_ids(tenant_ref(i) for i in identifiers)
+        if identifiers is not None
+        else None,
+        created_at=_window(filters.get("createdAt"), "createdAt"),
+        updated_at=_window(filters.get("updatedAt"), "updatedAt"),
+        status_changed_at=_window(filters.get("statusChangedAt"), "statusChangedAt"),
+        fields=[_field_match(v) for v in filters["threadFields"]]
+        if filters.get("threadFields") is not None
+        else None,
+        message_sources=filters.get("messageSource"),
+        support_email_addresses=filters.get("supportEmailAddresses"),
+        participant_ids=filters.get("participantIds"),
+        predicates=predicates,
+        all_of=[f for f in (thread_filter(state, p) for p in filters.get("and") or ()) if f],
+        any_of=[f for f in (thread_filter(state, p) for p in filters["or"]) if f]
+        if filters.get("or") is not None
+        else None,
+        none_of=thread_filter(state, filters.get("not")),
+    )
+
+
+def _sort_key(
+    state: State, sort: dict[str, Any], descending: bool
+) -> Callable[[Thread], tuple[Any, ...]]:
+    """The key a sort orders threads by; threads without a value (a thread field they lack, no
+    SLA breach time) come last in both directions, then by id."""
+    field_name = sort["field"]
+    if field_name in _THREAD_SORT_KEYS:
+        return _THREAD_SORT_KEYS[field_name]
+    # In a descending list the smallest keys come last: put the missing there, and the other way.
+    missing, present = (0, 1) if descending else (1, 0)
+    if field_name == "CLOSEST_TO_BREACH_SLA":
+        threads = state.family(Threads)
+
+        def by_breach(thread: Thread) -> tuple[Any, ...]:
+            at = threads.sla_breach_at(thread.id)
+            return (missing, 0, thread.id) if at is None else (present, at, thread.id)
+
+        return by_breach
+    key = sort.get("threadFieldKey")
+    if not key:
+        raise graph.QueryError(
+            "sortBy.threadFieldKey is required for THREAD_FIELD", "BAD_USER_INPUT"
+        )
+    labels = state.family(Labels)
+    schema = next((x for x in labels.thread_field_schemas.values() if x.key == key), None)
+    if schema is None:
+        raise graph.QueryError(f"no thread field schema has key {key!r}", "BAD_USER_INPUT")
+    textual = schema.type in ("STRING", "ENUM")
+
+    def by_field(thread: Thread) -> tuple[Any, ...]:
+        value = next((f for f in thread.thread_fields if f["key"] == key), None)
+        slot = (
+            None
+            if value is None
+            else next((value[k] for k in _VALUE_KEYS if value.get(k) is not None), None)
+        )
+        if slot is None:
+            return (missing, "" if textual else 0.0, thread.id)
+        return (present, str(slot) if textual else float(slot), thread.id)
+
+    return by_field
 
 
 def q_threads(
@@ -1078,23 +1872,80 @@ def q_threads(
     **paging: Any,
 ) -> Connection[Thread]:
     state = graph.ctx(info).state
-    filters = filters or {}
-    identifiers = filters.get("tenantIdentifiers")
-    threads = state.family(Threads).thread_list(
-        tenant_ids=state.family(Tenants).tenant_ids(tenant_ref(i) for i in identifiers)
-        if identifiers is not None
-        else None,
-        customer_ids=filters.get("customerIds"),
-        thread_ids=filters.get("threadIds"),
-        refs=filters.get("refs"),
-        statuses=filters.get("statuses"),
-        priorities=filters.get("priorities"),
-        label_type_ids=filters.get("labelTypeIds"),
-    )
+    threads = state.family(Threads).thread_list(where=thread_filter(state, filters))
     sort = sortBy or {"field": "CREATED_AT", "direction": "DESC"}
+    descending = sort["direction"] == "DESC"
+    return graph.page(threads, _sort_key(state, sort, descending), paging, descending=descending)
+
+
+def q_search_threads(
+    _root: Any,
+    info: GraphQLResolveInfo,
+    searchQuery: dict[str, Any],
+    filters: dict[str, Any] | None = None,
+    **paging: Any,
+) -> Connection[dict[str, Any]]:
+    """Matches, newest thread first (Plain's search takes no sort)."""
+    state = graph.ctx(info).state
+    try:
+        found = state.family(Threads).thread_search(
+            searchQuery["term"], where=thread_filter(state, filters)
+        )
+    except StateError as error:
+        raise graph.QueryError(f"searchQuery.term: {error.message}", "BAD_USER_INPUT") from None
+    results = [{"thread": thread} for thread in found]
     return graph.page(
-        threads, _THREAD_SORT_KEYS[sort["field"]], paging, descending=sort["direction"] == "DESC"
+        results, lambda r: (r["thread"].created_at, r["thread"].id), paging, descending=True
     )
+
+
+def thread_participants(
+    thread: Thread, info: GraphQLResolveInfo, **paging: Any
+) -> Connection[Actor]:
+    actors = _threads(info).thread_participants(thread)
+    positions = {id(actor): i for i, actor in enumerate(actors)}
+    return graph.page(actors, lambda a: (positions[id(a)],), paging, presorted=True)
+
+
+_DETAIL_TYPES = {
+    "CREATED": "ThreadStatusDetailCreated",
+    "SNOOZED": "ThreadStatusDetailSnoozed",
+    "UNSNOOZED": "ThreadStatusDetailUnsnoozed",
+    "NEW_REPLY": "ThreadStatusDetailNewReply",
+    "IN_PROGRESS": "ThreadStatusDetailInProgress",
+    "WAITING_FOR_CUSTOMER": "ThreadStatusDetailWaitingForCustomer",
+    "WAITING_FOR_DURATION": "ThreadStatusDetailWaitingForDuration",
+    "THREAD_LINK_UPDATED": "ThreadStatusDetailThreadLinkUpdated",
+    "IGNORED": "ThreadStatusDetailIgnored",
+    "DONE_MANUALLY_SET": "ThreadStatusDetailDoneManuallySet",
+    "DONE_AUTOMATICALLY_SET": "ThreadStatusDetailDoneAutomaticallySet",
+    "THREAD_DISCUSSION_RESOLVED": "ThreadStatusDetailThreadDiscussionResolved",
+}
+
+
+def status_detail_view(detail: dict[str, Any] | None) -> graph.Payload | None:
+    """A stored status detail as its ThreadStatusDetail member."""
+    if detail is None:
+        return None
+    kind, at = detail["type"], detail["at"]
+    body: dict[str, Any] = {"statusChangedAt": at}
+    if kind == "CREATED":
+        body["createdAt"] = detail.get("created_at", at)
+    elif kind == "SNOOZED":
+        body |= {"snoozedAt": at, "snoozedUntil": detail["snoozed_until"]}
+    elif kind == "UNSNOOZED":
+        body["snoozedAt"] = detail["snoozed_at"]
+    elif kind == "NEW_REPLY":
+        body["newReplyAt"] = at
+    elif kind == "WAITING_FOR_DURATION":
+        body["waitingUntil"] = detail["waiting_until"]
+    elif kind == "THREAD_LINK_UPDATED":
+        body |= {"updatedAt": at, "linearIssueId": None}
+    elif kind == "DONE_AUTOMATICALLY_SET":
+        body["afterSeconds"] = None
+    elif kind == "THREAD_DISCUSSION_RESOLVED":
+        body["threadDiscussionId"] = None
+    return graph.Payload(_DETAIL_TYPES[kind], body)
 
 
 def thread_timeline(
@@ -1196,6 +2047,7 @@ def _status_mutation(status: str) -> Callable[..., dict[str, Any]]:
             thread_id=data["threadId"],
             status=status,
             duration_seconds=data.get("durationSeconds"),
+            status_detail=data.get("statusDetail"),
         )
         return {"thread": thread}
 
@@ -1316,6 +2168,99 @@ def m_upsert_thread_field(context: graph.Context, data: dict[str, Any]) -> dict[
     return {"threadField": view, "result": result}
 
 
+@graph.mutation(paths={"tenant": "tenantIdentifier"})
+def m_update_thread_tenant(context: graph.Context, data: dict[str, Any]) -> dict[str, Any]:
+    identifier = data.get("tenantIdentifier")
+    thread = context.state.family(Threads).thread_tenant_change(
+        actor=context.actor,
+        thread_id=data["threadId"],
+        tenant=tenant_ref(identifier) if identifier is not None else None,
+    )
+    return {"thread": thread}
+
+
+@graph.mutation(paths={"thread_id": "identifier.threadId", "key": "identifier.key"})
+def m_delete_thread_field(context: graph.Context, data: dict[str, Any]) -> dict[str, Any]:
+    identifier = data["identifier"]
+    context.state.family(Threads).thread_field_delete(
+        actor=context.actor, thread_id=identifier["threadId"], key=identifier["key"]
+    )
+    return {}
+
+
+_EMAIL_PATHS = {
+    "text": "textContent",
+    "markdown": "markdownContent",
+    "cc": "additionalRecipients",
+    "bcc": "hiddenRecipients",
+    "sender": "fromAlternateSupportEmail",
+}
+
+
+def email_view(entry: TimelineEntry, state: State) -> dict[str, Any]:
+    """An email timeline entry as Plain's Email."""
+    data = entry.data
+    return {
+        "id": data["email_id"],
+        "thread": state.family(Threads).threads.get(entry.thread_id),
+        "customer": state.family(Customers).customers[entry.customer_id],
+        "inReplyToEmailId": data.get("in_reply_to_email_id"),
+        "from": data["from"],
+        "to": data["to"],
+        "subject": data["subject"],
+        "textContent": data["text"],
+        "markdownContent": data["markdown"],
+        "attachment_ids": data["attachment_ids"],
+        "additionalRecipients": data["additional_recipients"],
+        "hiddenRecipients": data["hidden_recipients"],
+        "category": data.get("category", "MESSAGING"),
+        "threadDiscussionId": None,
+        "createdAt": entry.timestamp,
+        "createdBy": entry.actor,
+        "updatedAt": entry.timestamp,
+        "updatedBy": entry.actor,
+    }
+
+
+def _email_options(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "markdown": data.get("markdownContent"),
+        "attachment_ids": data.get("attachmentIds"),
+        "cc": data.get("additionalRecipients") or (),
+        "bcc": data.get("hiddenRecipients") or (),
+        "sender": data.get("fromAlternateSupportEmail"),
+        "hidden_from_user": bool(data.get("isHiddenFromUser")),
+    }
+
+
+@graph.mutation(paths=_EMAIL_PATHS)
+def m_reply_to_email(context: graph.Context, data: dict[str, Any]) -> dict[str, Any]:
+    graph.internal_actor_only(context)
+    entry = context.state.family(Threads).email_reply(
+        actor=context.actor,
+        in_reply_to_email_id=data["inReplyToEmailId"],
+        customer_id=data.get("customerId"),
+        subject=data.get("subject"),
+        text=data["textContent"],
+        **_email_options(data),
+    )
+    return {"email": email_view(entry, context.state)}
+
+
+@graph.mutation(paths=_EMAIL_PATHS)
+def m_send_new_email(context: graph.Context, data: dict[str, Any]) -> dict[str, Any]:
+    graph.internal_actor_only(context)
+    entry = context.state.family(Threads).email_send_new(
+        actor=context.actor,
+        customer_id=data["customerId"],
+        thread_id=data.get("threadId"),
+        subject=data["subject"],
+        text=data["textContent"],
+        **_email_options(data),
+    )
+    return {"email": email_view(entry, context.state)}
+
+
 def _thread_by_ref(_root: Any, info: GraphQLResolveInfo, ref: str) -> Thread | None:
     return _threads(info).thread_find(ref=ref)
 
@@ -1336,6 +2281,7 @@ RESOLVERS: graph.Resolvers = {
         "threadByRef": _thread_by_ref,
         "threadByExternalId": _thread_by_external_id,
         "threads": q_threads,
+        "searchThreads": q_search_threads,
     },
     "Mutation": {
         "createThread": m_create_thread,
@@ -1351,6 +2297,10 @@ RESOLVERS: graph.Resolvers = {
         "sendCustomerChat": m_send_customer_chat,
         "createNote": m_create_note,
         "upsertThreadField": m_upsert_thread_field,
+        "deleteThreadField": m_delete_thread_field,
+        "updateThreadTenant": m_update_thread_tenant,
+        "replyToEmail": m_reply_to_email,
+        "sendNewEmail": m_send_new_email,
     },
     "Thread": {
         "customer": lambda t, i: graph.ctx(i).state.family(Customers).customers[t.customer_id],
@@ -1366,13 +2316,20 @@ RESOLVERS: graph.Resolvers = {
         "firstOutboundMessageInfo": graph.key("first_outbound"),
         "lastInboundMessageInfo": graph.key("last_inbound"),
         "lastOutboundMessageInfo": graph.key("last_outbound"),
-        "supportEmailAddresses": lambda t, _i: [SUPPORT_EMAIL] if t.channel == "EMAIL" else [],
+        "supportEmailAddresses": lambda t, _i: support_email_addresses(t),
+        "statusDetail": lambda t, _i: status_detail_view(t.status_detail),
+        "participants": thread_participants,
         "agentStatusUpdatedAt": graph.none,
         "agentStatusUpdatedBy": graph.none,
         "lockedAt": graph.none,
         "lockedBy": graph.none,
     },
     "Chat": {"attachments": attachments_of},
+    "Email": {"attachments": attachments_of},
+    "ThreadStatusTransitionedEntry": {
+        "previousStatusDetail": lambda p, _i: status_detail_view(p.get("previous_status_detail")),
+        "nextStatusDetail": lambda p, _i: status_detail_view(p.get("next_status_detail")),
+    },
     "Note": {"attachments": attachments_of},
     "TimelineEntry": {"entry": _entry, "llmText": graph.none},
     "ChatEntry": {"attachments": attachments_of, "customerReadAt": graph.none},
@@ -1405,7 +2362,7 @@ RESOLVERS: graph.Resolvers = {
     "AddLabelsOutput": {"labels": lambda o, i: _labels_of(o["labels"], i)},
 }
 
-TYPE_RESOLVERS = {"Entry": graph.typename}
+TYPE_RESOLVERS = {"Entry": graph.typename, "ThreadStatusDetail": graph.typename}
 
 
 # Declared fields this family holds no data for: answered as Plain answers when there is none.
@@ -1419,7 +2376,6 @@ ABSENT: dict[str, tuple[str, ...]] = {
     "SlackReplyEntry": ("reactions",),
     "SystemActor": ("workflow",),
     "Thread": (
-        "statusDetail",
         "agentStatus",
         "agentStatusDetail",
         "links",
@@ -1427,13 +2383,8 @@ ABSENT: dict[str, tuple[str, ...]] = {
         "tier",
         "serviceLevelAgreementStatusSummary",
         "channelDetails",
-        "participants",
         "surveyResponse",
         "escalationDetails",
         "catchupDetail",
-    ),
-    "ThreadStatusTransitionedEntry": (
-        "previousStatusDetail",
-        "nextStatusDetail",
     ),
 }
