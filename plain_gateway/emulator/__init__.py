@@ -11,30 +11,67 @@ see families/__init__.py for how to add one), `state.py` (the store plus every f
 `graph.py` (GraphQL plumbing and the executable schema, base.graphql plus the families' SDL),
 `app.py` (HTTP, faults, control API), `control.py` (the control API's client).
 
-What it emulates: customers (upsert by id, email or external id), tenants and memberships, threads
-(create, reply, status TODO/SNOOZED/DONE with transition entries, priority, labels, thread fields,
-message info), timelines (chat, email, note, custom, event, status, priority and label entries),
-label types, thread field schemas, attachments (upload and download URLs served by the emulator,
+What it emulates: every type it declares is whole (each field, argument, input field, union
+member, enum value and interface implementation Plain's schema has on it), answering real data
+where it holds some and what Plain answers when there is none (null, [], an empty connection:
+each family's ABSENT list). It holds: the workspace, users with Plain's built-in roles, machine
+users and their API key records (never the key), the workspace's HMAC secret (workspaceHmac,
+regenerateWorkspaceHmac); customers (upsert by id, email or external id, delete: their threads
+go too, searchCustomers, every CustomersFilter field), companies (derived from the customer's
+email domain as Plain does, settable, searchable, soft-deleted), customer groups and
+memberships; tenants and memberships; tiers with tenant and company members and first/next
+response time SLAs (a tier sets new threads' default priority, Thread.tier and the SLA status
+summary, on the emulator's clock); threads (create, reply, status TODO/SNOOZED/DONE with Plain's
+status details and transition entries, priority, labels, thread fields, tenant changes,
+assignment and additional assignees, participants, message info, every sort and the portal's
+filters), outbound emails (replyToEmail, sendNewEmail; BCC kept apart), searchThreads (note text
+matched unless the control API says not: the worst case for a portal), timelines (chat, email,
+note, custom, event, status, priority, label and assignment entries), label types (archive,
+unarchive), thread field schemas, attachments (upload and download URLs served by the emulator,
 Plain's size, type and count limits), inbound emails in any of Plain's email categories (set by
-the control API), Relay pagination with Plain's limits, Plain's mutation error codes, Bearer
+the control API), webhook targets and signed webhook deliveries with Plain's headers, bodies
+(validated against Plain's webhook schema) and retry schedule on the emulator's clock, every
+attempt recorded, Relay pagination with Plain's limits, Plain's mutation error codes, Bearer
 authentication checked before anything else, injected latency, 5xx and 429 responses, writes
-whose answer is lost after they commit, and a clock that can be shifted from real time (so a demo
-can be given a past). Every write emits an in-process domain event named after Plain's webhook
-event types (store.Store.subscribe), delivered when its request commits.
+whose answer is lost after they commit, webhook faults (drop, duplicate, reorder, delay, burst),
+and a clock that can be shifted from real time (so a demo can be given a past). Every write
+emits an in-process domain event named after Plain's webhook event types
+(store.Store.subscribe), delivered when its request commits.
 
 What it does NOT emulate:
 - permissions and API key scopes (every key may do everything; no FORBIDDEN for missing scopes);
 - real rate limiting (429s come only from injected faults);
-- sending anything: no emails, Slack, Teams or Discord messages leave the emulator, and threads
-  cannot be created on SLACK, MS_TEAMS or DISCORD channels;
-- webhook delivery (the domain events stay in the process), workflows, auto-responders, SLAs,
-  tiers, companies, customer groups, assignment, thread discussions and links, help centers, AI
-  features, search other than searchTenants;
+- sending anything but webhooks: no emails, Slack, Teams or Discord messages leave the emulator
+  (every outbound email is SENT, none bounces), and threads cannot be created on SLACK, MS_TEAMS
+  or DISCORD channels;
+- more than one support email address (fromAlternateSupportEmail must be
+  support@emulator.plain.test);
+- users beyond agents made by the control API: roles are the built-in OWNER, ADMIN and SUPPORT
+  only (no custom roles), users have no avatars, labels, Slack identities, working hours or saved
+  views; the workspace has no logo, domain names or verified email domain, and its name is fixed
+  when it is first created (PLAIN_EMULATOR_WORKSPACE_NAME);
+- workflows, auto-responders, thread discussions and links, surveys, escalations, catch-ups, AI
+  agents, help centers, AI features (their fields answer as absent);
+- SLA business hours, label-type filters and breach actions (refused), the IMMINENT_BREACH and
+  CANCELLED SLA statuses, updateServiceLevelAgreement;
+- search beyond a case-insensitive substring (searchTenants, searchCustomers, searchCompanies,
+  searchThreads: newest first, no ranking);
+- ThreadsFilter inputs no family provides (tierIdentifiers, companyIdentifiers,
+  customerGroupIdentifiers, serviceLevelAgreements, thread links, survey responses, tenant
+  fields, agent status): refused with an error naming them; likewise other input fields the
+  emulator does not model, when given a value;
+- an agent's reply moving a thread's status: it stays as it was, and only statusDetail says
+  WaitingForCustomer; afterSeconds, linearIssueId and threadDiscussionId in status details are
+  null;
 - replyToThread's channel rules: on every channel but EMAIL (email) and INTERNAL (refused with
   cannot_reply_to_thread) a reply becomes a chat;
 - required thread fields blocking markThreadAsDone; customer events being copied into threads
-  created after them; deleting or merging anything; snooze timers firing between requests (an
-  expired snooze is woken at the next request);
+  created after them; deleting or merging anything but customers, companies, customer groups,
+  tiers, SLAs and thread field values; re-deriving a customer's company when their email changes;
+  snooze timers firing between requests (an expired snooze is woken at the next request);
+- in webhooks: mTLS client certificates, Rejected and SchemaValidationFailed results, Slack,
+  Teams, Discord, SLA and customer-group events, assignees and status details in bodies (null);
+  webhook faults, the search switch and the clock offset belong to the serving process;
 - virus scanning, or upload URLs on another host (they point at the emulator itself);
 - a key on GET /graphql/v1/schema.graphql: the SDL is the emulator's own addition, open to all;
 - a lost answer as a cut connection in process (httpx.WSGITransport has no connection to cut:
