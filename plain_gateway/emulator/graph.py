@@ -391,7 +391,10 @@ def _schema_build(families: Sequence[FamilyModule] | None) -> GraphQLSchema:
                 if graphql_type is None or field_name not in graphql_type.fields:  # type: ignore[attr-defined]
                     raise KeyError(f"{module.name} lists {type_name}.{field_name}: not in the SDL")
                 if (type_name, field_name) in owners:
-                    continue  # a family holds the data: its resolver wins
+                    raise ValueError(
+                        f"{module.name} lists {type_name}.{field_name} as absent, but "
+                        f"{owners[type_name, field_name]} resolves it: drop it from ABSENT"
+                    )
                 field = graphql_type.fields[field_name]  # type: ignore[attr-defined]
                 field.resolve = _absent_resolver(field.type, f"{type_name}.{field_name}")
                 owners[type_name, field_name] = module.name

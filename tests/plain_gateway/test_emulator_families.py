@@ -287,3 +287,50 @@ def test_a_mutation_refused_after_it_emitted_delivers_none_of_its_events():
 
     assert refused["error"] == {"code": "not_found", "fields": [{"field": "otherId"}]}
     assert events == []
+
+
+def test_a_field_listed_absent_while_a_family_resolves_it_is_refused():
+    # ABSENT says "no data here": a family that holds the data takes the field off the list.
+    stale = FamilyModule(
+        name="stale",
+        family=type("Stale", (Family,), {}),
+        sdl="",
+        resolvers={},
+        type_resolvers={},
+        absent={"Customer": ("company",)},
+    )
+
+    with pytest.raises(ValueError, match=r"Customer\.company as absent"):
+        build_executable_schema((*discover(), stale))
+
+
+def test_an_absent_field_answers_what_plain_answers_for_nothing():
+    app = create_app(api_key=KEY)
+    customer_id = _customer(app, "nobody@gmail.com")
+    thread_id = _post(
+        app,
+        "mutation m($c: ID!) { createThread(input: {customerIdentifier: {customerId: $c},"
+        ' title: "t", components: [{componentText: {text: "x"}}]}) { thread { id } } }',
+        c=customer_id,
+    )["createThread"]["thread"]["id"]
+    query = (
+        "query q($id: ID!, $n: Int) { thread(threadId: $id) { surveyResponse { id }"
+        " threadDiscussions { id }"
+        " links(first: $n) { edges { cursor } pageInfo { hasNextPage } } } }"
+    )
+
+    answer = _post(app, query, id=thread_id, n=5)
+
+    assert answer["thread"] == {
+        "surveyResponse": None,
+        "threadDiscussions": [],
+        "links": {"edges": [], "pageInfo": {"hasNextPage": False}},
+    }
+    # An empty connection still keeps Plain's paging rules.
+    with httpx.Client(transport=httpx.WSGITransport(app=app)) as client:
+        body = client.post(
+            URL,
+            json={"query": query, "variables": {"id": thread_id, "n": 1000}},
+            headers={"Authorization": f"Bearer {KEY}"},
+        ).json()
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

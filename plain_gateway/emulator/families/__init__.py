@@ -13,7 +13,8 @@ A family module holds, side by side:
 - `ABSENT`, a dict GraphQL type name -> field names the family declares but holds no data for:
   each answers what Plain answers when there is none (null, an empty list, an empty connection;
   a required object of nullable fields answers all of them null). A family that later holds the
-  data resolves the field in `RESOLVERS`, which wins over any family's ABSENT entry;
+  data resolves the field in `RESOLVERS` and the field leaves the ABSENT list (building the
+  schema refuses a field both absent and resolved, so the lists stay true);
 - its SDL in the sibling `<module>.graphql`: new types, plus `extend type Query { ... }`,
   `extend type Mutation { ... }` and `extend type <AnotherFamily'sType> { ... }` for fields it
   adds to others' types. Every field must exist in Plain's schema with the same type: check with

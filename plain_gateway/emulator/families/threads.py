@@ -2380,8 +2380,6 @@ ABSENT: dict[str, tuple[str, ...]] = {
         "agentStatusDetail",
         "links",
         "threadDiscussions",
-        "tier",
-        "serviceLevelAgreementStatusSummary",
         "channelDetails",
         "surveyResponse",
         "escalationDetails",
