@@ -11,32 +11,32 @@ see families/__init__.py for how to add one), `state.py` (the store plus every f
 `graph.py` (GraphQL plumbing and the executable schema, base.graphql plus the families' SDL),
 `app.py` (HTTP, faults, control API), `control.py` (the control API's client).
 
-What it emulates: every type it declares is whole (each field, argument, input field, union
-member, enum value and interface implementation Plain's schema has on it), answering real data
-where it holds some and what Plain answers when there is none (null, [], an empty connection:
-each family's ABSENT list). It holds: the workspace, users with Plain's built-in roles, machine
-users and their API key records (never the key), the workspace's HMAC secret (workspaceHmac,
-regenerateWorkspaceHmac); customers (upsert by id, email or external id, delete: their threads
-go too, searchCustomers, every CustomersFilter field), companies (derived from the customer's
-email domain as Plain does, settable, searchable, soft-deleted), customer groups and
-memberships; tenants and memberships; tiers with tenant and company members and first/next
-response time SLAs (a tier sets new threads' default priority, Thread.tier and the SLA status
-summary, on the emulator's clock); threads (create, reply, status TODO/SNOOZED/DONE with Plain's
-status details and transition entries, priority, labels, thread fields, tenant changes,
-assignment and additional assignees, participants, message info, every sort and the portal's
-filters), outbound emails (replyToEmail, sendNewEmail; BCC kept apart), searchThreads (note text
-matched unless the control API says not: the worst case for a portal), timelines (chat, email,
-note, custom, event, status, priority, label and assignment entries), label types (archive,
+What it emulates: every type it declares is whole (each field, argument, input field, union member,
+enum value and interface implementation Plain's schema has on it), answering real data where it
+holds some and what Plain answers when there is none (null, [], an empty connection: each family's
+ABSENT list). It holds: the workspace, users with Plain's built-in roles, machine users and their
+API key records (never the key), the workspace's HMAC secret (workspaceHmac,
+regenerateWorkspaceHmac); customers (upsert by id, email or external id, delete: their threads go
+too, searchCustomers, every CustomersFilter field), companies (derived from the customer's email
+domain as Plain does, settable, searchable, soft-deleted), customer groups and memberships; tenants
+and memberships; tiers with tenant and company members and first/next response time SLAs (a tier
+sets new threads' default priority, Thread.tier and the SLA status summary, on the emulator's
+clock); threads (create, reply, status TODO/SNOOZED/DONE with Plain's status details and transition
+entries, priority, labels, thread fields, tenant changes, assignment and additional assignees,
+participants, message info, every sort and the portal's filters, tier, company and customer-group
+filters included), outbound emails (replyToEmail, sendNewEmail; BCC kept apart), searchThreads
+(note text matched unless the control API says not: the worst case for a portal), timelines (chat,
+email, note, custom, event, status, priority, label and assignment entries), label types (archive,
 unarchive), thread field schemas, attachments (upload and download URLs served by the emulator,
-Plain's size, type and count limits), inbound emails in any of Plain's email categories (set by
-the control API), webhook targets and signed webhook deliveries with Plain's headers, bodies
-(validated against Plain's webhook schema) and retry schedule on the emulator's clock, every
-attempt recorded, Relay pagination with Plain's limits, Plain's mutation error codes, Bearer
-authentication checked before anything else, injected latency, 5xx and 429 responses, writes
-whose answer is lost after they commit, webhook faults (drop, duplicate, reorder, delay, burst),
-and a clock that can be shifted from real time (so a demo can be given a past). Every write
-emits an in-process domain event named after Plain's webhook event types
-(store.Store.subscribe), delivered when its request commits.
+Plain's size, type and count limits), inbound emails in any of Plain's email categories (set by the
+control API), webhook targets and signed webhook deliveries with Plain's headers, bodies (validated
+against Plain's webhook schema) and retry schedule on the emulator's clock, every attempt recorded,
+Relay pagination with Plain's limits, Plain's mutation error codes, Bearer authentication checked
+before anything else, injected latency, 5xx and 429 responses, writes whose answer is lost after
+they commit, webhook faults (drop, duplicate, reorder, delay, burst), and a clock that can be
+shifted from real time (so a demo can be given a past). Every write emits an in-process domain
+event named after Plain's webhook event types (store.Store.subscribe), delivered when its request
+commits.
 
 What it does NOT emulate:
 - permissions and API key scopes (every key may do everything; no FORBIDDEN for missing scopes);
@@ -56,10 +56,9 @@ What it does NOT emulate:
   CANCELLED SLA statuses, updateServiceLevelAgreement;
 - search beyond a case-insensitive substring (searchTenants, searchCustomers, searchCompanies,
   searchThreads: newest first, no ranking);
-- ThreadsFilter inputs no family provides (tierIdentifiers, companyIdentifiers,
-  customerGroupIdentifiers, serviceLevelAgreements, thread links, survey responses, tenant
-  fields, agent status): refused with an error naming them; likewise other input fields the
-  emulator does not model, when given a value;
+- ThreadsFilter inputs no family provides (serviceLevelAgreements, thread links, survey
+  responses, tenant fields, agent status, isMarkedAsSpam): refused with an error naming them;
+  likewise other input fields the emulator does not model, when given a value;
 - an agent's reply moving a thread's status: it stays as it was, and only statusDetail says
   WaitingForCustomer; afterSeconds, linearIssueId and threadDiscussionId in status details are
   null;

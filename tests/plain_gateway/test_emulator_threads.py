@@ -716,10 +716,8 @@ def test_and_or_not_combine_filters(graphql, three):
 @pytest.mark.parametrize(
     ("name", "value"),
     [
-        ("tierIdentifiers", [{"externalId": "gold"}]),
-        ("companyIdentifiers", [{"companyDomainName": "acme.test"}]),
-        ("customerGroupIdentifiers", [{"customerGroupKey": "vip"}]),
         ("serviceLevelAgreements", {"statuses": ["BREACHED"]}),
+        ("surveyResponse", {"hasResponse": True}),
     ],
 )
 def test_a_filter_no_family_provides_is_refused_loudly(graphql, three, name, value):
@@ -738,8 +736,47 @@ def test_a_filter_another_family_provides_is_applied(graphql, three, emulator_ap
     emulator_app.state.store.provide(THREAD_FILTER_HOOK, provider)
 
     assert _filtered(graphql, agentStatus={"statuses": ["HANDED_OFF"]}) == {three["c"]}
-    body = graphql(LIST, filters={"tierIdentifiers": [{"tierId": "t"}]}, expect_errors=True)
-    assert "tierIdentifiers" in body["errors"][0]["message"]
+    body = graphql(LIST, filters={"tenantFields": [{"key": "k"}]}, expect_errors=True)
+    assert "tenantFields" in body["errors"][0]["message"]
+
+
+def test_tier_company_and_group_filters_come_from_their_families(graphql, emulator_factory):
+    tenant = emulator_factory.tenant(external_id="acme")
+    acme = emulator_factory.customer(email="ann@acme.test", tenants=["acme"])
+    other = emulator_factory.customer(email="bob@globex.test")
+    in_acme = emulator_factory.thread(customer_id=acme["id"], tenant="acme")["id"]
+    elsewhere = emulator_factory.thread(customer_id=other["id"])["id"]
+    created = graphql(
+        "mutation m($t: CreateTierInput!, $g: CreateCustomerGroupInput!) {"
+        f" createTier(input: $t) {{ tier {{ id }} {ERROR} }}"
+        f" createCustomerGroup(input: $g) {{ customerGroup {{ id }} {ERROR} }} }}",
+        t={
+            "name": "Gold",
+            "externalId": "gold",
+            "color": "#ffcc00",
+            "memberIdentifiers": [{"tenantId": tenant["id"]}],
+        },
+        g={"name": "VIP", "key": "vip", "color": "#000000"},
+    )["data"]
+    assert created["createTier"]["error"] is None
+    group_id = created["createCustomerGroup"]["customerGroup"]["id"]
+    added = graphql(
+        "mutation m($i: AddCustomerToCustomerGroupsInput!) {"
+        f" addCustomerToCustomerGroups(input: $i) {{ {ERROR} }} }}",
+        i={
+            "customerId": other["id"],
+            "customerGroupIdentifiers": [{"customerGroupId": group_id}],
+        },
+    )["data"]["addCustomerToCustomerGroups"]
+    assert added["error"] is None
+
+    assert _filtered(graphql, tierIdentifiers=[{"externalId": "gold"}]) == {in_acme}
+    assert _filtered(graphql, tierIdentifiers=[{"tierId": "ti_unknown"}]) == set()
+    assert _filtered(graphql, companyIdentifiers=[{"companyDomainName": "acme.test"}]) == {in_acme}
+    assert _filtered(graphql, companyIdentifiers=[{"companyDomainName": "globex.test"}]) == {
+        elsewhere
+    }
+    assert _filtered(graphql, customerGroupIdentifiers=[{"customerGroupKey": "vip"}]) == {elsewhere}
 
 
 def test_assignment_filters_come_from_the_assignment_family(graphql, three, emulator_control):

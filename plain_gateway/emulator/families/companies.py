@@ -21,7 +21,7 @@ Rules where Plain does not document its own (conservative):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,7 @@ from plain_gateway.emulator import graph
 from plain_gateway.emulator.errors import FieldError, StateError, fields_invalid, invalid, not_found
 from plain_gateway.emulator.families import Actor, Family
 from plain_gateway.emulator.families.customers import Customer, Customers
+from plain_gateway.emulator.families.threads import THREAD_FILTER_HOOK, Thread
 from plain_gateway.emulator.families.workspace import Workspace
 from plain_gateway.emulator.paging import Connection, Edge
 from plain_gateway.emulator.store import new_id
@@ -132,6 +133,14 @@ class Companies(Family):
         self.customer_companies = self.store.collection("customer_company", CustomerCompany)
         self.company_by_domain: dict[str, str] = {}
         state.family(Customers).customer_create_hook_register(self._on_customer_create)
+        self.store.provide(THREAD_FILTER_HOOK, self._thread_filter)
+
+    def _thread_filter(self, name: str, value: Any) -> Callable[[Thread], bool] | None:
+        """ThreadsFilter.companyIdentifiers: threads whose customer is in one of the companies."""
+        if name != "companyIdentifiers":
+            return None
+        customer_ids = self.customer_ids_of_companies(company_ref(i) for i in value)
+        return lambda thread: thread.customer_id in customer_ids
 
     def reindex(self) -> None:
         self.company_by_domain = {

@@ -14,7 +14,7 @@ Rules where Plain does not document its own (conservative):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,7 @@ from plain_gateway.emulator import graph
 from plain_gateway.emulator.errors import FieldError, fields_invalid, invalid, not_found
 from plain_gateway.emulator.families import Actor, Family
 from plain_gateway.emulator.families.customers import Customer, Customers
+from plain_gateway.emulator.families.threads import THREAD_FILTER_HOOK, Thread
 from plain_gateway.emulator.paging import Connection
 from plain_gateway.emulator.store import new_id
 
@@ -76,6 +77,16 @@ class CustomerGroups(Family):
             "customer_group_membership", CustomerGroupMembership
         )
         state.family(Customers).customer_create_hook_register(self._on_customer_create)
+        self.store.provide(THREAD_FILTER_HOOK, self._thread_filter)
+
+    def _thread_filter(self, name: str, value: Any) -> Callable[[Thread], bool] | None:
+        """ThreadsFilter.customerGroupIdentifiers: threads whose customer is in one of the groups
+        (an unknown group matches nothing, as in a filter)."""
+        if name != "customerGroupIdentifiers":
+            return None
+        groups = [self.customer_group_find(group_ref(i)) for i in value]
+        customer_ids = self.customer_ids_in_groups(group_ids=[g.id for g in groups if g])
+        return lambda thread: thread.customer_id in customer_ids
 
     def _on_customer_create(self, *, actor: Actor, on_create: dict[str, Any]) -> Any:
         refs = on_create.get("customer_groups") or ()

@@ -21,7 +21,8 @@ Hooks for other families:
   with Plain's input name and value as given; it returns a predicate `thread -> bool`, or None
   when it does not answer that name. A filter no provider answers is refused (a GraphQL error
   naming it), never ignored. isAssigned and assignedToUser are answered by the assignment
-  family's `assigned_thread_ids` when that family is there.
+  family's `assigned_thread_ids` when that family is there; tierIdentifiers, companyIdentifiers
+  and customerGroupIdentifiers by the tiers, companies and customer groups families.
 
 Status details (Thread.statusDetail, and previous/next on the transition entries), where Plain
 does not document the rule (the conservative choice, tested):

@@ -30,7 +30,7 @@ Rules where Plain does not document its own (conservative):
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -43,7 +43,12 @@ from plain_gateway.emulator.families import Actor, Family
 from plain_gateway.emulator.families.companies import Companies, CompanyRef, company_ref
 from plain_gateway.emulator.families.customers import refuse_unemulated
 from plain_gateway.emulator.families.tenants import TenantRef, Tenants, tenant_ref
-from plain_gateway.emulator.families.threads import Thread, ThreadDefaults, Threads
+from plain_gateway.emulator.families.threads import (
+    THREAD_FILTER_HOOK,
+    Thread,
+    ThreadDefaults,
+    Threads,
+)
 from plain_gateway.emulator.paging import Connection
 from plain_gateway.emulator.store import new_id
 
@@ -113,6 +118,23 @@ class Tiers(Family):
         self.slas = self.store.collection("sla", SLA)
         self.membership_of: dict[tuple[str, str], str] = {}
         state.family(Threads).defaults_provider_register(self._thread_defaults)
+        self.store.provide(THREAD_FILTER_HOOK, self._thread_filter)
+
+    def _thread_filter(self, name: str, value: Any) -> Callable[[Thread], bool] | None:
+        """ThreadsFilter.tierIdentifiers: threads whose tier (as Thread.tier answers) is one of
+        the tiers named (an unknown tier matches nothing, as in a filter)."""
+        if name != "tierIdentifiers":
+            return None
+        found = (
+            self.tier_find(tier_id=i.get("tierId"), external_id=i.get("externalId")) for i in value
+        )
+        tier_ids = {t.id for t in found if t is not None}
+
+        def matches(thread: Thread) -> bool:
+            tier = self.tier_for(tenant_id=thread.tenant_id, customer_id=thread.customer_id)
+            return tier is not None and tier.id in tier_ids
+
+        return matches
 
     def reindex(self) -> None:
         self.membership_of = {
