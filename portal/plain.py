@@ -8,6 +8,7 @@ httpx.WSGITransport over the emulator's WSGI app, its state in PLAIN_EMULATOR_DA
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import httpx
 from django.conf import settings
@@ -21,6 +22,7 @@ EMBEDDED_KEY = "embedded-emulator-key"
 _lock = threading.Lock()
 _client: PlainClient | None = None
 _transport: httpx.BaseTransport | None = None
+_reset_hooks: list[Callable[[], None]] = []
 
 
 def _embedded_transport() -> httpx.BaseTransport:
@@ -76,6 +78,12 @@ def get_emulator_control() -> EmulatorControl | None:
     return None
 
 
+def on_client_reset(hook: Callable[[], None]) -> None:
+    """Call `hook` whenever the client is forgotten: what was learnt from one Plain (its
+    secret, its ids) must not outlive it."""
+    _reset_hooks.append(hook)
+
+
 def reset_plain_client() -> None:
     """Forget the cached client and transport (tests and settings changes)."""
     global _client, _transport
@@ -84,3 +92,5 @@ def reset_plain_client() -> None:
             _client.close()
         _client = None
         _transport = None
+    for hook in _reset_hooks:
+        hook()
