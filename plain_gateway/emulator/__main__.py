@@ -61,6 +61,11 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("PLAIN_API_KEY"),
         help="the Bearer key clients must send (default: $PLAIN_API_KEY)",
     )
+    parser.add_argument(
+        "--allow-http-targets",
+        action="store_true",
+        help="let webhook target URLs be plain http on loopback (real Plain requires https)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request")
     parser.add_argument(
         "--print-sdl", action="store_true", help="print the emulator's schema (SDL) and exit"
@@ -73,7 +78,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--api-key (or PLAIN_API_KEY) is required")
     if args.data:
         os.makedirs(os.path.dirname(os.path.abspath(args.data)), exist_ok=True)
-    app = create_app(api_key=args.api_key, data_path=args.data)
+    # The server sends webhooks itself, from a background thread, as they fall due.
+    app = create_app(
+        api_key=args.api_key,
+        data_path=args.data,
+        allow_http_targets=args.allow_http_targets,
+        deliver_in_background=True,
+    )
     server = make_server(
         args.host, args.port, app, server_class=_ThreadingServer, handler_class=_QuietHandler
     )
@@ -87,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         pass
     finally:
         server.server_close()
+        app.close()
     return 0
 
 

@@ -12,6 +12,10 @@ Routes (any path prefix before them is kept, so the app can sit under a sub-path
   GET|DELETE /_emulator/requests        the GraphQL request log
   GET|POST /_emulator/clock             the clock's offset from real time ({"offset_seconds"}),
                                         so a demo can write a history; reset clears it
+  POST /_emulator/webhooks/deliver      deliver every webhook due now, synchronously; answers
+                                        {"attempts": [...]} (what was sent and each result)
+  GET|POST|DELETE /_emulator/webhooks/faults   webhook faults (see control.py)
+  POST /_emulator/webhooks/burst        {"count", "event_type"?, "thread_id"?}: N synthetic events
   POST /_emulator/uploads/<id>          the upload form an attachment upload URL points at
   GET  /_emulator/downloads/<id>        a signed attachment download URL
 The control API takes the emulator's own key as a Bearer token; uploads and downloads are
@@ -36,6 +40,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, quote
 
+import httpx
 from graphql import (
     DocumentNode,
     ExecutionResult,
@@ -51,8 +56,10 @@ from graphql import (
 from ulid import ULID
 
 from plain_gateway.emulator import state as st
+from plain_gateway.emulator.delivery import DeliveryWorker, WebhookDeliverer
 from plain_gateway.emulator.families import FamilyModule
 from plain_gateway.emulator.families.attachments import ATTACHMENT_MAX_BYTES, sign_download
+from plain_gateway.emulator.families.webhooks import HTTP_ANY, HTTP_LOOPBACK, Webhooks
 from plain_gateway.emulator.graph import (
     Context,
     QueryError,
@@ -185,6 +192,9 @@ class EmulatorApp:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
         families: Sequence[FamilyModule] | None = None,
+        allow_http_targets: bool = False,
+        webhook_transport: httpx.BaseTransport | None = None,
+        deliver_in_background: bool = False,
     ) -> None:
         if not api_key:
             raise ValueError("the emulator needs an API key")
@@ -197,6 +207,31 @@ class EmulatorApp:
         self._faults = Faults()
         self._requests: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_SIZE)
         self._local = threading.Lock()  # faults and request log
+        webhooks = self._webhooks()
+        if webhooks is not None and allow_http_targets:
+            # In process nothing leaves the process, so any host will do; else loopback only.
+            webhooks.http_targets = HTTP_ANY if webhook_transport is not None else HTTP_LOOPBACK
+        self.deliverer = WebhookDeliverer(
+            state=self.state, transport=webhook_transport, wall_clock=clock
+        )
+        self._worker: DeliveryWorker | None = None
+        if deliver_in_background and webhooks is not None:
+            self._worker = DeliveryWorker(self.deliverer)
+            webhooks.webhook_queued_listen(self._worker.wake)
+            self._worker.start()
+
+    def _webhooks(self) -> Webhooks | None:
+        try:
+            return self.state.family(Webhooks)
+        except KeyError:  # built without the webhooks family
+            return None
+
+    def close(self) -> None:
+        """Stop the delivery worker (if any) and close its HTTP client."""
+        if self._worker is not None:
+            self._worker.stop()
+            self._worker = None
+        self.deliverer.close()
 
     # --- WSGI -----------------------------------------------------------------------------------
 
@@ -445,6 +480,11 @@ class EmulatorApp:
             ("DELETE", "requests"): self._requests_clear,
             ("GET", "clock"): self._clock_get,
             ("POST", "clock"): self._clock_set,
+            ("POST", "webhooks/deliver"): self._webhooks_deliver,
+            ("GET", "webhooks/faults"): self._webhook_faults_get,
+            ("POST", "webhooks/faults"): self._webhook_faults_set,
+            ("DELETE", "webhooks/faults"): self._webhook_faults_clear,
+            ("POST", "webhooks/burst"): self._webhooks_burst,
         }.get((request.method, route))
         if handler is None:
             return _control_error(404, "not_found", f"no control route {request.method} /{route}")
@@ -465,6 +505,9 @@ class EmulatorApp:
         with self._local:
             self._faults = Faults()
             self._requests.clear()
+        webhooks = self._webhooks()
+        if webhooks is not None:
+            webhooks.webhook_faults = type(webhooks.webhook_faults)()
         return _json(200, {"ok": True})
 
     def _inbound_email(self, body: dict[str, Any]) -> Response:
@@ -558,7 +601,74 @@ class EmulatorApp:
             raise ValueError("offset_seconds must be finite")
         with self.state.transaction() as state:
             state.clock_shift(offset_ms=round(seconds * 1000))
-            return _json(200, _clock_view(state))
+            view = _clock_view(state)
+        if self._worker is not None:  # retries may be due now
+            self._worker.wake()
+        return _json(200, view)
+
+    # --- webhooks -------------------------------------------------------------------------------
+
+    def _webhooks_required(self) -> Webhooks:
+        webhooks = self._webhooks()
+        if webhooks is None:
+            raise ValueError("this emulator was built without the webhooks family")
+        return webhooks
+
+    def _webhooks_deliver(self, _body: dict[str, Any]) -> Response:
+        self._webhooks_required()
+        return _json(200, {"attempts": self.deliverer.deliver_due()})
+
+    def _webhook_faults_get(self, _body: dict[str, Any]) -> Response:
+        with self.state.transaction():
+            return _json(200, self._webhooks_required().webhook_faults.view())
+
+    def _webhook_faults_set(self, body: dict[str, Any]) -> Response:
+        counts = {}
+        for name in ("drop", "duplicate", "reorder"):
+            if name in body:
+                counts[name] = _count(body[name], name)
+        delay = body.get("delay")
+        if delay is not None:
+            if not isinstance(delay, dict):
+                raise TypeError('delay must be {"count": n, "seconds": s}')
+            delay_count = _count(delay.get("count", 1), "delay.count")
+            seconds = delay["seconds"]
+            if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+                raise TypeError("delay.seconds must be a number")
+            if not math.isfinite(seconds) or seconds < 0:
+                raise ValueError("delay.seconds must be 0 or more")
+        with self.state.transaction():
+            faults = self._webhooks_required().webhook_faults
+            for name, value in counts.items():
+                setattr(faults, name, value)
+            if delay is not None:
+                faults.delay_count, faults.delay_seconds = delay_count, float(seconds)
+            return _json(200, faults.view())
+
+    def _webhook_faults_clear(self, _body: dict[str, Any]) -> Response:
+        with self.state.transaction() as state:
+            webhooks = self._webhooks_required()
+            held = webhooks.webhook_faults.held
+            # Deliveries held for a swap that will not come are released, not lost.
+            for delivery_id in held:
+                delivery = webhooks.webhook_deliveries.get(delivery_id)
+                if delivery is not None and delivery.state == "held":
+                    delivery.state, delivery.next_at = "pending", state.now()
+                    state.store.touch("webhook_delivery", delivery.id)
+            webhooks.webhook_faults = type(webhooks.webhook_faults)()
+            return _json(200, webhooks.webhook_faults.view())
+
+    def _webhooks_burst(self, body: dict[str, Any]) -> Response:
+        count = _count(body["count"], "count")
+        with self.state.transaction():
+            ids = self._webhooks_required().webhook_burst(
+                count=count,
+                event_type=body.get("event_type", "thread.thread_created"),
+                thread_id=body.get("thread_id"),
+            )
+        if self._worker is not None:
+            self._worker.wake()
+        return _json(200, {"event_ids": ids})
 
     # --- attachment storage ---------------------------------------------------------------------
 
@@ -620,15 +730,32 @@ def create_app(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.time,
     families: Sequence[FamilyModule] | None = None,
+    allow_http_targets: bool = False,
+    webhook_transport: httpx.BaseTransport | None = None,
+    deliver_in_background: bool = False,
 ) -> EmulatorApp:
     """A fresh emulator. `data_path` is a SQLite file (kept across restarts) or None (memory).
 
     `sleep` and `clock` are injectable so tests of latency and snoozing never really wait.
     `families` replaces the discovered entity families (families.discover()), e.g. to try a
     family out before it is a module.
+
+    Webhooks: `allow_http_targets` lets webhook target URLs be http (Plain requires https): to
+    loopback hosts, or to any host when `webhook_transport` is given. `webhook_transport` is the
+    httpx transport deliveries go through (default: the network; an embedding process passes
+    `httpx.WSGITransport(app=...)` to receive them in-process). `deliver_in_background` starts
+    a daemon thread that sends deliveries as they fall due (stop it with `app.close()`); without
+    it nothing is sent until `POST /_emulator/webhooks/deliver`.
     """
     return EmulatorApp(
-        api_key=api_key, data_path=data_path, sleep=sleep, clock=clock, families=families
+        api_key=api_key,
+        data_path=data_path,
+        sleep=sleep,
+        clock=clock,
+        families=families,
+        allow_http_targets=allow_http_targets,
+        webhook_transport=webhook_transport,
+        deliver_in_background=deliver_in_background,
     )
 
 
@@ -687,6 +814,12 @@ def _after_apply(value: Any) -> tuple[str, AfterApply]:
     if status not in (*LOST_ANSWER_STATUSES, DROP) or isinstance(status, bool):
         raise ValueError('status must be 502, 503, 504 or "drop"')
     return operation, AfterApply(count=count, status=status)
+
+
+def _count(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} must be a whole number, 0 or more")
+    return int(value)
 
 
 def _clock_view(state: st.State) -> dict[str, Any]:
