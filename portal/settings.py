@@ -170,6 +170,12 @@ PLAIN_MAX_RATE_LIMIT_WAIT_SECONDS = env.float("PLAIN_MAX_RATE_LIMIT_WAIT_SECONDS
 PLAIN_EMULATOR_DATA = env.str(
     "PLAIN_EMULATOR_DATA", default=str(VAR_DIR / "plain-emulator.sqlite3")
 )
+# The embedded emulator sends its webhooks from a background thread as they fall due (each
+# process that talks to it runs one; the shared data file makes them take turns). The test suite
+# turns it off and delivers when a test says so.
+PLAIN_EMULATOR_DELIVER_IN_BACKGROUND = env.bool(
+    "PLAIN_EMULATOR_DELIVER_IN_BACKGROUND", default=True
+)
 # Webhooks from Plain (portal/webhooks/). The workspace's request-signing secret: its name holds
 # SECRET so Django's error reports mask it; unset, every webhook is refused (503).
 PLAIN_HMAC_SECRET = env.str("PLAIN_HMAC_SECRET", default="")

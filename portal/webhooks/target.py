@@ -161,3 +161,22 @@ def target_recent_attempts(
             reverse=True,
         )
     )
+
+
+def target_ensure_on_start() -> str:
+    """`make run`'s start (manage.py run_embedded): ensure the target when the portal talks to
+    an emulator and PLAIN_WEBHOOKS_ENSURE_ON_START is on. Against real Plain it does nothing
+    (that is `plain_webhooks --ensure`'s job, run on purpose). Returns a line for the console;
+    a failure is reported there, never raised: the portal still starts."""
+    from plain_gateway import PlainError
+    from portal.plain import get_emulator_control
+
+    if not settings.PLAIN_WEBHOOKS_ENSURE_ON_START or get_emulator_control() is None:
+        return ""
+    try:
+        report = target_ensure()
+    except PlainError as error:
+        return f"Webhooks: the target could not be ensured ({type(error).__name__})."
+    assert report.target is not None
+    done = "; ".join(report.actions) or "in sync"
+    return f"Webhooks: the emulator delivers to {report.target.url} ({done})."
