@@ -156,6 +156,45 @@ def _ingest(portal_url: str, secret: str, target_id: str) -> tuple[float, int]:
     return INGEST_EVENTS / elapsed, failures
 
 
+def _configure() -> tuple[Path, str]:
+    """Django set up on BENCH_DATABASE_URL (e.g. a PostgreSQL database of your own, emptied of
+    inbox rows first) or, by default, a throwaway SQLite file in WAL mode; (directory, URL)."""
+    import atexit
+    import shutil
+    import tempfile
+
+    directory = Path(tempfile.mkdtemp(prefix="portal-bench-webhooks-"))
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    url = os.environ.get("BENCH_DATABASE_URL") or (
+        f"sqlite:///{directory / 'db.sqlite3'}?transaction_mode=IMMEDIATE&timeout=60"
+    )
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "portal.settings",
+            "DATABASE_URL": url,
+            "PLAIN_API_URL": "",
+            "PLAIN_API_KEY": "bench-key",
+            "PLAIN_EMULATOR_DATA": "",
+            "CELERY_BROKER_URL": REDIS_URL,
+            "REDIS_URL": "",
+            "DJANGO_DEBUG": "false",
+            "DJANGO_SECURE_SSL_REDIRECT": "false",
+            "DJANGO_ALLOWED_HOSTS": "testserver",
+            "DJANGO_LOG_LEVEL": "ERROR",
+        }
+    )
+    import django
+    from django.core.management import call_command
+    from django.db import connection
+
+    django.setup()
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode=WAL")
+    call_command("migrate", verbosity=0, interactive=False)
+    return directory, url
+
+
 def main() -> int:
     try:
         import redis
@@ -165,11 +204,8 @@ def main() -> int:
         print(f"Webhooks: skipped, Redis does not answer at {REDIS_URL} ({error})")
         return 0
 
-    from bench.environment import django_configure
-
-    directory = django_configure()
+    directory, database_url = _configure()
     from django.conf import settings
-    from django.db import connections
 
     from plain_gateway import PlainClient
     from plain_gateway.emulator import EmulatorControl
@@ -178,16 +214,8 @@ def main() -> int:
     from portal.webhooks.models import InboxEvent
     from portal.webhooks.target import target_ensure
 
-    connection = connections["default"]
-    connection.close()
-    connection.settings_dict["OPTIONS"] = {
-        **connection.settings_dict["OPTIONS"],
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 60,
-    }
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA journal_mode=WAL")
-    database = connection.settings_dict["NAME"]
+    InboxEvent.objects.all().delete()
+    Organization.objects.filter(slug="acme").delete()
 
     key = f"bench-{uuid.uuid4().hex}"
     emulator = subprocess.Popen(
@@ -216,7 +244,7 @@ def main() -> int:
         **SERVING,
         "DJANGO_SETTINGS_MODULE": "bench_webhook_settings",
         "PYTHONPATH": f"{directory}{os.pathsep}{ROOT}",
-        "DATABASE_URL": f"sqlite:///{database}?transaction_mode=IMMEDIATE&timeout=60",
+        "DATABASE_URL": database_url,
         "DJANGO_CONN_MAX_AGE": "600",
         "PLAIN_API_URL": url,
         "PLAIN_API_KEY": key,
@@ -300,7 +328,12 @@ def main() -> int:
         )
         quantiles = statistics.quantiles(latencies, n=100, method="inclusive")
         print()
-        print("Webhooks (standalone emulator -> gunicorn -> 1 Celery worker on Redis, loopback)")
+        from django.db import connection
+
+        print(
+            "Webhooks (standalone emulator -> gunicorn -> 1 Celery worker on Redis, loopback; "
+            f"{connection.vendor})"
+        )
         print(f"  ingest: {rate:8.0f} events/s  ({INGEST_EVENTS} events, {INGEST_CLIENTS} clients,")
         print(f"          {refused} not answered 200)")
         print(

@@ -89,6 +89,13 @@ def get_plain_client() -> PlainClient:
     return _client
 
 
+def is_emulator() -> bool:
+    """Whether the portal talks to an emulator (embedded, or standalone at PLAIN_API_URL)
+    rather than to real Plain: get_emulator_control() would answer one (without building it)."""
+    url = settings.PLAIN_API_URL
+    return is_embedded() or (url.rstrip("/").endswith("/graphql/v1") and "plain.com" not in url)
+
+
 def get_emulator_control() -> EmulatorControl | None:
     """The emulator's control API, for what Plain's API cannot do; None against real Plain.
 
@@ -98,9 +105,8 @@ def get_emulator_control() -> EmulatorControl | None:
         return EmulatorControl(
             url=EMBEDDED_URL, api_key=_api_key(), transport=_embedded_transport()
         )
-    url = settings.PLAIN_API_URL
-    if url.rstrip("/").endswith("/graphql/v1") and "plain.com" not in url:
-        return EmulatorControl(url=url, api_key=settings.PLAIN_API_KEY)
+    if is_emulator():
+        return EmulatorControl(url=settings.PLAIN_API_URL, api_key=settings.PLAIN_API_KEY)
     return None
 
 

@@ -33,7 +33,7 @@ from plain_gateway import Page, PlainClient, PlainError, Thread, iter_items
 from plain_gateway.webhooks import EventActor, WebhookError, WebhookEvent, webhook_read
 from portal.outbox import services as outbox
 from portal.outbox.registry import Attempt, Kind
-from portal.plain import get_emulator_control, get_plain_client, on_client_reset
+from portal.plain import get_plain_client, is_emulator, on_client_reset
 from portal.tenancy.models import Organization
 from portal.webhooks.handlers import RECONCILED, HandlerContext, handlers_for
 from portal.webhooks.models import InboxCursor, InboxEvent, ThreadWatermark
@@ -91,7 +91,7 @@ def webhook_secret() -> str:
     configured = str(getattr(settings, "PLAIN_HMAC_SECRET", "") or "")
     if configured:
         return configured
-    if get_emulator_control() is None:
+    if not is_emulator():
         return ""
     with _lock:
         if "secret" not in _learnt:

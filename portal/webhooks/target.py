@@ -169,9 +169,9 @@ def target_ensure_on_start() -> str:
     (that is `plain_webhooks --ensure`'s job, run on purpose). Returns a line for the console;
     a failure is reported there, never raised: the portal still starts."""
     from plain_gateway import PlainError
-    from portal.plain import get_emulator_control
+    from portal.plain import is_emulator
 
-    if not settings.PLAIN_WEBHOOKS_ENSURE_ON_START or get_emulator_control() is None:
+    if not settings.PLAIN_WEBHOOKS_ENSURE_ON_START or not is_emulator():
         return ""
     try:
         report = target_ensure()
