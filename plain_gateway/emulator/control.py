@@ -1,6 +1,26 @@
 """EmulatorControl: a small client for the emulator's control API (what Plain's API cannot do).
 
 Works against the embedded emulator (pass its httpx.WSGITransport) or a standalone one.
+
+Webhooks (the emulator sends them to its webhook targets, see families/webhooks.py):
+- `deliver_webhooks()`: POST /_emulator/webhooks/deliver sends every delivery due now on the
+  emulator's clock, synchronously, and answers what it did: {"attempts": [{"attempt_id",
+  "event_id", "event_type", "webhook_target_id", "number", "duration_ms", "status",
+  "http_status_code" | "error_code", "error_message"}]}. With no delivery thread (an app made
+  with deliver_in_background=False) nothing is sent until this is called.
+- Retries fall due on the emulator's clock: `set_clock_offset(seconds=...)` makes them due at once
+  (and wakes the delivery thread).
+- Faults, POST /_emulator/webhooks/faults (each key optional; GET shows them, DELETE clears them
+  and releases an event held for a swap):
+    {"drop": n}        the next n events are not delivered at all (to any target);
+    {"duplicate": n}   the next n events are delivered twice (the same event id, two deliveries);
+    {"reorder": n}     the next n pairs of events are swapped: the first of a pair is held until
+                       the second is queued, then sent after it;
+    {"delay": {"count": n, "seconds": s}}  the next n events fall due s emulator seconds late.
+- POST /_emulator/webhooks/burst {"count": n, "event_type"?, "thread_id"?}: n synthetic events
+  (thread.thread_created by default; thread.thread_status_transitioned or
+  thread.thread_priority_changed) built from a thread (the newest unless given), each with its
+  own event id, queued for every subscribed target (for benchmarks). Answers {"event_ids"}.
 """
 
 from __future__ import annotations
@@ -176,3 +196,53 @@ class EmulatorControl:
 
     def clear_requests(self) -> None:
         self._call("DELETE", "/requests")
+
+    # --- webhooks -------------------------------------------------------------------------------
+
+    def deliver_webhooks(self) -> list[dict[str, Any]]:
+        """Send every webhook delivery due now; returns one summary per attempt made."""
+        attempts: list[dict[str, Any]] = self._call("POST", "/webhooks/deliver")["attempts"]
+        return attempts
+
+    def set_webhook_faults(
+        self,
+        *,
+        drop: int | None = None,
+        duplicate: int | None = None,
+        reorder: int | None = None,
+        delay_count: int | None = None,
+        delay_seconds: float | None = None,
+    ) -> dict[str, Any]:
+        """Set webhook faults (see the module docstring); None leaves one as it is."""
+        body: dict[str, Any] = {
+            k: v
+            for k, v in {"drop": drop, "duplicate": duplicate, "reorder": reorder}.items()
+            if v is not None
+        }
+        if delay_seconds is not None:
+            body["delay"] = {"count": 1 if delay_count is None else delay_count}
+            body["delay"]["seconds"] = delay_seconds
+        faults: dict[str, Any] = self._call("POST", "/webhooks/faults", body)
+        return faults
+
+    def webhook_faults(self) -> dict[str, Any]:
+        """{"drop", "duplicate", "reorder", "delay": {"count", "seconds"}, "held"}."""
+        faults: dict[str, Any] = self._call("GET", "/webhooks/faults")
+        return faults
+
+    def clear_webhook_faults(self) -> None:
+        self._call("DELETE", "/webhooks/faults")
+
+    def webhook_burst(
+        self,
+        *,
+        count: int,
+        event_type: str = "thread.thread_created",
+        thread_id: str | None = None,
+    ) -> list[str]:
+        """Queue `count` synthetic events for every subscribed target; returns their ids."""
+        body: dict[str, Any] = {"count": count, "event_type": event_type}
+        if thread_id is not None:
+            body["thread_id"] = thread_id
+        ids: list[str] = self._call("POST", "/webhooks/burst", body)["event_ids"]
+        return ids

@@ -9,8 +9,11 @@ test_emulator_webhooks_server.py.
 
 from __future__ import annotations
 
+import base64
 import json
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -18,6 +21,7 @@ import pytest
 
 from plain_gateway import webhooks as portal_webhooks
 from plain_gateway.emulator import EmulatorControl, create_app
+from plain_gateway.emulator.delivery import WebhookDeliverer
 from plain_gateway.emulator.families.webhooks import EVENT_TYPES, MAX_TARGETS, RETRY_DELAYS_S
 from plain_gateway.emulator.store import Event
 from tests.plain_gateway.webhook_bodies import WEBHOOK_SCHEMA, needs_schema, validate
@@ -61,11 +65,10 @@ class Receiver:
 
 
 class Emu:
-    def __init__(self, receiver: Receiver, **options: Any) -> None:
-        self.receiver = receiver
-        self.app = create_app(
-            api_key=KEY, webhook_transport=httpx.WSGITransport(app=receiver), **options
-        )
+    def __init__(self, receiver: Receiver | None, **options: Any) -> None:
+        """`receiver` gets the deliveries in-process; None sends them over the network."""
+        transport = httpx.WSGITransport(app=receiver) if receiver is not None else None
+        self.app = create_app(api_key=KEY, webhook_transport=transport, **options)
         self.http = httpx.Client(transport=httpx.WSGITransport(app=self.app))
         self.control = EmulatorControl(
             url=URL, api_key=KEY, transport=httpx.WSGITransport(app=self.app)
@@ -243,6 +246,23 @@ def test_a_target_is_created_listed_fetched_updated_and_deleted(emu):
     assert gone["webhookTarget"] is None
 
 
+def test_a_target_answers_every_field_plain_has(emu):
+    target_id = emu.target(event_types=["thread.chat_sent"])
+    actor = "{ __typename ... on MachineUserActor { machineUserId } }"
+    data = emu.gql(
+        f"""query q($t: ID!) {{ webhookTarget(webhookTargetId: $t) {{
+          {TARGET_FIELDS} createdAt {{ iso8601 }} updatedAt {{ iso8601 unixTimestamp }}
+          createdBy {actor} updatedBy {actor}
+        }} }}""",
+        t=target_id,
+    )["webhookTarget"]
+    machine_user_id = next(iter(emu.app.state.machine_users))
+    assert data["createdBy"] == {"__typename": "MachineUserActor", "machineUserId": machine_user_id}
+    assert data["updatedBy"] == data["createdBy"]
+    assert data["createdAt"]["iso8601"] == data["updatedAt"]["iso8601"]
+    assert data["createdAt"]["iso8601"].endswith("Z")
+
+
 def test_update_and_delete_of_an_unknown_target_are_not_found(emu):
     for query, name in (
         (UPDATE_TARGET, "updateWebhookTarget"),
@@ -374,6 +394,22 @@ def test_workspace_hmac_is_read_and_regenerated(emu):
     assert [e.name for e in emu.events] == ["workspace.workspace_hmac_regenerated"]
     assert second not in json.dumps(emu.events[0].payload)
     assert second not in repr(emu.app.state.workspace_hmac())
+
+
+def test_a_fresh_workspaces_secret_is_the_same_after_a_reset_and_differs_per_key(emu):
+    query = "{ workspaceHmac { hmacSecret } }"
+    first = emu.gql(query)["workspaceHmac"]["hmacSecret"]
+    emu.gql("mutation { regenerateWorkspaceHmac { error { code } } }")
+    rotated = emu.gql(query)["workspaceHmac"]["hmacSecret"]
+    emu.control.reset()
+    after_reset = emu.gql(query)["workspaceHmac"]["hmacSecret"]
+
+    other = create_app(api_key="another-key")
+    assert (
+        rotated != first == after_reset == Emu(Receiver()).gql(query)["workspaceHmac"]["hmacSecret"]
+    )
+    assert other.state.signing_secret() != first
+    assert KEY not in first
 
 
 # --- bodies, headers and the signature ---------------------------------------------------------
@@ -640,46 +676,19 @@ def test_a_redirect_is_a_failure_and_is_not_followed(emu, receiver):
 
 
 def test_a_connection_failure_is_an_error_result_and_retried():
-    app = create_app(api_key=KEY, allow_http_targets=True)  # the network: nothing listens on :9
-    emu_http = httpx.Client(transport=httpx.WSGITransport(app=app))
+    emu = Emu(None, allow_http_targets=True)  # over the network: nothing listens on :9
+    target_id = emu.target(event_types=["thread.thread_created"], url="http://127.0.0.1:9/hooks")
+    emu.thread(emu.customer())
 
-    def gql(query: str, **variables: Any) -> dict[str, Any]:
-        body = emu_http.post(
-            URL,
-            json={"query": query, "variables": variables},
-            headers={"Authorization": f"Bearer {KEY}"},
-        ).json()
-        return dict(body["data"])
-
-    target = gql(CREATE_TARGET, i=_target_input(url="http://127.0.0.1:9/hooks"))
-    target_id = target["createWebhookTarget"]["webhookTarget"]["id"]
-    customer = gql(
-        UPSERT_CUSTOMER,
-        i={
-            "identifier": {"emailAddress": "ann@acme.test"},
-            "onCreate": {
-                "fullName": "Ann",
-                "email": {"email": "ann@acme.test", "isVerified": True},
-            },
-            "onUpdate": {},
-        },
-    )["upsertCustomer"]["customer"]["id"]
-    gql(
-        "mutation m($c: ID!) { createThread(input: { customerIdentifier: { customerId: $c },"
-        ' title: "x", components: [{ componentText: { text: "y" } }] }) { thread { id } } }',
-        c=customer,
-    )
-
-    attempts = app.deliverer.deliver_due()
+    attempts = emu.deliver()
 
     assert [(a["status"], a["error_code"]) for a in attempts] == [("ERROR", "connection_error")]
-    recorded = gql(ATTEMPTS, t=target_id, f=None)["webhookDeliveryAttempts"]["edges"]
-    result = recorded[0]["node"]["result"]
+    result = emu.attempts(target_id)[0]["result"]
     assert result["__typename"] == "WebhookDeliveryAttemptErrorResult"
     assert result["errorCode"] == "connection_error" and result["errorMessage"]
-    delivery = next(iter(app.state.webhook_deliveries.values()))
-    assert delivery.state == "pending" and delivery.attempts == 1
-    app.close()
+    emu.shift(RETRY_DELAYS_S[0] + 1)
+    assert [a["number"] for a in emu.deliver()] == [2]
+    emu.app.close()
 
 
 def test_the_schedule_gives_up_after_plains_last_retry(emu, receiver):
@@ -829,3 +838,101 @@ def test_a_burst_queues_n_valid_events(emu, receiver):
 def test_the_control_routes_need_the_key(emu):
     response = emu.http.post("http://emulator.test/_emulator/webhooks/deliver")
     assert response.status_code == 401
+
+
+# --- where deliveries run ----------------------------------------------------------------------
+
+
+class WaitingReceiver(Receiver):
+    """A Receiver whose test can wait for the n-th request (delivered from another thread)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrived = threading.Condition()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        answer = super().__call__(environ, start_response)
+        with self.arrived:
+            self.arrived.notify_all()
+        return answer
+
+    def wait_for(self, count: int) -> None:
+        with self.arrived:
+            assert self.arrived.wait_for(lambda: len(self.requests) >= count, timeout=15)
+
+
+def test_in_process_the_background_thread_delivers_through_the_given_transport():
+    receiver = WaitingReceiver()
+    emu = Emu(receiver, allow_http_targets=True, deliver_in_background=True)
+    try:
+        emu.target(event_types=["thread.thread_created"], url="http://testserver/hooks/plain")
+        thread_id = emu.thread(emu.customer())
+        receiver.wait_for(1)  # nobody called the deliver route
+    finally:
+        emu.app.close()
+    assert receiver.requests[0]["path"] == "/hooks/plain"
+    assert receiver.requests[0]["json"]["payload"]["thread"]["id"] == thread_id
+
+
+def test_a_url_with_credentials_is_sent_as_basic_auth_without_them_in_the_url(emu, receiver):
+    emu.target(
+        event_types=["thread.thread_created"], url="https://plain:s%40cret@receiver.test/hooks"
+    )
+    emu.thread(emu.customer())
+    emu.deliver()
+    expected = "Basic " + base64.b64encode(b"plain:s@cret").decode()
+    assert receiver.requests[0]["headers"]["Authorization"] == expected
+    assert receiver.requests[0]["path"] == "/hooks"
+
+
+def test_a_target_that_does_not_answer_in_time_is_an_error_timeout():
+    started = threading.Event()
+    release = threading.Event()
+
+    class Slow(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            started.set()
+            release.wait(10)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    emu = Emu(None, allow_http_targets=True)  # over the network, to the slow server
+    app = emu.app
+    try:
+        target_id = emu.target(
+            event_types=["thread.thread_created"],
+            url=f"http://127.0.0.1:{server.server_address[1]}/hooks",
+        )
+        emu.thread(emu.customer())
+        deliverer = WebhookDeliverer(state=app.state, timeout=0.3)
+        attempts = deliverer.deliver_due()
+    finally:
+        release.set()
+        server.shutdown()
+        server.server_close()
+        app.close()
+    assert started.is_set()
+    assert [(a["status"], a["error_code"]) for a in attempts] == [("ERROR", "timeout")]
+    assert emu.attempts(target_id)[0]["result"]["errorCode"] == "timeout"
+
+
+def test_an_attempt_a_day_later_on_the_emulators_clock_still_passes_the_portals_window(
+    emu, receiver
+):
+    emu.target(event_types=["thread.thread_created"])
+    receiver.statuses = [500]
+    emu.thread(emu.customer())
+    emu.deliver()
+    emu.shift(86400)  # the attempt timestamp is real time: a receiver's replay window holds
+    emu.deliver()
+    secret = emu.gql("{ workspaceHmac { hmacSecret } }")["workspaceHmac"]["hmacSecret"]
+    late = receiver.requests[1]
+    event = portal_webhooks.webhook_parse(
+        body=late["body"], signature=late["headers"]["Plain-Request-Signature"], secret=secret
+    )
+    assert event.metadata.attempt_number == 2

@@ -8,22 +8,29 @@ secret (so every webhook is signed from the start; Plain may start with none), a
 machine users may read or rotate it. The secret is persisted in the store and never logged: the
 domain event of a rotation names no secret.
 
+A fresh workspace's secret is derived from the emulator's API key (an HMAC of it), so it is the
+same after a reset and in every process started with that key: a receiver that cached it keeps
+verifying. Only a rotation makes a random one (kept until the next reset). Knowing the key gives
+no more than `workspaceHmac` itself answers to its holder.
+
 This family also holds the workspace id the webhooks carry (`Plain-Workspace-Id`,
-`workspaceId`): `signing_workspace_id()`.
+`workspaceId`), derived from the key the same way: `signing_workspace_id()`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLResolveInfo
+from ulid import ULID
 
 from plain_gateway.emulator import graph
 from plain_gateway.emulator.errors import StateError
 from plain_gateway.emulator.families import SYSTEM, Actor, Family
-from plain_gateway.emulator.store import new_id
 
 if TYPE_CHECKING:
     from plain_gateway.emulator.state import State
@@ -51,6 +58,10 @@ def _secret() -> str:
     return secrets.token_hex(32)
 
 
+def _derived(api_key: str, purpose: bytes) -> bytes:
+    return hmac.new(api_key.encode(), b"plain-emulator:" + purpose, hashlib.sha256).digest()
+
+
 class Signing(Family):
     """The workspace's request-signing secret."""
 
@@ -62,10 +73,11 @@ class Signing(Family):
         if HMAC_ID in self.workspace_hmacs:
             return
         now = self.store.now()
+        api_key = self.state.api_key
         self.workspace_hmacs[HMAC_ID] = WorkspaceHmac(
             id=HMAC_ID,
-            workspace_id=new_id("w", now),
-            hmac_secret=_secret(),
+            workspace_id=f"w_{ULID.from_bytes(_derived(api_key, b'workspace-id')[:16])}",
+            hmac_secret=_derived(api_key, b"workspace-hmac").hex(),
             created_at=now,
             updated_at=now,
         )
