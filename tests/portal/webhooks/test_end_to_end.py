@@ -233,7 +233,7 @@ def test_embedded_an_agent_reply_reaches_the_inbox_in_process(
     with PlainClient(api_key=agent_key, url=plain.url, transport=_embedded_transport()) as agent:
         agent.send_chat(customer_id=thread.customer.id, thread_id=thread.id, text="On it")
     with django_capture_on_commit_callbacks(execute=True):
-        delivered = deliver_due()
+        delivered = emulator_control.deliver_webhooks()
     assert delivered
     assert {(a["status"], a["http_status_code"]) for a in delivered} == {
         ("SUCCESSFUL_RESPONSE", 200)
@@ -251,20 +251,6 @@ def _embedded_transport():
     return portal.plain._embedded_transport()
 
 
-def deliver_due() -> list[dict]:
-    """Have the embedded emulator send every webhook due now (in this thread, so the portal's
-    in-process answer runs in this test's transaction); the attempts it made."""
-    from django.conf import settings
-
-    with httpx.Client(transport=_embedded_transport()) as http:
-        response = http.post(
-            "http://plain-emulator.internal/_emulator/webhooks/deliver",
-            headers={"Authorization": f"Bearer {settings.PLAIN_API_KEY}"},
-        )
-    assert response.status_code == 200, response.text
-    return response.json()["attempts"]
-
-
 @pytest.mark.django_db
 def test_the_admin_page_shows_the_target_its_attempts_and_the_inbox(
     staff_client, settings, emulator_control, django_capture_on_commit_callbacks
@@ -275,7 +261,7 @@ def test_the_admin_page_shows_the_target_its_attempts_and_the_inbox(
     thread = _mapped_thread(plain, OrganizationFactory(name="Acme", slug="acme"))
     plain.send_chat(customer_id=thread.customer.id, thread_id=thread.id, text="hi")
     with django_capture_on_commit_callbacks(execute=True):
-        deliver_due()
+        emulator_control.deliver_webhooks()
     response = staff_client.get(reverse("admin:webhooks_inboxevent_target"))
     assert response.status_code == 200
     page = response.content.decode()
