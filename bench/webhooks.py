@@ -334,8 +334,10 @@ def main() -> int:
             "Webhooks (standalone emulator -> gunicorn -> 1 Celery worker on Redis, loopback; "
             f"{connection.vendor})"
         )
-        print(f"  ingest: {rate:8.0f} events/s  ({INGEST_EVENTS} events, {INGEST_CLIENTS} clients,")
-        print(f"          {refused} not answered 200)")
+        print(
+            f"  ingest: {rate:.0f} events/s ({INGEST_EVENTS} signed POSTs from {INGEST_CLIENTS} "
+            f"clients, {refused} not answered 200)"
+        )
         print(
             f"  agent reply -> applied: p50 {statistics.median(latencies):6.1f} ms, "
             f"p99 {quantiles[98]:6.1f} ms, max {max(latencies):6.1f} ms ({REPLIES} replies; "

@@ -51,7 +51,10 @@ class InboxEventAdmin(OutboxAdmin):
             return "failed"
         return row.get_outcome_display() + (f": {row.outcome_detail}" if row.outcome_detail else "")
 
-    @admin.action(description="Re-fetch the event's body from Plain and apply it again")
+    @admin.action(
+        description="Re-fetch the event's body from Plain and apply it again",
+        permissions=["retry"],
+    )
     def refetch_body(self, request: HttpRequest, queryset: QuerySet[InboxEvent]) -> None:
         done, problems = 0, []
         for event_id in queryset.filter(source=InboxEvent.Source.WEBHOOK).values_list(
@@ -97,13 +100,13 @@ class InboxEventAdmin(OutboxAdmin):
             "target": target,
             "event_types": sorted(target.event_types) if target else [],
             "desired": overview.report.desired if overview.report else target_desired(),
-            "can_refetch": self.has_change_permission(request),
+            "can_refetch": self.has_retry_permission(request),
         }
         return TemplateResponse(request, "admin/webhooks/inboxevent/target.html", context)
 
     def refetch_view(self, request: HttpRequest) -> HttpResponse:
         """Fetch one missed event (by Plain's event id, from the attempts list) and store it."""
-        if not self.has_change_permission(request):
+        if not self.has_retry_permission(request):
             raise PermissionDenied
         event_id = request.POST.get("event_id", "").strip()
         if not event_id or len(event_id) > 100:

@@ -276,3 +276,49 @@ def test_the_admin_page_shows_the_target_its_attempts_and_the_inbox(
     counts = response.context["overview"].counts
     assert (counts.received, counts.failed) == (0, 0)
     assert counts.applied + counts.echo == InboxEvent.objects.count()
+
+
+@pytest.mark.django_db
+def test_a_missed_event_is_fetched_from_plain_from_the_target_page_and_applied(
+    staff_client, settings, emulator_control, django_capture_on_commit_callbacks
+):
+    # A wrong secret configured: the portal refuses the delivery, so the event is missed.
+    settings.PLAIN_HMAC_SECRET = "not-the-workspace-secret"
+    plain = get_plain_client()
+    target = target_ensure().target
+    acme = OrganizationFactory(name="Acme", slug="acme")
+    thread = _mapped_thread(plain, acme)
+    agent_key = emulator_control.add_agent(full_name="Sam Agent", public_name="Sam")
+    with PlainClient(api_key=agent_key, url=plain.url, transport=_embedded_transport()) as agent:
+        agent.send_chat(customer_id=thread.customer.id, thread_id=thread.id, text="Fixed")
+    emulator_control.deliver_webhooks()
+    assert not InboxEvent.objects.exists()
+    [missed] = plain.webhook_delivery_attempts(
+        webhook_target_id=target.id, event_types=["thread.chat_sent"]
+    ).items
+    assert (missed.status, missed.http_status_code) == ("FAILED_RESPONSE", 401)
+
+    page = staff_client.get(reverse("admin:webhooks_inboxevent_target"))
+    failed = {a.event_id for a in page.context["overview"].attempts if not a.is_success}
+    assert missed.event_id in failed  # listed with its "Fetch and apply" button
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            reverse("admin:webhooks_inboxevent_refetch"), {"event_id": missed.event_id}
+        )
+    assert response.status_code == 302
+    row = InboxEvent.objects.get(event_id=missed.event_id)
+    assert (row.event_type, row.status, row.outcome, row.organization_id) == (
+        "thread.chat_sent",
+        "done",
+        "applied",
+        acme.pk,
+    )
+    assert row.payload["chat"]["text"] == "Fixed"
+    # Fetching it again changes nothing: it is one event, applied once.
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(
+            reverse("admin:webhooks_inboxevent_refetch"), {"event_id": missed.event_id}
+        )
+    assert InboxEvent.objects.filter(event_id=missed.event_id).count() == 1
+    row.refresh_from_db()
+    assert (row.received_count, row.attempts) == (2, 1)

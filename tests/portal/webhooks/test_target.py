@@ -117,3 +117,19 @@ def test_one_mode_is_required():
 
     with pytest.raises(CommandError):
         call_command("plain_webhooks")
+
+
+def test_the_embedded_start_ensures_the_target_over_an_emulator_only(plain, settings):
+    from portal.plain import reset_plain_client
+    from portal.webhooks.target import target_ensure_on_start
+
+    target_line = target_ensure_on_start()
+    [target] = targets(plain)
+    assert target_line == f"Webhooks: the emulator delivers to {OURS} (created target {target.id})."
+    assert target_ensure_on_start() == f"Webhooks: the emulator delivers to {OURS} (in sync)."
+    settings.PLAIN_WEBHOOKS_ENSURE_ON_START = False
+    assert target_ensure_on_start() == ""
+    settings.PLAIN_WEBHOOKS_ENSURE_ON_START = True
+    settings.PLAIN_API_URL = "https://core-api.uk.plain.com/graphql/v1"  # real Plain: never
+    reset_plain_client()
+    assert target_ensure_on_start() == ""
