@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import pages, sync
+from bench import pages, sync, webhooks
 
-MODULES = {"pages": pages, "sync": sync}
+MODULES = {"pages": pages, "sync": sync, "webhooks": webhooks}
 
 
 def main(argv: list[str]) -> int:

@@ -47,9 +47,11 @@ from plain_gateway.types import (
     Customer,
     Label,
     LabelType,
+    MachineUser,
     Page,
     PageInfo,
     SortDirection,
+    SubscriptionEventType,
     Tenant,
     Thread,
     ThreadFieldSchema,
@@ -59,6 +61,10 @@ from plain_gateway.types import (
     TimelineEntry,
     Upserted,
     UpsertResult,
+    WebhookDeliveryAttempt,
+    WebhookDeliveryStatus,
+    WebhookTarget,
+    WebhookVersion,
 )
 
 __all__ = ["DEFAULT_URL", "PlainClient"]
@@ -862,3 +868,126 @@ class PlainClient:
         if external_id is not None:
             event["externalId"] = external_id
         self._payload("createCustomerEvent", {"input": event})
+
+    # --- webhooks: targets, deliveries, the signing secret, who the key is ----------------------
+    def webhook_targets(
+        self, *, first: int = limits.DEFAULT_PAGE_SIZE, after: str | None = None
+    ) -> Page[WebhookTarget]:
+        data = self._payload("webhookTargets", {"first": first, "after": after})
+        return Page.from_connection(data, WebhookTarget.from_graphql)
+
+    def webhook_target(self, *, webhook_target_id: str) -> WebhookTarget | None:
+        data = self._payload("webhookTarget", {"webhookTargetId": webhook_target_id})
+        return WebhookTarget.from_graphql(data) if data else None
+
+    def create_webhook_target(
+        self,
+        *,
+        url: str,
+        event_types: Sequence[str],
+        description: str,
+        is_enabled: bool = True,
+        version: str | None = None,
+    ) -> WebhookTarget:
+        """A new target (Plain: https only, at most 25 per workspace). Not retried: a repeat
+        after a lost answer would make a second target."""
+        target_input: dict[str, Any] = {
+            "url": url,
+            "eventSubscriptions": _event_subscriptions(event_types),
+            "isEnabled": is_enabled,
+            "description": description,
+        }
+        if version is not None:
+            target_input["version"] = version
+        payload = self._payload("createWebhookTarget", {"input": target_input})
+        target = self._required(payload, "webhookTarget", "createWebhookTarget")
+        return WebhookTarget.from_graphql(target)
+
+    def update_webhook_target(
+        self,
+        *,
+        webhook_target_id: str,
+        url: str | None = None,
+        event_types: Sequence[str] | None = None,
+        description: str | None = None,
+        is_enabled: bool | None = None,
+        version: str | None = None,
+    ) -> WebhookTarget:
+        """Change what is given (None: leave that as it is); event_types replaces the list."""
+        target_input: dict[str, Any] = {"webhookTargetId": webhook_target_id}
+        for key, value in (("url", url), ("description", description), ("version", version)):
+            if value is not None:
+                target_input[key] = {"value": value}
+        if is_enabled is not None:
+            target_input["isEnabled"] = {"value": is_enabled}
+        if event_types is not None:
+            target_input["eventSubscriptions"] = _event_subscriptions(event_types)
+        payload = self._payload("updateWebhookTarget", {"input": target_input})
+        target = self._required(payload, "webhookTarget", "updateWebhookTarget")
+        return WebhookTarget.from_graphql(target)
+
+    def delete_webhook_target(self, *, webhook_target_id: str) -> None:
+        self._payload("deleteWebhookTarget", {"input": {"webhookTargetId": webhook_target_id}})
+
+    def webhook_delivery_attempts(
+        self,
+        *,
+        webhook_target_id: str,
+        event_types: Sequence[str] | None = None,
+        status: WebhookDeliveryStatus | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Page[WebhookDeliveryAttempt]:
+        """One page of the target's delivery attempts, optionally only of these event types or
+        with this result status. A status Plain does not define raises ValueError first."""
+        filters: dict[str, Any] = {}
+        if event_types is not None:
+            filters["eventTypes"] = list(event_types)
+        if status is not None:
+            filters["resultStatus"] = str(WebhookDeliveryStatus(status))
+        data = self._payload(
+            "webhookDeliveryAttempts",
+            {
+                "webhookTargetId": webhook_target_id,
+                "filters": filters or None,
+                **_paging(first, after, last, before, DEFAULT_PAGE_SIZE),
+            },
+        )
+        return Page.from_connection(data, WebhookDeliveryAttempt.from_graphql)
+
+    def subscription_event_types(self) -> tuple[SubscriptionEventType, ...]:
+        data = self._execute("subscriptionEventTypes", {})["subscriptionEventTypes"]
+        return tuple(SubscriptionEventType.from_graphql(item) for item in data or ())
+
+    def webhook_versions(
+        self, *, first: int = limits.DEFAULT_PAGE_SIZE, after: str | None = None
+    ) -> Page[WebhookVersion]:
+        data = self._payload("webhookVersions", {"first": first, "after": after})
+        return Page.from_connection(data, WebhookVersion.from_graphql)
+
+    def public_event_request_body(self, *, event_id: str) -> str | None:
+        """The body Plain sent (or would send) for the event: the raw JSON text, None when
+        Plain has no such event. It is unsigned: read it with trust in Plain's API, not in it."""
+        body = self._execute("publicEventRequestBody", {"publicEventId": event_id})
+        value = body.get("publicEventRequestBody")
+        return value if isinstance(value, str) else None
+
+    def workspace_hmac_secret(self) -> str | None:
+        """The workspace's request-signing secret (None when none was generated). A secret:
+        never log it or show it."""
+        data = self._execute("workspaceHmac", {}).get("workspaceHmac") or {}
+        secret = data.get("hmacSecret")
+        return secret if isinstance(secret, str) and secret else None
+
+    def my_machine_user(self) -> MachineUser | None:
+        """The machine user this API key acts as (None for a key that is not one's)."""
+        data = self._execute("myMachineUser", {}).get("myMachineUser")
+        return MachineUser.from_graphql(data) if data else None
+
+
+def _event_subscriptions(event_types: Sequence[str]) -> list[dict[str, str]]:
+    if isinstance(event_types, str):
+        raise TypeError("event_types is a sequence of event type names, not one string")
+    return [{"eventType": event_type} for event_type in event_types]

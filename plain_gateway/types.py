@@ -36,12 +36,14 @@ __all__ = [
     "HiddenEntry",
     "Label",
     "LabelType",
+    "MachineUser",
     "MergedEntry",
     "MessageEntry",
     "Page",
     "PageInfo",
     "SortDirection",
     "StatusChangeEntry",
+    "SubscriptionEventType",
     "SurveyRequestEntry",
     "Tenant",
     "Thread",
@@ -52,6 +54,10 @@ __all__ = [
     "TimelineEntry",
     "UpsertResult",
     "Upserted",
+    "WebhookDeliveryAttempt",
+    "WebhookDeliveryStatus",
+    "WebhookTarget",
+    "WebhookVersion",
     "entry_from_graphql",
     "iter_items",
     "iter_pages",
@@ -773,3 +779,132 @@ class ThreadFieldSchema:
             description=data.get("description") or "",
             order=int(data.get("order") or 0),
         )
+
+
+# --- webhooks: targets, versions, event types, delivery attempts -------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookTarget:
+    """Where Plain delivers the workspace's events, which ones, and in which body version."""
+
+    id: str
+    url: str
+    description: str
+    version: str
+    is_enabled: bool
+    event_types: frozenset[str]
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @classmethod
+    def from_graphql(cls, data: Mapping[str, Any]) -> WebhookTarget:
+        return cls(
+            id=data["id"],
+            url=data.get("url") or "",
+            description=data.get("description") or "",
+            version=data.get("version") or "",
+            is_enabled=bool(data.get("isEnabled")),
+            event_types=frozenset(
+                item["eventType"]
+                for item in data.get("eventSubscriptions") or ()
+                if item.get("eventType")
+            ),
+            created_at=parse_datetime(data.get("createdAt")),
+            updated_at=parse_datetime(data.get("updatedAt")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookVersion:
+    version: str
+    is_deprecated: bool
+    is_latest: bool
+
+    @classmethod
+    def from_graphql(cls, data: Mapping[str, Any]) -> WebhookVersion:
+        return cls(
+            version=data.get("version") or "",
+            is_deprecated=bool(data.get("isDeprecated")),
+            is_latest=bool(data.get("isLatest")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionEventType:
+    """An event type a webhook target can subscribe to (`description` is Plain's text)."""
+
+    event_type: str
+    description: str = ""
+
+    @classmethod
+    def from_graphql(cls, data: Mapping[str, Any]) -> SubscriptionEventType:
+        return cls(event_type=data["eventType"], description=data.get("description") or "")
+
+
+class WebhookDeliveryStatus(StrEnum):
+    """Plain's WebhookDeliveryAttemptResultStatus: only SUCCESSFUL_RESPONSE is a delivery."""
+
+    SUCCESSFUL_RESPONSE = "SUCCESSFUL_RESPONSE"
+    FAILED_RESPONSE = "FAILED_RESPONSE"
+    ERROR = "ERROR"
+    REJECTED = "REJECTED"
+    SCHEMA_VALIDATION_FAILED = "SCHEMA_VALIDATION_FAILED"
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookDeliveryAttempt:
+    """One attempt to deliver one event. `http_status_code` is set for an answered request
+    (successful or failed); `error` is the error code and message, or the rejection or
+    schema-validation message, for the other results. `status` is Plain's text as sent (a
+    status this gateway does not know yet is kept, not dropped)."""
+
+    id: str
+    webhook_target_id: str
+    event_id: str
+    event_type: str
+    attempted_at: datetime | None
+    duration_ms: int
+    status: str
+    http_status_code: int | None = None
+    error: str = ""
+
+    @property
+    def is_success(self) -> bool:
+        return self.status == WebhookDeliveryStatus.SUCCESSFUL_RESPONSE
+
+    @classmethod
+    def from_graphql(cls, data: Mapping[str, Any]) -> WebhookDeliveryAttempt:
+        result = data.get("result") or {}
+        code = result.get("httpStatusCode")
+        error = " ".join(
+            str(part)
+            for part in (
+                result.get("errorCode"),
+                result.get("errorMessage") or result.get("rejectedMessage"),
+            )
+            if part
+        )
+        return cls(
+            id=data["id"],
+            webhook_target_id=data.get("webhookTargetId") or "",
+            event_id=data.get("publicEventId") or "",
+            event_type=data.get("publicEventEventType") or "",
+            attempted_at=parse_datetime(data.get("attemptedAt")),
+            duration_ms=int(data.get("durationInMilliseconds") or 0),
+            status=str(result.get("status") or ""),
+            http_status_code=int(code) if isinstance(code, int) else None,
+            error=error,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MachineUser:
+    """The machine user an API key acts as."""
+
+    id: str
+    public_name: str = ""
+
+    @classmethod
+    def from_graphql(cls, data: Mapping[str, Any]) -> MachineUser:
+        return cls(id=data["id"], public_name=data.get("publicName") or "")

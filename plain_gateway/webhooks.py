@@ -48,6 +48,7 @@ __all__ = [
     "verify_signature",
     "verify_window",
     "webhook_parse",
+    "webhook_read",
 ]
 
 SIGNATURE_HEADER: Final = "Plain-Request-Signature"
@@ -193,6 +194,20 @@ def webhook_parse(
     Raises a WebhookError; its message never quotes the body.
     """
     verify_signature(body=body, signature=signature, secret=secret)
+    event = webhook_read(body=body, versions=versions)
+    assert event.metadata is not None
+    verify_window(
+        attempt_timestamp=event.metadata.attempt_timestamp, now=now(), window_seconds=window_seconds
+    )
+    return event
+
+
+def webhook_read(
+    *, body: bytes | str, versions: frozenset[str] = SUPPORTED_VERSIONS
+) -> WebhookEvent:
+    """Read a webhook body into a WebhookEvent, checking its version and shape but neither a
+    signature nor the replay window: only for a body the caller got from Plain's API itself
+    (`publicEventRequestBody`), never for one that arrived in a request."""
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, ValueError):
@@ -206,13 +221,7 @@ def webhook_parse(
     if version not in versions:
         shown = version if isinstance(version, str) and len(version) <= 40 else "?"
         raise WebhookVersionError(f"webhook version {shown!r} is not one this portal reads")
-    parsed_metadata = _metadata(metadata, str(version))
-    verify_window(
-        attempt_timestamp=parsed_metadata.attempt_timestamp,
-        now=now(),
-        window_seconds=window_seconds,
-    )
-    return _event(data, parsed_metadata)
+    return _event(data, _metadata(metadata, str(version)))
 
 
 def _text(data: Mapping[str, Any], key: str) -> str:

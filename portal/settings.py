@@ -170,6 +170,12 @@ PLAIN_MAX_RATE_LIMIT_WAIT_SECONDS = env.float("PLAIN_MAX_RATE_LIMIT_WAIT_SECONDS
 PLAIN_EMULATOR_DATA = env.str(
     "PLAIN_EMULATOR_DATA", default=str(VAR_DIR / "plain-emulator.sqlite3")
 )
+# The embedded emulator sends its webhooks from a background thread as they fall due (each
+# process that talks to it runs one; the shared data file makes them take turns). The test suite
+# turns it off and delivers when a test says so.
+PLAIN_EMULATOR_DELIVER_IN_BACKGROUND = env.bool(
+    "PLAIN_EMULATOR_DELIVER_IN_BACKGROUND", default=True
+)
 # Webhooks from Plain (portal/webhooks/). The workspace's request-signing secret: its name holds
 # SECRET so Django's error reports mask it; unset, every webhook is refused (503).
 PLAIN_HMAC_SECRET = env.str("PLAIN_HMAC_SECRET", default="")
@@ -178,8 +184,32 @@ PORTAL_PUBLIC_URL = env.str("PORTAL_PUBLIC_URL", default="http://127.0.0.1:8000"
 # Webhook bodies over this many bytes are refused (413) before they are read.
 PLAIN_WEBHOOK_MAX_BYTES = env.int("PLAIN_WEBHOOK_MAX_BYTES", default=1024 * 1024)
 # The machine user the API key acts as, whose events come back as echoes of the portal's own
-# actions (optional: the gateway cannot ask Plain for it yet).
+# actions (optional: unset, the portal asks Plain's myMachineUser once and remembers it).
 PLAIN_MACHINE_USER_ID = env.str("PLAIN_MACHINE_USER_ID", default="")
+# The events the portal's webhook target subscribes to (`manage.py plain_webhooks --ensure`): what
+# a customer's view of a thread or its own record can change with. Comma-separated to override.
+PLAIN_WEBHOOK_EVENT_TYPES = env.list(
+    "PLAIN_WEBHOOK_EVENT_TYPES",
+    default=[
+        "thread.thread_created",
+        "thread.thread_status_transitioned",
+        "thread.chat_sent",
+        "thread.chat_received",
+        "thread.email_sent",
+        "thread.email_received",
+        "thread.thread_labels_changed",
+        "thread.thread_priority_changed",
+        "thread.thread_assignment_transitioned",
+        "thread.thread_tenant_updated",
+        "thread.thread_field_created",
+        "thread.thread_field_updated",
+        "thread.thread_field_deleted",
+        "customer.customer_updated",
+        "customer.customer_deleted",
+    ],
+)
+# `make run` (manage.py run_embedded) keeps the embedded emulator's target in line at start.
+PLAIN_WEBHOOKS_ENSURE_ON_START = env.bool("PLAIN_WEBHOOKS_ENSURE_ON_START", default=True)
 
 # --- Celery: background work always runs on workers (DESIGN, invariant 7) -------------------
 # Redis workers when CELERY_BROKER_URL is set (production). The embedded default (unset) goes

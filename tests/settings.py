@@ -8,3 +8,4 @@ tests/portal/outbox/test_embedded.py) with the portal's own settings.
 from portal.settings import *  # noqa: F403
 
 CELERY_TASK_ALWAYS_EAGER = True
+PLAIN_EMULATOR_DELIVER_IN_BACKGROUND = False  # tests deliver webhooks when they say so

@@ -9,29 +9,31 @@
    maps to its tenant or the thread is gone; otherwise each handler registered for its type
    runs once (portal/webhooks/handlers.py). A failing handler leaves the row pending for the
    outbox's retry, which runs only the handlers that had not completed.
-3. `inbox_reconcile` (beat) asks Plain which threads of the mapped tenants changed since its
+3. `inbox_refetch` (staff, from the admin) asks Plain for a missed event's body by its id
+   (`publicEventRequestBody`) and stores it through `inbox_receive`, like a delivery.
+4. `inbox_reconcile` (beat) asks Plain which threads of the mapped tenants changed since its
    last run and records a synthetic RECONCILED entry for each change no stored event covers.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from plain_gateway import Page, PlainClient, Thread, iter_items
-from plain_gateway.webhooks import EventActor, WebhookEvent
+from plain_gateway import Page, PlainClient, PlainError, Thread, iter_items
+from plain_gateway.webhooks import EventActor, WebhookError, WebhookEvent, webhook_read
 from portal.outbox import services as outbox
 from portal.outbox.registry import Attempt, Kind
-from portal.plain import get_plain_client
+from portal.plain import get_plain_client, is_emulator, on_client_reset
 from portal.tenancy.models import Organization
 from portal.webhooks.handlers import RECONCILED, HandlerContext, handlers_for
 from portal.webhooks.models import InboxCursor, InboxEvent, ThreadWatermark
@@ -43,16 +45,17 @@ __all__ = [
     "inbox_apply",
     "inbox_receive",
     "inbox_reconcile",
+    "inbox_refetch",
     "machine_user_id",
     "machine_user_id_remember",
     "thread_changes_since",
     "thread_watermark_advance",
     "webhook_secret",
+    "webhook_secret_forget",
 ]
 
 logger = logging.getLogger(__name__)
 
-MACHINE_USER_CACHE_KEY = "webhooks:machine-user-id"
 # The reconciliation: how far back its first run looks, how much each run overlaps the last
 # (clocks disagree a little), and how many pages of threads one run reads at most.
 RECONCILE_FIRST_LOOKBACK = timedelta(hours=1)
@@ -66,32 +69,76 @@ RECONCILE_CURSOR = "reconcile"
 # === secrets and identities ====================================================================
 
 
-def webhook_secret() -> str:
-    """The secret Plain signs webhook requests with: settings.PLAIN_HMAC_SECRET ("" when unset,
-    and then every request is refused).
+_lock = threading.Lock()
+# What the portal learnt from Plain about itself, per process and in memory only (the secret
+# must not sit in a shared cache); forgotten whenever the Plain client is rebuilt.
+_learnt: dict[str, str] = {}
 
-    Over the embedded emulator, with the setting unset, the secret may come from the emulator's
-    `workspaceHmac { hmacSecret }`; that fallback is not wired yet.
-    """
-    return str(getattr(settings, "PLAIN_HMAC_SECRET", "") or "")
+
+def _forget() -> None:
+    with _lock:
+        _learnt.clear()
+
+
+on_client_reset(_forget)
+
+
+def webhook_secret() -> str:
+    """The secret Plain signs webhook requests with: settings.PLAIN_HMAC_SECRET; unset, over an
+    emulator (embedded or standalone, never real Plain), the emulator's `workspaceHmac`, read
+    once per process (never logged, never put in the cache). "" when there is none, and then
+    every request is refused."""
+    configured = str(getattr(settings, "PLAIN_HMAC_SECRET", "") or "")
+    if configured:
+        return configured
+    if not is_emulator():
+        return ""
+    with _lock:
+        if "secret" not in _learnt:
+            try:
+                found = get_plain_client().workspace_hmac_secret()
+            except PlainError as error:
+                # Unknown for now: the request is refused and Plain retries it.
+                logger.warning("Could not read the emulator's HMAC secret (%s)", _name(error))
+                return ""
+            _learnt["secret"] = found or ""
+        return _learnt["secret"]
+
+
+def webhook_secret_forget() -> None:
+    """Forget what was learnt from Plain (the secret, the machine user): a regenerated secret."""
+    _forget()
+
+
+def _name(error: Exception) -> str:
+    return type(error).__name__
 
 
 def machine_user_id() -> str | None:
-    """The id of the machine user the portal's API key acts as, when known: the setting
-    PLAIN_MACHINE_USER_ID, else the value remembered in the cache.
-
-    The gateway has no `myMachineUser` operation yet; once it does, fill the cache from it
-    (machine_user_id_remember) when nothing is remembered.
-    """
+    """The id of the machine user the portal's API key acts as: the setting
+    PLAIN_MACHINE_USER_ID, else Plain's answer to `myMachineUser`, asked once per process and
+    remembered. None when Plain cannot say (asked again next time)."""
     configured = str(getattr(settings, "PLAIN_MACHINE_USER_ID", "") or "")
     if configured:
         return configured
-    remembered = cache.get(MACHINE_USER_CACHE_KEY)
-    return remembered if isinstance(remembered, str) and remembered else None
+    with _lock:
+        remembered = _learnt.get("machine_user")
+    if remembered:
+        return remembered
+    try:
+        me = get_plain_client().my_machine_user()
+    except PlainError as error:
+        logger.warning("Could not ask Plain which machine user the portal is (%s)", _name(error))
+        return None
+    if me is None:
+        return None
+    machine_user_id_remember(me.id)
+    return me.id
 
 
 def machine_user_id_remember(value: str) -> None:
-    cache.set(MACHINE_USER_CACHE_KEY, value, timeout=None)
+    with _lock:
+        _learnt["machine_user"] = value
 
 
 def event_is_echo(*, actor: EventActor | None, machine_user_id: str | None) -> bool:
@@ -322,3 +369,30 @@ def inbox_reconcile(*, now: datetime | None = None, client: PlainClient | None =
     if recorded:
         logger.info("Reconciliation recorded %d changed threads no webhook covered", recorded)
     return recorded
+
+
+def inbox_refetch(*, event_id: str, client: PlainClient | None = None) -> Received:
+    """Fetch a missed event's body from Plain by its id and store it as a delivery would
+    (`inbox_receive`: applied once, on a worker). An event already stored whose apply failed is
+    reopened, with the fetched payload, for the worker to apply again; one already applied is
+    left alone. Raises LookupError when Plain has no such event, and WebhookError when its body
+    is not one this portal reads.
+
+    The body comes from Plain's API (authenticated by our key), not from a request: it carries
+    no signature, and its attempt timestamp is not checked against the replay window.
+    """
+    client = client or get_plain_client()
+    body = client.public_event_request_body(event_id=event_id)
+    if body is None:
+        raise LookupError(f"Plain has no event {event_id!r}")
+    event = webhook_read(body=body)
+    if event.id != event_id:
+        raise WebhookError("the body Plain returned is for another event")
+    received = inbox_receive(event=event)
+    if not received.created and received.row.is_failed:
+        fields = _row_fields(event, received.row.source)
+        fields.pop("event_id")
+        InboxEvent.objects.filter(pk=received.row.pk).update(**fields)
+        outbox.retry(kind=INBOX, row_ids=[received.row.pk])
+        received = Received(row=InboxEvent.objects.get(pk=received.row.pk), created=False)
+    return received

@@ -13,6 +13,7 @@ from django.test import Client
 from django.views.debug import SafeExceptionReporterFilter, technical_500_response
 
 from plain_gateway.webhooks import SIGNATURE_HEADER, sign
+from portal.plain import reset_plain_client
 from portal.webhooks.models import InboxEvent
 from tests.plain_gateway import webhook_bodies as bodies
 from tests.plain_gateway.webhook_bodies import SECRET, encode
@@ -120,8 +121,21 @@ def test_the_default_limit_is_one_mebibyte(settings):
 
 
 def test_without_a_secret_every_request_is_refused(post, settings):
+    # Against real Plain the secret is never read from the API: it must be configured.
     settings.PLAIN_HMAC_SECRET = ""
+    settings.PLAIN_API_URL = "https://core-api.uk.plain.com/graphql/v1"
+    reset_plain_client()
     _refused(post(_raw()), 503, "not_configured")
+
+
+def test_over_the_emulator_an_unset_secret_is_the_emulators_own(post, settings, plain):
+    settings.PLAIN_HMAC_SECRET = ""
+    secret = plain.workspace_hmac_secret()
+    assert secret
+    _refused(post(_raw()), 401, "bad_signature")  # signed with another secret
+    raw = bodies.encode(bodies.thread_created())
+    assert post(raw, headers=bodies.signed_headers(raw, secret)).status_code == 200
+    assert InboxEvent.objects.count() == 1
 
 
 @pytest.mark.parametrize("path", ["/plain/webhooks/", "/plain/webhooks"])
