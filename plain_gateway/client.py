@@ -104,6 +104,13 @@ class _BearerAuth(httpx.Auth):
         return "<_BearerAuth [secure]>"
 
 
+def _iso8601(moment: datetime) -> str:
+    """`moment` as Plain's ISO 8601 (UTC, milliseconds, Z); a naive datetime is refused."""
+    if moment.tzinfo is None:
+        raise ValueError("a datetime sent to Plain must be timezone-aware")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def _empty_page() -> Page[Any]:
     return Page(items=(), page_info=PageInfo(False, False, None, None), total_count=0)
 
@@ -473,6 +480,7 @@ class PlainClient:
         tenant_external_ids: Sequence[str] | None = None,
         customer_ids: Sequence[str] | None = None,
         statuses: Sequence[ThreadStatus] | None = None,
+        updated_after: datetime | None = None,
         sort_field: ThreadsSortField = ThreadsSortField.STATUS_CHANGED_AT,
         sort_direction: SortDirection = SortDirection.DESC,
         first: int | None = None,
@@ -480,7 +488,8 @@ class PlainClient:
         last: int | None = None,
         before: str | None = None,
     ) -> Page[Thread]:
-        """One page of threads matching every filter given (None: no filter on that).
+        """One page of threads matching every filter given (None: no filter on that);
+        `updated_after` keeps threads Plain updated at or after that moment.
 
         An empty `tenant_external_ids` or `customer_ids` matches no thread, and Plain is not asked:
         a caller with no tenants must never see every thread. Without paging arguments, the first
@@ -504,6 +513,9 @@ class PlainClient:
             filters["customerIds"] = list(customer_ids)
         if wanted is not None:
             filters["statuses"] = wanted
+        if updated_after is not None:
+            # Plain's DatetimeFilter: `after` is inclusive (updatedAt >= after).
+            filters["updatedAt"] = {"after": _iso8601(updated_after)}
         data = self._payload(
             "threads",
             {

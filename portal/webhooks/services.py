@@ -310,17 +310,18 @@ def thread_changes_since(
     since: datetime,
     max_pages: int = RECONCILE_MAX_PAGES,
 ) -> list[Thread]:
-    """The threads of these tenants that Plain updated at or after `since`.
-
-    Stopgap until the gateway's `threads` can filter on `updatedAt` (Plain's ThreadsFilter has
-    `updatedAt: DatetimeFilter`) or sort by it: no sort field Plain offers follows updatedAt, so
-    this reads up to `max_pages` pages per chunk of tenants and keeps the recent ones.
-    """
+    """The threads of these tenants that Plain updated at or after `since`, asked of Plain with
+    ThreadsFilter.updatedAt (at most `max_pages` pages per chunk of tenants)."""
     changed: dict[str, Thread] = {}
     for chunk in _chunks(list(tenant_external_ids), RECONCILE_TENANTS_PER_QUERY):
 
         def fetch(after: str | None, chunk: Sequence[str] = chunk) -> Page[Thread]:
-            return client.threads(tenant_external_ids=chunk, first=RECONCILE_PAGE_SIZE, after=after)
+            return client.threads(
+                tenant_external_ids=chunk,
+                updated_after=since,
+                first=RECONCILE_PAGE_SIZE,
+                after=after,
+            )
 
         for thread in iter_items(fetch, max_pages=max_pages):
             if thread.updated_at is not None and thread.updated_at >= since:

@@ -308,6 +308,27 @@ def test_threads_filter_by_tenant_customer_and_status(plain):
     assert plain.threads(tenant_external_ids=[acme]).total_count == 2
 
 
+def test_threads_updated_after_keeps_what_plain_changed_since(plain):
+    alice, acme = _member(plain)
+    old = _thread(plain, customer_id=alice, tenant=acme)
+    touched = _thread(plain, customer_id=alice, tenant=acme)
+    since = plain.threads(tenant_external_ids=[acme]).items[0].updated_at
+    assert since is not None
+    plain.mark_thread_as_done(thread_id=touched.id)
+    changed = plain.thread(thread_id=touched.id)
+    assert changed is not None
+
+    def ids(moment) -> set[str]:
+        page = plain.threads(tenant_external_ids=[acme], updated_after=moment)
+        return {thread.id for thread in page.items}
+
+    assert ids(changed.thread.updated_at) == {touched.id}  # `after` is inclusive
+    assert ids(changed.thread.updated_at + timedelta(milliseconds=1)) == set()
+    assert old.id in ids(since - timedelta(days=1))
+    with pytest.raises(ValueError):
+        plain.threads(tenant_external_ids=[acme], updated_after=datetime(2026, 1, 1))
+
+
 def test_threads_page_both_ways_across_page_boundaries(plain):
     customer_id, tenant = _member(plain)
     made = [_thread(plain, customer_id=customer_id, tenant=tenant, title=f"T{i}") for i in range(7)]
