@@ -24,6 +24,22 @@ def _no_sleep(seconds: float) -> None:
 
 
 @pytest.fixture(autouse=True)
+def wsgi_keeps_the_test_transaction():
+    """In-process requests to the portal's own WSGI app (the embedded emulator delivering a
+    webhook, run synchronously by a test) keep the test's database connection, as Django's test
+    client does: the WSGI handler's request signals would otherwise close it, and with it the
+    test's transaction (on PostgreSQL the test then fails with "the connection is closed")."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture(autouse=True)
 def embedded_plain(settings, monkeypatch):
     """A fresh in-memory emulator behind the portal's client, forgotten after the test."""
     settings.PLAIN_API_URL = ""

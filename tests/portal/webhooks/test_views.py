@@ -215,23 +215,7 @@ def test_an_event_with_a_nul_in_its_text_is_stored_without_it(post):
     assert InboxEvent.objects.get().payload["chat"]["text"] == "beforeafter"
 
 
-@pytest.fixture
-def test_transaction_kept_open():
-    """As Django's test client does: the WSGI handler's request signals would close the
-    database connection, and with it the test's transaction."""
-    from django.core.signals import request_finished, request_started
-    from django.db import close_old_connections
-
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
-
-
-def test_the_endpoint_answers_a_delivery_over_the_wsgi_app_as_the_embedded_emulator_will(
-    test_transaction_kept_open,
-):
+def test_the_endpoint_answers_a_delivery_over_the_wsgi_app_as_the_embedded_emulator_will():
     import httpx
     from django.core.wsgi import get_wsgi_application
 
