@@ -54,7 +54,7 @@ def preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "notifications/preferences.html",
-        {"form": form, "organizations": selectors.organization_defaults_for(user=user)},
+        {"form": form, "defaults": selectors.organization_defaults_for(user=user)},
     )
 
 
