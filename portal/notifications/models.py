@@ -64,6 +64,8 @@ class Notification(OutboxRow):
     thread_title = models.CharField(max_length=500, blank=True, default="")
     thread_ref = models.CharField(max_length=64, blank=True, default="")
     items = models.JSONField(default=list, blank=True)
+    # Why the user is told: they opened the thread, or they follow all of the organisation's.
+    as_requester = models.BooleanField(default=False)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

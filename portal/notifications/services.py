@@ -49,6 +49,7 @@ from portal.tenancy.models import Membership, Organization
 __all__ = [
     "EMAILS",
     "Item",
+    "Recipient",
     "notification_queue",
     "notification_send",
     "notify_channels",
@@ -151,9 +152,15 @@ def _requester_match(thread: Thread) -> Q:
     return match
 
 
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    user: User
+    as_requester: bool
+
+
 def recipients_for(
     *, organization: Organization, thread: Thread, actor_customer_id: str | None = None
-) -> list[User]:
+) -> list[Recipient]:
     """The users to email about `thread` (rule 1 and 2), in id order."""
     if (thread.channel or "") not in notify_channels():
         return []
@@ -165,7 +172,7 @@ def recipients_for(
     for user in members.order_by("pk"):
         scope = scope_effective(user=user, organization=organization)
         if scope == Scope.ALL or (scope == Scope.MINE and user.pk in requester_ids):
-            chosen.append(user)
+            chosen.append(Recipient(user=user, as_requester=user.pk in requester_ids))
     return chosen
 
 
@@ -175,7 +182,10 @@ def _still_wanted(row: Notification) -> bool:
         return False
     if not Membership.objects.filter(user=user, organization_id=row.organization_id).exists():
         return False
-    return scope_effective(user=user, organization=row.organization) != Scope.NONE
+    # The choice may have changed while the email waited: a follower who now wants only their
+    # own requests is not told about someone else's.
+    scope = scope_effective(user=user, organization=row.organization)
+    return scope == Scope.ALL or (scope == Scope.MINE and row.as_requester)
 
 
 # === queueing ===================================================================================
@@ -195,16 +205,19 @@ def notification_queue(
     """Add `item` to each recipient's pending email about the thread, or start one (rule 3).
     Returns the rows touched."""
     touched = []
-    for user in recipients_for(
+    for recipient in recipients_for(
         organization=organization, thread=thread, actor_customer_id=actor_customer_id
     ):
-        touched.append(_queue_for(user=user, organization=organization, thread=thread, item=item))
+        touched.append(
+            _queue_for(recipient=recipient, organization=organization, thread=thread, item=item)
+        )
     return touched
 
 
 def _queue_for(
-    *, user: User, organization: Organization, thread: Thread, item: Item
+    *, recipient: Recipient, organization: Organization, thread: Thread, item: Item
 ) -> Notification:
+    user = recipient.user
     now = timezone.now()
     with transaction.atomic():
         pending = (
@@ -241,6 +254,7 @@ def _queue_for(
             thread_title=thread.title,
             thread_ref=thread.ref,
             items=[item.as_json()],
+            as_requester=recipient.as_requester,
         )
         # Due when the window ends: the sweep takes it then; a worker with a real clock also gets
         # a task with that countdown (an eager task would run at once and skip the window).

@@ -266,3 +266,14 @@ def test_the_channels_setting_decides(world, post, later, sent, settings):
     applied(post, chat(world))
     later()
     assert recipients(sent) == ["alice@acme.test"]
+
+
+def test_a_follower_who_narrows_their_choice_before_the_email_goes_is_not_told(
+    world, post, later, sent
+):
+    Preference.objects.create(user=world.bob, scope=Scope.ALL)
+    Preference.objects.create(user=world.alice, scope=Scope.ALL)
+    applied(post, chat(world))
+    Preference.objects.filter(user__in=[world.alice, world.bob]).update(scope=Scope.MINE)
+    later()
+    assert recipients(sent) == ["alice@acme.test"]  # still her own request
