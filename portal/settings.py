@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "portal.tenancy",
     "portal.support",
     "portal.webhooks",
+    "portal.notifications",
     "portal.demo",
 ]
 
@@ -210,6 +211,17 @@ PLAIN_WEBHOOK_EVENT_TYPES = env.list(
 )
 # `make run` (manage.py run_embedded) keeps the embedded emulator's target in line at start.
 PLAIN_WEBHOOKS_ENSURE_ON_START = env.bool("PLAIN_WEBHOOKS_ENSURE_ON_START", default=True)
+
+# Emails to customers (portal/notifications/). Threads on these Plain channels are notified;
+# EMAIL is left out by default because Plain emails those customers itself. Comma-separated.
+PORTAL_NOTIFY_CHANNELS = env.list(
+    "PORTAL_NOTIFY_CHANNELS",
+    default=["SLACK", "CHAT", "API", "MS_TEAMS", "DISCORD", "IMPORT", "INTERNAL"],
+)
+# Agent messages within this many minutes of the first go out as one email.
+PORTAL_NOTIFY_BATCH_MINUTES = env.float("PORTAL_NOTIFY_BATCH_MINUTES", default=3.0)
+# What a member gets until they or their organisation's admins choose: all, mine or none.
+PORTAL_NOTIFY_DEFAULT_SCOPE = env.str("PORTAL_NOTIFY_DEFAULT_SCOPE", default="mine")
 
 # --- Celery: background work always runs on workers (DESIGN, invariant 7) -------------------
 # Redis workers when CELERY_BROKER_URL is set (production). The embedded default (unset) goes

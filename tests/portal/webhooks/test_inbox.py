@@ -61,6 +61,11 @@ def test_the_same_event_twice_is_stored_once_and_applied_once(post, recorder, ac
     assert recorder.event_ids == [data["id"]]
 
 
+def _test_handlers(row: InboxEvent) -> list[str]:
+    """The handlers this module registered that completed (apps register their own too)."""
+    return [name for name in row.handled if name.startswith("test.")]
+
+
 def test_a_redelivery_after_a_handler_failure_applies_each_handler_once(
     post, recorder, acme_thread
 ):
@@ -74,7 +79,7 @@ def test_a_redelivery_after_a_handler_failure_applies_each_handler_once(
         row = InboxEvent.objects.get()
         assert (row.status, row.outcome) == ("pending", "received")
         assert "handler hiccup" in row.last_error
-        assert row.handled == ["test.recorder", "test.steady"]
+        assert _test_handlers(row) == ["test.recorder", "test.steady"]
 
         # Plain delivers it again meanwhile: still one row, not applied a second time.
         assert post(data).json()["duplicate"] is True
@@ -82,7 +87,7 @@ def test_a_redelivery_after_a_handler_failure_applies_each_handler_once(
 
         row.refresh_from_db()
         assert (row.status, row.outcome, row.attempts) == ("done", "applied", 2)
-        assert row.handled == ["test.recorder", "test.steady", "test.flaky"]
+        assert _test_handlers(row) == ["test.recorder", "test.steady", "test.flaky"]
         assert recorder.event_ids == steady.event_ids == flaky.event_ids == [data["id"]]
         assert _sweep_later() == 0
     finally:
