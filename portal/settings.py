@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "portal.tenancy",
     "portal.support",
     "portal.webhooks",
+    "portal.activity",
     "portal.demo",
 ]
 
