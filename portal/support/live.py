@@ -35,6 +35,7 @@ __all__ = [
     "thread_news_check",
     "thread_news_record",
     "thread_organization_for_user",
+    "thread_organization_recorded",
     "thread_seen",
     "thread_unread_mark",
 ]
@@ -106,6 +107,13 @@ def thread_list_news(*, user: User) -> ListNews:
     )
     marks = hashlib.blake2b("\n".join(sorted(unread_ids)).encode(), digest_size=6).hexdigest()
     return ListNews(version=f"{'-'.join(map(str, org_ids))}.{total}.{marks}", unread_ids=unread_ids)
+
+
+def thread_organization_recorded(*, thread_id: str) -> Organization | None:
+    """The organisation recorded beside the thread's stamp (None when nothing is recorded)."""
+    activity = ThreadActivity.objects.filter(thread_id=thread_id).select_related("organization")
+    found = activity.first()
+    return found.organization if found is not None else None
 
 
 def thread_organization_for_user(*, user: User, thread: Thread) -> Organization | None:
