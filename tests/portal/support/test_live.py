@@ -19,6 +19,7 @@ import portal.plain
 from plain_gateway import PlainClient
 from portal.activity.models import ThreadActivity, UnreadThread
 from portal.tenancy.models import Membership
+from portal.webhooks.models import InboxEvent
 from portal.webhooks.target import target_ensure
 
 pytestmark = pytest.mark.django_db
@@ -306,3 +307,15 @@ def test_the_list_check_is_204_until_news_then_the_list_with_its_new_reply_badge
     assert unread_titles(response.content) == ["Export fails"]
     next_url = poll_url(response.content, "list-live")
     assert client.get(next_url, headers={"HX-Request": "true"}).status_code == 204
+
+
+def test_an_internal_note_is_no_news(alice_client, alice, bob, thread, agent, deliver):
+    _seen(alice_client, thread)
+    version = ThreadActivity.objects.get(thread_id=thread.id).version
+    agent.create_note(customer_id=thread.customer.id, thread_id=thread.id, text="Internal only")
+    deliver()
+    assert InboxEvent.objects.filter(
+        event_type="thread.note_created", thread_id=thread.id, status="done"
+    ).exists()
+    assert ThreadActivity.objects.get(thread_id=thread.id).version == version
+    assert (_unread(alice), _unread(bob)) == (set(), set())
