@@ -309,7 +309,13 @@ def test_the_list_check_is_204_until_news_then_the_list_with_its_new_reply_badge
     assert client.get(next_url, headers={"HX-Request": "true"}).status_code == 204
 
 
-def test_an_internal_note_is_no_news(alice_client, alice, bob, thread, agent, deliver):
+def test_an_internal_note_is_no_news(settings, alice_client, alice, bob, thread, agent, deliver):
+    # The portal does not subscribe to notes; were it to, they would still be no news.
+    settings.PLAIN_WEBHOOK_EVENT_TYPES = [
+        *settings.PLAIN_WEBHOOK_EVENT_TYPES,
+        "thread.note_created",
+    ]
+    target_ensure()
     _seen(alice_client, thread)
     version = ThreadActivity.objects.get(thread_id=thread.id).version
     agent.create_note(customer_id=thread.customer.id, thread_id=thread.id, text="Internal only")
