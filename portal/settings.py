@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "portal.support",
     "portal.webhooks",
     "portal.notifications",
+    "portal.activity",
     "portal.demo",
 ]
 

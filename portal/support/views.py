@@ -18,19 +18,19 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, parse_etags
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from plain_gateway import PlainError, PlainMutationError
 from plain_gateway.types import Thread
 from portal.accounts.requests import AuthenticatedHttpRequest
-from portal.support import selectors, services
+from portal.support import live, selectors, services
 from portal.support.forms import ReplyForm, ThreadCreateForm, add_plain_field_errors
 from portal.support.models import Submission
 from portal.support.presentation import (
@@ -142,9 +142,10 @@ def _thread_context(thread: Thread) -> dict[str, Any]:
     }
 
 
-@require_GET
-@login_required
-def thread_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+def _thread_list_context(request: AuthenticatedHttpRequest) -> dict[str, Any] | HttpResponse:
+    """The list page's context, or the page to answer with instead (no organisation, or Plain
+    failed). The list's news token is read before Plain, so a page is never newer than it."""
+    news = live.thread_list_news(user=request.user)
     try:
         listing = selectors.thread_list_for_user(
             user=request.user,
@@ -156,33 +157,89 @@ def thread_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         return _plain_unavailable(request, exc, action="listing threads")
     if listing is None:
         return _render(request, "support/no_organisation.html", {})
+    return {
+        "listing": listing,
+        "rows": thread_list_rows(listing=listing),
+        "unread_ids": news.unread_ids,
+        "list_version": news.version,
+        "list_cursor": (
+            ("after", request.GET["after"])
+            if request.GET.get("after")
+            else ("before", request.GET["before"])
+            if request.GET.get("before")
+            else None
+        ),
+        "tabs": (("open", "Open"), ("done", "Resolved"), ("all", "All")),
+        "user_organizations": listing.organizations,
+        # New requests not in Plain yet, atop the first page of the tabs they belong to.
+        "pending_submissions": (
+            selectors.submission_list_for_user(user=request.user)
+            if listing.is_first_page and listing.status != "done"
+            else []
+        ),
+    }
+
+
+@require_GET
+@login_required
+def thread_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    context = _thread_list_context(request)
+    if isinstance(context, HttpResponse):
+        return context
     return _render(
-        request,
-        "support/thread_list.html",
-        {
-            "listing": listing,
-            "rows": thread_list_rows(listing=listing),
-            "tabs": (("open", "Open"), ("done", "Resolved"), ("all", "All")),
-            "user_organizations": listing.organizations,
-            # New requests not in Plain yet, atop the first page of the tabs they belong to.
-            "pending_submissions": (
-                selectors.submission_list_for_user(user=request.user)
-                if listing.is_first_page and listing.status != "done"
-                else []
-            ),
-        },
-        partial="support/_thread_list.html",
+        request, "support/thread_list.html", context, partial="support/_thread_list.html"
     )
+
+
+def _unchanged(request: HttpRequest, *, etag: str, version: str) -> HttpResponse | None:
+    """The answer to a check for news when nothing changed, else None: 304 to a conditional
+    request holding the current ETag, 204 to one whose `v` is the current version (htmx, which
+    does not swap a 204). Either way no body, and no call to Plain was made."""
+    if etag in parse_etags(request.headers.get("If-None-Match", "")):
+        response: HttpResponse = HttpResponseNotModified()
+    elif request.GET.get("v") == version:
+        response = HttpResponse(status=204)
+    else:
+        return None
+    return _live_headers(response, etag=etag)
+
+
+def _live_headers(response: HttpResponse, *, etag: str) -> HttpResponse:
+    response["ETag"] = etag
+    # Revalidated every time, kept by no shared cache (it is one user's view).
+    response["Cache-Control"] = "private, no-cache"
+    patch_vary_headers(response, ("HX-Request", "Cookie"))
+    return response
+
+
+@require_GET
+@login_required
+def thread_list_live(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The list's check for news: 204/304 from our database while nothing changed, else the
+    list partial (read from Plain) with the new version in its poller."""
+    version = live.thread_list_news(user=request.user).version
+    unchanged = _unchanged(request, etag=f'"l{version}"', version=version)
+    if unchanged is not None:
+        return unchanged
+    context = _thread_list_context(request)
+    if isinstance(context, HttpResponse):
+        # Plain failed or the user has no organisation any more: the page keeps what it shows.
+        return _live_headers(HttpResponse(status=204), etag='"l-"')
+    response = render(request, "support/_thread_list.html", context)
+    return _live_headers(response, etag=f'"l{context["list_version"]}"')
 
 
 @require_GET
 @login_required
 def thread_detail(request: AuthenticatedHttpRequest, thread_id: str) -> HttpResponse:
     before = request.GET.get("before") or None
+    # Read before Plain is: the page is never newer than the version its poller carries.
+    peek = live.thread_activity_peek(user=request.user, thread_id=thread_id)
     try:
         found = selectors.thread_get_for_user(user=request.user, thread_id=thread_id, before=before)
     except PlainError as exc:
         return _plain_unavailable(request, exc, action="reading a thread")
+    live.thread_seen(user=request.user, thread=found.thread, peek=peek)
     page_info = found.timeline.page_info
     context = {
         **_thread_context(found.thread),
@@ -198,10 +255,46 @@ def thread_detail(request: AuthenticatedHttpRequest, thread_id: str) -> HttpResp
         "pending_replies": selectors.submission_list_for_thread(
             user=request.user, thread_id=found.thread.id
         ),
+        "live_version": peek.version if peek is not None else 0,
     }
     # "Show earlier" swaps the older page in place of its own link.
     partial = "support/_timeline_page.html" if before else None
     return _render(request, "support/thread_detail.html", context, partial=partial)
+
+
+@require_GET
+@login_required
+def thread_live(request: AuthenticatedHttpRequest, thread_id: str) -> HttpResponse:
+    """The thread page's check for news. Access and the activity stamp come from our database
+    (Http404 as for any thread not the user's); unchanged is 204/304 with no call to Plain.
+    Changed: the newest timeline page and the header, swapped out of band, and a poller with the
+    new version. The reply form is not part of the answer, so what is typed stays."""
+    peek = live.thread_news_check(user=request.user, thread_id=thread_id)
+    version = peek.version
+    etag = f'"t{version}"'
+    unchanged = _unchanged(request, etag=etag, version=str(version))
+    if unchanged is not None:
+        return unchanged
+    try:
+        found = selectors.thread_get_for_user(user=request.user, thread_id=thread_id)
+    except PlainError as exc:
+        # The next check tries again; the page keeps what it shows.
+        _log_plain_failure(exc, action="checking a thread for news")
+        return _live_headers(HttpResponse(status=204), etag='"t-"')
+    live.thread_seen(user=request.user, thread=found.thread, peek=peek)
+    page_info = found.timeline.page_info
+    context = {
+        **_thread_context(found.thread),
+        "items": timeline_items(
+            found.timeline.items,
+            thread=found.thread,
+            starts_thread=not page_info.has_previous_page,
+        ),
+        "earlier_cursor": page_info.start_cursor if page_info.has_previous_page else None,
+        "thread_id": found.thread.id,
+        "live_version": version,
+    }
+    return _live_headers(render(request, "support/_thread_live.html", context), etag=etag)
 
 
 def _create_form_again(
