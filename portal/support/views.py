@@ -180,12 +180,17 @@ def thread_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 def thread_detail(request: AuthenticatedHttpRequest, thread_id: str) -> HttpResponse:
     before = request.GET.get("before") or None
     try:
-        found = selectors.thread_get_for_user(user=request.user, thread_id=thread_id, before=before)
+        # Through the read cache; while Plain is down, the last known page, marked stale.
+        thread_page = selectors.thread_page_for_user(
+            user=request.user, thread_id=thread_id, before=before
+        )
     except PlainError as exc:
         return _plain_unavailable(request, exc, action="reading a thread")
+    found = thread_page.found
     page_info = found.timeline.page_info
     context = {
         **_thread_context(found.thread),
+        "stale_as_of": thread_page.stale_as_of,
         "items": timeline_items(
             found.timeline.items,
             thread=found.thread,
