@@ -260,8 +260,8 @@ def thread_page_for_user(*, user: User, thread_id: str, before: str | None = Non
 
     The access check is thread_get_for_user's and runs on every call, on the cached thread as
     on a fresh one: its tenant against the user's memberships now. An id Plain does not know
-    and a cursor Plain refuses are never cached (they go to thread_get_for_user, which answers
-    them as ever). While Plain is down the last known page is returned, stale.
+    is never cached (Http404, as ever); a cursor Plain refuses goes to thread_get_for_user,
+    which answers it as ever. While Plain is down the last known page is returned, stale.
     """
     if not _THREAD_ID.fullmatch(thread_id or ""):
         raise Http404
@@ -270,29 +270,23 @@ def thread_page_for_user(*, user: User, thread_id: str, before: str | None = Non
         raise Http404
     before = _clean_cursor(before)
 
-    def fetch() -> ThreadWithTimeline | None:
-        try:
-            return get_plain_client().thread(
+    try:
+        read = read_cache.read_through(
+            kind="thread",
+            scopes=[read_cache.thread_scope(thread_id)],
+            params=(thread_id, TIMELINE_PAGE_SIZE, before),
+            fetch=lambda: get_plain_client().thread(
                 thread_id=thread_id, last=TIMELINE_PAGE_SIZE, before=before
-            )
-        except PlainBadUserInputError:
-            if before is None:
-                raise
-            return None
-
-    read = read_cache.read_through(
-        kind="thread",
-        scopes=[read_cache.thread_scope(thread_id)],
-        params=(thread_id, TIMELINE_PAGE_SIZE, before),
-        fetch=fetch,
-        keep=lambda found: found is not None,
-    )
+            ),
+            keep=lambda found: found is not None,
+        )
+    except PlainBadUserInputError:
+        if before is None:
+            raise
+        # A refused cursor: the uncached path judges it, access first.
+        return ThreadPage(found=thread_get_for_user(user=user, thread_id=thread_id, before=before))
     found = read.value
-    if found is None:
-        # Unknown to Plain, or a refused cursor: the uncached path decides, access first.
-        found = thread_get_for_user(user=user, thread_id=thread_id, before=before)
-        return ThreadPage(found=found)
-    if not _belongs_to(found.thread, tenant_ids):
+    if found is None or not _belongs_to(found.thread, tenant_ids):
         raise Http404
     return ThreadPage(found=found, stale_as_of=read.stale_as_of)
 
@@ -365,7 +359,8 @@ REQUEST_OPTIONS_STALE_KEY = "support:request-options:v1:stale"
 # Set for a while after Plain failed to answer, so pages do not ask it on every view.
 REQUEST_OPTIONS_FAILED_KEY = "support:request-options:v1:failed"
 REQUEST_OPTIONS_TTL_SECONDS = 5 * 60
-REQUEST_OPTIONS_STALE_TTL_SECONDS = 24 * 60 * 60
+# As long as the read cache keeps the last known pages: an outage that long keeps the form whole.
+REQUEST_OPTIONS_STALE_TTL_SECONDS = 7 * 24 * 60 * 60
 # While Plain fails, ask again at most this often.
 REQUEST_OPTIONS_FAILURE_TTL_SECONDS = 30
 _OPTIONS_MAX_PAGES = 10
@@ -385,7 +380,7 @@ def request_options_get() -> RequestOptions:
     (5 minutes), else from Plain.
 
     They are workspace settings, alike for every customer, so one answer serves everyone. When
-    Plain cannot be asked, the last good answer (a day old at most) or none: the form still works,
+    Plain cannot be asked, the last good answer (a week old at most) or none: the form still works,
     with fewer questions; and Plain is not asked again for REQUEST_OPTIONS_FAILURE_TTL_SECONDS.
     """
     cached = cache.get(REQUEST_OPTIONS_CACHE_KEY)

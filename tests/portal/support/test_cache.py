@@ -153,6 +153,16 @@ def test_lists_are_cached_per_tab(alice_client, emulator_control, urls):
     assert len(calls) == 1
 
 
+def test_an_id_plain_does_not_know_is_one_call_and_a_404_never_cached(
+    alice_client, emulator_control, urls
+):
+    unknown = reverse("support:thread_detail", args=["th_01JZZZZZZZZZZZZZZZZZZZZZZZ"])
+    for _ in range(2):
+        response, calls = _calls(emulator_control, lambda: alice_client.get(unknown))
+        assert response.status_code == 404
+        assert len(calls) == 1
+
+
 # --- the access check runs on every view --------------------------------------------------
 
 
