@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import pages, sync, webhooks
+from bench import cache, pages, sync, webhooks
 
-MODULES = {"pages": pages, "sync": sync, "webhooks": webhooks}
+MODULES = {"pages": pages, "cache": cache, "sync": sync, "webhooks": webhooks}
 
 
 def main(argv: list[str]) -> int:

@@ -46,6 +46,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Early, so it compresses the finished body; skips the pages listed in portal.compression.
+    "portal.compression.CompressionMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -152,6 +154,16 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+# The read cache of thread lists and timelines (portal/support/cache.py). Webhooks invalidate
+# entries through versions kept in the database, so this also holds with per-process memory;
+# the TTL bounds an entry whose event never arrives. The last good answer is kept longer, for
+# pages to show (marked as possibly out of date) while Plain is down or rate limiting, and for
+# SUPPORT_READ_CACHE_BACKOFF_SECONDS after a failure such pages do not ask Plain again.
+SUPPORT_READ_CACHE_TTL_SECONDS = env.int("SUPPORT_READ_CACHE_TTL_SECONDS", default=5 * 60)
+SUPPORT_READ_CACHE_STALE_SECONDS = env.int(
+    "SUPPORT_READ_CACHE_STALE_SECONDS", default=7 * 24 * 60 * 60
+)
+SUPPORT_READ_CACHE_BACKOFF_SECONDS = env.int("SUPPORT_READ_CACHE_BACKOFF_SECONDS", default=15)
 
 # Sessions are read from the cache (Redis in production) and written through to the database, so a
 # page view costs no session query while a cache restart logs nobody out.

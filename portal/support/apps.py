@@ -7,6 +7,7 @@ class SupportConfig(AppConfig):
     verbose_name = "Support"
 
     def ready(self) -> None:
+        import portal.support.handlers  # noqa: F401  (registers the read cache's webhook handler)
         from portal.outbox.registry import register
         from portal.support import services
 

@@ -19,7 +19,7 @@ from plain_gateway.types import Attachment
 from portal.outbox.models import OutboxRow
 from portal.tenancy.models import Organization
 
-__all__ = ["Submission", "new_submission_key"]
+__all__ = ["ReadCacheStamp", "Submission", "new_submission_key"]
 
 SUBMISSION_KEY_PREFIX = "sub_"
 
@@ -95,3 +95,20 @@ class Submission(OutboxRow):
             for f in self.files
             if f.get("attachment_id")
         )
+
+
+class ReadCacheStamp(models.Model):
+    """The version of one scope of the read cache (portal/support/cache.py): a thread's
+    timeline ("thread:<id>") or a tenant's lists ("tenant:<external id>").
+
+    Cached reads are keyed by the versions of the scopes they depend on, so invalidating is
+    writing a new version here: a database write that the web processes and the workers applying
+    webhooks all see, whatever cache backend each of them has.
+    """
+
+    scope = models.CharField(max_length=200, unique=True)
+    version = models.CharField(max_length=32)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.scope} @ {self.version}"

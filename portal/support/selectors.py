@@ -7,6 +7,10 @@ does not know) raises the same Http404, so a response never tells whether a thre
 `thread_get_for_user` is that check; everything that reads or changes a thread, or one of its
 attachments, goes through it.
 
+The list and the thread page read through the read cache (portal/support/cache.py): a warm
+view asks Plain nothing, and while Plain is down they show the last known content, marked stale.
+The access check runs on what the cache returns exactly as on what Plain returns.
+
 Also here: the workspace's request options (categories and thread fields, cached briefly) and the
 user's own saved submissions (our database only).
 """
@@ -17,7 +21,7 @@ import functools
 import logging
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.core.exceptions import BadRequest
@@ -30,6 +34,7 @@ from plain_gateway.ids import id_pattern
 from plain_gateway.types import (
     Attachment,
     LabelType,
+    Page,
     PageInfo,
     SortDirection,
     Thread,
@@ -41,6 +46,7 @@ from plain_gateway.types import (
 )
 from portal.accounts.models import User
 from portal.plain import get_plain_client
+from portal.support import cache as read_cache
 from portal.support.models import Submission
 from portal.tenancy.models import Organization
 from portal.tenancy.selectors import organizations_of_user
@@ -52,6 +58,7 @@ __all__ = [
     "TIMELINE_PAGE_SIZE",
     "RequestOptions",
     "ThreadListing",
+    "ThreadPage",
     "attachment_content_get",
     "attachment_get_for_user",
     "request_options_cached",
@@ -62,6 +69,7 @@ __all__ = [
     "submission_list_for_user",
     "thread_get_for_user",
     "thread_list_for_user",
+    "thread_page_for_user",
     "user_tenant_external_ids",
 ]
 
@@ -108,6 +116,8 @@ class ThreadListing:
     organizations: list[Organization]
     # Whether this is the first page (no cursor given, or a refused one ignored).
     is_first_page: bool = True
+    # When Plain could not be asked: the time of the last known content shown instead.
+    stale_as_of: datetime | None = None
 
     @property
     def shows_organization(self) -> bool:
@@ -119,16 +129,52 @@ def thread_list_for_user(
 ) -> ThreadListing | None:
     """One page of the threads of all the user's organisations, most recent activity first.
 
-    One call to Plain, filtered by every tenant of the user. Returns None when the user belongs to
+    Through the read cache, keyed by the user's tenants (each tenant's lists are invalidated by
+    its threads' events): warm, no call to Plain; cold, one. Returns None when the user belongs to
     no organisation (and then calls Plain not at all). `after` pages towards older threads,
-    `before` towards newer ones; an unknown status means the default tab (open).
+    `before` towards newer ones; an unknown status means the default tab (open). While Plain is
+    down the last known page is returned with `stale_as_of` set.
     """
     organizations = list(organizations_of_user(user=user))
     if not organizations:
         return None
     tab = status if status in STATUS_TABS else DEFAULT_STATUS_TAB
     after, before = _clean_cursor(after), _clean_cursor(before)
-    tenant_ids = [org.tenant_external_id for org in organizations]
+    tenant_ids = sorted(org.tenant_external_id for org in organizations)
+    read = read_cache.read_through(
+        kind="thread-list",
+        scopes=[read_cache.tenant_scope(tenant_id) for tenant_id in tenant_ids],
+        params=(tuple(tenant_ids), tab, after, before),
+        fetch=functools.partial(
+            _thread_list_fetch, tenant_ids=tenant_ids, tab=tab, after=after, before=before
+        ),
+    )
+    page, after, before = read.value
+    allowed = set(tenant_ids)
+    # Plain filtered by tenant already; checking again costs nothing and keeps the rule local
+    # (and holds for a cached page as for a fresh one).
+    threads = [t for t in page.items if t.tenant is not None and t.tenant.external_id in allowed]
+    info = page.page_info
+    # Relay servers may report hasPreviousPage=false when paging forward (and hasNextPage when
+    # paging back); having come from a cursor proves the neighbouring page exists.
+    has_newer = info.has_previous_page or bool(after)
+    has_older = info.has_next_page or bool(before)
+    return ThreadListing(
+        status=tab,
+        threads=tuple(threads),
+        page_info=info,
+        newer_cursor=info.start_cursor if has_newer and threads else None,
+        older_cursor=info.end_cursor if has_older and threads else None,
+        organizations=organizations,
+        is_first_page=not (after or before),
+        stale_as_of=read.stale_as_of,
+    )
+
+
+def _thread_list_fetch(
+    *, tenant_ids: list[str], tab: str, after: str | None, before: str | None
+) -> tuple[Page[Thread], str | None, str | None]:
+    """One page from Plain, and the cursors it was read with (None when Plain refused one)."""
     threads_page = functools.partial(
         get_plain_client().threads,
         tenant_external_ids=tenant_ids,
@@ -150,23 +196,7 @@ def thread_list_for_user(
         logger.info("Ignored a thread-list cursor Plain refused; showing the first page")
         after = before = None
         page = threads_page(first=PAGE_SIZE)
-    allowed = set(tenant_ids)
-    # Plain filtered by tenant already; checking again costs nothing and keeps the rule local.
-    threads = [t for t in page.items if t.tenant is not None and t.tenant.external_id in allowed]
-    info = page.page_info
-    # Relay servers may report hasPreviousPage=false when paging forward (and hasNextPage when
-    # paging back); having come from a cursor proves the neighbouring page exists.
-    has_newer = info.has_previous_page or bool(after)
-    has_older = info.has_next_page or bool(before)
-    return ThreadListing(
-        status=tab,
-        threads=tuple(threads),
-        page_info=info,
-        newer_cursor=info.start_cursor if has_newer and threads else None,
-        older_cursor=info.end_cursor if has_older and threads else None,
-        organizations=organizations,
-        is_first_page=not (after or before),
-    )
+    return page, after, before
 
 
 def thread_get_for_user(
@@ -213,6 +243,52 @@ def thread_get_for_user(
 
 def _belongs_to(thread: Thread, tenant_ids: frozenset[str]) -> bool:
     return thread.tenant is not None and thread.tenant.external_id in tenant_ids
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadPage:
+    """What the thread page shows: the thread and a page of its timeline, and, when Plain could
+    not be asked, the time of the last known content shown instead (`stale_as_of`)."""
+
+    found: ThreadWithTimeline
+    stale_as_of: datetime | None = None
+
+
+def thread_page_for_user(*, user: User, thread_id: str, before: str | None = None) -> ThreadPage:
+    """thread_get_for_user for the thread page, through the read cache (keyed by the thread;
+    invalidated by its events): warm, no call to Plain; cold, one.
+
+    The access check is thread_get_for_user's and runs on every call, on the cached thread as
+    on a fresh one: its tenant against the user's memberships now. An id Plain does not know
+    is never cached (Http404, as ever); a cursor Plain refuses goes to thread_get_for_user,
+    which answers it as ever. While Plain is down the last known page is returned, stale.
+    """
+    if not _THREAD_ID.fullmatch(thread_id or ""):
+        raise Http404
+    tenant_ids = user_tenant_external_ids(user=user)
+    if not tenant_ids:
+        raise Http404
+    before = _clean_cursor(before)
+
+    try:
+        read = read_cache.read_through(
+            kind="thread",
+            scopes=[read_cache.thread_scope(thread_id)],
+            params=(thread_id, TIMELINE_PAGE_SIZE, before),
+            fetch=lambda: get_plain_client().thread(
+                thread_id=thread_id, last=TIMELINE_PAGE_SIZE, before=before
+            ),
+            keep=lambda found: found is not None,
+        )
+    except PlainBadUserInputError:
+        if before is None:
+            raise
+        # A refused cursor: the uncached path judges it, access first.
+        return ThreadPage(found=thread_get_for_user(user=user, thread_id=thread_id, before=before))
+    found = read.value
+    if found is None or not _belongs_to(found.thread, tenant_ids):
+        raise Http404
+    return ThreadPage(found=found, stale_as_of=read.stale_as_of)
 
 
 # --- attachments ----------------------------------------------------------------------------------
@@ -283,7 +359,8 @@ REQUEST_OPTIONS_STALE_KEY = "support:request-options:v1:stale"
 # Set for a while after Plain failed to answer, so pages do not ask it on every view.
 REQUEST_OPTIONS_FAILED_KEY = "support:request-options:v1:failed"
 REQUEST_OPTIONS_TTL_SECONDS = 5 * 60
-REQUEST_OPTIONS_STALE_TTL_SECONDS = 24 * 60 * 60
+# As long as the read cache keeps the last known pages: an outage that long keeps the form whole.
+REQUEST_OPTIONS_STALE_TTL_SECONDS = 7 * 24 * 60 * 60
 # While Plain fails, ask again at most this often.
 REQUEST_OPTIONS_FAILURE_TTL_SECONDS = 30
 _OPTIONS_MAX_PAGES = 10
@@ -303,7 +380,7 @@ def request_options_get() -> RequestOptions:
     (5 minutes), else from Plain.
 
     They are workspace settings, alike for every customer, so one answer serves everyone. When
-    Plain cannot be asked, the last good answer (a day old at most) or none: the form still works,
+    Plain cannot be asked, the last good answer (a week old at most) or none: the form still works,
     with fewer questions; and Plain is not asked again for REQUEST_OPTIONS_FAILURE_TTL_SECONDS.
     """
     cached = cache.get(REQUEST_OPTIONS_CACHE_KEY)

@@ -76,6 +76,7 @@ from portal.accounts.models import User
 from portal.outbox import services as outbox
 from portal.outbox.registry import Attempt, Kind, Permanent
 from portal.plain import get_plain_client
+from portal.support import cache as read_cache
 from portal.support import selectors
 from portal.support.models import Submission
 from portal.tenancy.models import Organization
@@ -284,7 +285,17 @@ def _submission_send(attempt: Attempt) -> Thread:
         raise Permanent(f"The answers no longer fit the form ({problems})") from exc
     Submission.objects.filter(pk=submission.pk).update(thread_id=thread.id)
     submission.thread_id = thread.id
+    _read_cache_forget(thread)
     return thread
+
+
+def _read_cache_forget(thread: Thread) -> None:
+    """What a write of ours changed in the read cache: the thread's timeline and its tenant's
+    lists (its webhook would say so too, later; the writer's next page must not wait for it)."""
+    scopes = [read_cache.thread_scope(thread.id)]
+    if thread.tenant is not None:
+        scopes.append(read_cache.tenant_scope(thread.tenant.external_id))
+    read_cache.scopes_invalidate(scopes)
 
 
 def _submission_sent(attempt: Attempt) -> None:
@@ -527,9 +538,13 @@ def submissions_prune() -> int:
 
 def thread_resolve(*, thread: Thread) -> Thread:
     """Mark the thread as done; returns it as Plain has it now."""
-    return get_plain_client().mark_thread_as_done(thread_id=thread.id)
+    done = get_plain_client().mark_thread_as_done(thread_id=thread.id)
+    _read_cache_forget(thread)
+    return done
 
 
 def thread_reopen(*, thread: Thread) -> Thread:
     """Mark the thread as to-do again; returns it as Plain has it now."""
-    return get_plain_client().mark_thread_as_todo(thread_id=thread.id)
+    todo = get_plain_client().mark_thread_as_todo(thread_id=thread.id)
+    _read_cache_forget(thread)
+    return todo

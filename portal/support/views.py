@@ -236,13 +236,18 @@ def thread_detail(request: AuthenticatedHttpRequest, thread_id: str) -> HttpResp
     # Read before Plain is: the page is never newer than the version its poller carries.
     peek = live.thread_activity_peek(user=request.user, thread_id=thread_id)
     try:
-        found = selectors.thread_get_for_user(user=request.user, thread_id=thread_id, before=before)
+        # Through the read cache; while Plain is down, the last known page, marked stale.
+        thread_page = selectors.thread_page_for_user(
+            user=request.user, thread_id=thread_id, before=before
+        )
     except PlainError as exc:
         return _plain_unavailable(request, exc, action="reading a thread")
+    found = thread_page.found
     live.thread_seen(user=request.user, thread=found.thread, peek=peek)
     page_info = found.timeline.page_info
     context = {
         **_thread_context(found.thread),
+        "stale_as_of": thread_page.stale_as_of,
         "items": timeline_items(
             found.timeline.items,
             thread=found.thread,

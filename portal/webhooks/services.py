@@ -232,6 +232,14 @@ def _conclude(row: InboxEvent, outcome: str, detail: str = "", **fields: Any) ->
     return outcome
 
 
+def _read_cache_forget(event: WebhookEvent) -> None:
+    # An ignored event runs no handlers, but a cached copy of its thread must not outlive the
+    # thread's move away from a tenant we map (or its deletion).
+    from portal.support.handlers import read_cache_event_invalidate
+
+    read_cache_event_invalidate(event=event)
+
+
 def inbox_apply(attempt: Attempt) -> str:
     """The outbox handler: apply one claimed inbox row. Returns its outcome."""
     row: InboxEvent = attempt.row
@@ -246,10 +254,12 @@ def inbox_apply(attempt: Attempt) -> str:
             # The event's thread has no tenant in it; Plain's current thread says who may see it.
             found = get_plain_client().thread(thread_id=event.thread_id, last=1)
             if found is None:
+                _read_cache_forget(event)
                 return _conclude(row, InboxEvent.Outcome.IGNORED, "the thread no longer exists")
             thread = found.thread
             organization = _organization_for(thread)
             if organization is None:
+                _read_cache_forget(event)
                 tenant = thread.tenant.external_id if thread.tenant else "no tenant"
                 return _conclude(
                     row,

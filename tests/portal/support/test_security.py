@@ -6,6 +6,7 @@ import logging
 import uuid
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 
 from portal.plain import get_emulator_control, get_plain_client, reset_plain_client
@@ -50,8 +51,11 @@ def test_the_api_key_never_reaches_a_page_a_header_or_a_log(settings, client, al
         client.post(reverse("support:thread_reopen", args=[thread.id])),
         client.get(reverse("support:thread_detail", args=["th_01JZZZZZZZZZZZZZZZZZZZZZZZ"])),
     ]
-    # And while Plain fails, on every kind of failure page.
+    # And while Plain fails: the last known pages (from the read cache), then, with the cache
+    # emptied, every kind of failure page.
     control.fail_next(count=50, status=503)
+    responses += [client.get(reverse("support:thread_list")), client.get(detail)]
+    cache.clear()
     responses += [
         client.get(reverse("support:thread_list")),
         client.get(detail),

@@ -640,14 +640,15 @@ def test_reply_when_plain_times_out_is_kept_to_be_checked_and_sent(
 def test_page_views_read_the_database_a_fixed_number_of_times(
     alice_client, alice, acme, make_thread, django_assert_num_queries
 ):
-    # The user, the user's organisations (read once for the access check and the header) and
-    # the user's unsent submissions shown on the page. (No look for due submissions: a GET
-    # never delivers.) Then the news state (portal/support/live.py): on the list, the news token
-    # and the unread marks; on a thread, its activity stamp and unread mark, in one query.
+    # The user, the user's organisations (read once for the access check and the header), the
+    # read cache's versions of what the page shows (portal/support/cache.py) and the user's
+    # unsent submissions shown on the page. (No look for due submissions: a GET never delivers.)
+    # Then the news state (portal/support/live.py): on the list, the news token and the unread
+    # marks; on a thread, its activity stamp and unread mark, in one query.
     thread = make_thread(user=alice, organization=acme, title="Query budget")
     pages = {
-        reverse("support:thread_list"): 3 + 2,
-        reverse("support:thread_detail", args=[thread.id]): 3 + 1,
+        reverse("support:thread_list"): 4 + 2,
+        reverse("support:thread_detail", args=[thread.id]): 4 + 1,
     }
     for url in pages:
         alice_client.get(url)  # the session is in the cache from here on

@@ -102,3 +102,12 @@ def recorder():
     handler_register(event_types=(*TYPES, RECONCILED), func=record, name="test.recorder")
     yield record
     handler_unregister("test.recorder")
+
+
+@pytest.fixture
+def only_test_handlers(monkeypatch):
+    """The registry without the apps' own handlers (the read cache's, ...), for tests of the
+    inbox's mechanics that count handlers. List it before `recorder`."""
+    from portal.webhooks import handlers
+
+    monkeypatch.setattr(handlers, "_HANDLERS", {})

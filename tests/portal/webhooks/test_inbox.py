@@ -66,7 +66,7 @@ def _ours(handled: list[str]) -> list[str]:
 
 
 def test_a_redelivery_after_a_handler_failure_applies_each_handler_once(
-    post, recorder, acme_thread
+    only_test_handlers, post, recorder, acme_thread
 ):
     steady = Recorder()
     handler_register(event_types=["thread.chat_sent"], func=steady, name="test.steady")
@@ -214,11 +214,7 @@ def test_a_customer_event_reaches_its_handlers_without_a_thread(post, recorder, 
     assert context.supersedes("anything") is True
 
 
-def test_an_event_no_handler_takes_is_applied_with_a_note(post, acme_thread, monkeypatch):
-    import portal.webhooks.handlers
-
-    # No app's handler registered either (portal.activity takes thread_created).
-    monkeypatch.setattr(portal.webhooks.handlers, "_HANDLERS", {})
+def test_an_event_no_handler_takes_is_applied_with_a_note(only_test_handlers, post, acme_thread):
     post(bodies.thread_created(thread_id=acme_thread.id))
     row = InboxEvent.objects.get()
     assert (row.outcome, row.outcome_detail) == ("applied", "no handler for this event type")
