@@ -8,7 +8,8 @@ Plain's with the same type), plus a control API under /_emulator/ driven by `Emu
 Layout: `store.py` (persistence, ids, the clock, domain events), `families/` (one module and one
 `.graphql` per entity family: its dataclasses, its reads and writes, its resolvers and its SDL;
 see families/__init__.py for how to add one), `state.py` (the store plus every family),
-`graph.py` (GraphQL plumbing and the executable schema, base.graphql plus the families' SDL),
+`graph.py` (GraphQL plumbing and the executable schema, shared.graphql plus the families' SDL;
+`schema.graphql` is the whole of it in one file, generated),
 `app.py` (HTTP, faults, control API), `control.py` (the control API's client).
 
 What it emulates: every type it declares is whole (each field, argument, input field, union member,

@@ -14,7 +14,7 @@ from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from plain_gateway.emulator.app import DROP_CONNECTION, create_app
-from plain_gateway.emulator.graph import emulator_sdl
+from plain_gateway.emulator.graph import schema_file_text
 
 LISTEN_BACKLOG = 1024
 
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.print_sdl:
-        sys.stdout.write(emulator_sdl())
+        sys.stdout.write(schema_file_text())
         return 0
     if not args.api_key:
         parser.error("--api-key (or PLAIN_API_KEY) is required")

@@ -1,6 +1,6 @@
 """The GraphQL plumbing the families' resolvers share, and the executable schema.
 
-The schema is base.graphql plus every family's `<family>.graphql` (which may `extend` the types
+The schema is shared.graphql plus every family's `<family>.graphql` (which may `extend` the types
 of base or of other families); `emulator_sdl()` prints it merged as one SDL. Each family's
 `RESOLVERS` and `TYPE_RESOLVERS` are attached to it. Fields no resolver names are read from the
 source object by name (`fullName` -> `full_name`, or the camelCase key of a dict). A field the
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BASE_SDL_PATH",
+    "SCHEMA_FILE",
     "Context",
     "Payload",
     "QueryError",
@@ -49,9 +50,18 @@ __all__ = [
     "default_resolver",
     "emulator_sdl",
     "mutation",
+    "schema_file_text",
 ]
 
-BASE_SDL_PATH = Path(__file__).with_name("base.graphql")
+BASE_SDL_PATH = Path(__file__).with_name("shared.graphql")
+# The whole schema as one file, for readers and for ../shared/tools/check_operations.py --subset.
+SCHEMA_FILE = Path(__file__).with_name("schema.graphql")
+_SCHEMA_FILE_HEADER = (
+    "# The emulator's whole schema: a faithful subset of Plain's.\n"
+    "# GENERATED from shared.graphql and families/*.graphql by\n"
+    "#   python -m plain_gateway.emulator --print-sdl > plain_gateway/emulator/schema.graphql\n"
+    "# Edit those, not this: a test fails when this file is stale.\n\n"
+)
 
 
 class QueryError(Exception):
@@ -289,7 +299,7 @@ def mutation(
 
 # --- the schema --------------------------------------------------------------------------------
 
-# Resolvers of base.graphql's own types.
+# Resolvers of shared.graphql's own types.
 BASE_RESOLVERS: Resolvers = {
     "DateTime": {
         "iso8601": lambda moment, _i: iso(moment),
@@ -335,6 +345,11 @@ def emulator_sdl(families: Sequence[FamilyModule] | None = None) -> str:
     if families is None:
         return _default_sdl()
     return _merged_sdl(families)
+
+
+def schema_file_text() -> str:
+    """What schema.graphql holds: the header and emulator_sdl()."""
+    return _SCHEMA_FILE_HEADER + emulator_sdl()
 
 
 @functools.lru_cache(maxsize=1)

@@ -9,7 +9,7 @@ import pytest
 
 from plain_gateway.emulator import create_app
 from plain_gateway.emulator.families.customers import CustomerRef
-from plain_gateway.emulator.graph import emulator_sdl
+from plain_gateway.emulator.graph import SCHEMA_FILE, emulator_sdl, schema_file_text
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SHARED_TOOLS = PROJECT_ROOT.parent / "shared" / "tools"
@@ -115,10 +115,14 @@ def test_the_sdl_is_a_faithful_subset_of_plains_schema(tmp_path):
 
     real = build_schema(module.REAL_SCHEMA.read_text())
 
-    combined = tmp_path / "emulator.graphql"
-    combined.write_text(emulator_sdl())
+    # The committed file, as a reader (or check_operations.py --subset) finds it.
+    assert module.check_subset(real, SCHEMA_FILE) == []
 
-    assert module.check_subset(real, combined) == []
+
+def test_the_committed_schema_file_is_the_schema_the_emulator_serves():
+    # Regenerate it with: python -m plain_gateway.emulator --print-sdl > <that file>
+    assert SCHEMA_FILE.read_text() == schema_file_text()
+    assert schema_file_text().endswith(emulator_sdl())
 
 
 def test_the_sdl_carries_no_descriptions():
@@ -132,7 +136,7 @@ def test_the_command_line_prints_the_combined_sdl(capsys):
     from plain_gateway.emulator.__main__ import main
 
     assert main(["--print-sdl"]) == 0
-    assert capsys.readouterr().out == emulator_sdl()
+    assert capsys.readouterr().out == schema_file_text()
 
 
 def test_the_sdl_is_served_next_to_the_endpoint(emulator_http):

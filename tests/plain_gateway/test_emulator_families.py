@@ -154,7 +154,7 @@ def test_every_query_and_mutation_field_is_resolved_by_a_family():
 
 def test_the_combined_sdl_is_every_sdl_file_merged():
     emulator = Path(families_package.__file__).parents[1]
-    files = [emulator / "base.graphql", *sorted((emulator / "families").glob("*.graphql"))]
+    files = [emulator / "shared.graphql", *sorted((emulator / "families").glob("*.graphql"))]
     merged = build_schema("\n".join(path.read_text() for path in files))
 
     assert build_schema(emulator_sdl()).type_map.keys() == merged.type_map.keys()
