@@ -24,19 +24,17 @@ def _no_sleep(seconds: float) -> None:
 
 
 @pytest.fixture(autouse=True)
-def wsgi_keeps_the_test_transaction():
+def wsgi_keeps_the_test_transaction(monkeypatch):
     """In-process requests to the portal's own WSGI app (the embedded emulator delivering a
     webhook, run synchronously by a test) keep the test's database connection, as Django's test
-    client does: the WSGI handler's request signals would otherwise close it, and with it the
-    test's transaction (on PostgreSQL the test then fails with "the connection is closed")."""
-    from django.core.signals import request_finished, request_started
-    from django.db import close_old_connections
+    client does: at the end of each request the WSGI handler closes a connection it finds inside
+    a transaction, and with it the test's transaction (on PostgreSQL the test then fails with
+    "the connection is closed"). Disconnecting the handler's signal is not enough: the test
+    client connects it again after each of its own requests."""
+    from django.db import connections
 
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
+    for connection in connections.all():
+        monkeypatch.setattr(connection, "close_if_unusable_or_obsolete", lambda: None)
 
 
 @pytest.fixture(autouse=True)
