@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "portal.webhooks",
     "portal.notifications",
     "portal.activity",
+    "portal.agent_context",
     "portal.demo",
 ]
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("portal.accounts.urls")),
     path("", include("portal.webhooks.urls")),
+    path("", include("portal.agent_context.urls")),
     path("", include("portal.notifications.urls")),
     path("", include("portal.support.urls")),
 ]
