@@ -10,6 +10,7 @@ default hears from its Plain with no server listening for it.
 
 from __future__ import annotations
 
+import atexit
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -44,7 +45,16 @@ def _embedded_transport() -> httpx.BaseTransport:
             deliver_in_background=settings.PLAIN_EMULATOR_DELIVER_IN_BACKGROUND,
         )
         _transport = httpx.WSGITransport(app=_app)
+        # A short-lived process (a management command such as agent_reply or seed_demo) runs a
+        # delivery thread too: at exit, let it finish what it claimed and send what it queued,
+        # instead of dying mid-send and leaving the delivery leased (CLAIM_LEASE_MS, a minute)
+        # before another process may send it. Daemon threads still run while atexit handlers do.
+        atexit.register(_embedded_close, _app)
     return _transport
+
+
+def _embedded_close(app: EmulatorApp) -> None:
+    app.close(drain=True)
 
 
 class _PortalApp:

@@ -228,10 +228,11 @@ class EmulatorApp:
         except KeyError:  # built without the webhooks family
             return None
 
-    def close(self) -> None:
-        """Stop the delivery worker (if any) and close its HTTP client."""
+    def close(self, *, drain: bool = False) -> None:
+        """Stop the delivery worker (if any) and close its HTTP client; with `drain`, the
+        worker first sends what is due now."""
         if self._worker is not None:
-            self._worker.stop()
+            self._worker.stop(drain=drain)
             self._worker = None
         self.deliverer.close()
 

@@ -143,6 +143,7 @@ class DeliveryWorker:
         self._poll_s = poll_s
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._drain = False
         self._thread = threading.Thread(
             target=self._run, name="plain-emulator-webhooks", daemon=True
         )
@@ -153,7 +154,10 @@ class DeliveryWorker:
     def wake(self) -> None:
         self._wake.set()
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self, timeout: float = 10.0, *, drain: bool = False) -> None:
+        """Stop after the pass in progress; with `drain`, after one more pass that sends what is
+        due now (a process about to exit hands nothing it queued to the claim lease)."""
+        self._drain = drain
         self._stop.set()
         self._wake.set()
         if self._thread.is_alive():
@@ -169,3 +173,8 @@ class DeliveryWorker:
                 traceback.print_exc(file=sys.stderr)
                 wait = None
             self._wake.wait(self._poll_s if wait is None else min(wait, self._poll_s))
+        if self._drain:
+            try:
+                self._deliverer.deliver_due()
+            except Exception:
+                traceback.print_exc(file=sys.stderr)
