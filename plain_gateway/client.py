@@ -883,13 +883,12 @@ class PlainClient:
 
         `external_id` makes the create idempotent: a repeat raises PlainAlreadyExistsError.
         `timestamp` places the event at that moment instead of now (timezone-aware)."""
-        if (customer_id is None) == (customer_external_id is None):
-            raise ValueError("name the customer by exactly one of customer_id, customer_external_id")
-        identifier = (
-            {"customerId": customer_id}
-            if customer_id is not None
-            else {"externalId": customer_external_id}
-        )
+        if customer_id is not None and customer_external_id is None:
+            identifier = {"customerId": customer_id}
+        elif customer_external_id is not None and customer_id is None:
+            identifier = {"externalId": customer_external_id}
+        else:
+            raise ValueError("name the customer by one of customer_id, customer_external_id")
         event: dict[str, Any] = {
             "customerIdentifier": identifier,
             "title": title,

@@ -49,7 +49,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     """Django's set-a-new-password step; a completed reset is told to Plain's agents as an
     event (portal/agent_context), recorded in the transaction that saves the password."""
 
-    def form_valid(self, form: SetPasswordForm) -> HttpResponse:  # type: ignore[type-arg]
+    def form_valid(self, form: SetPasswordForm) -> HttpResponse:
         with transaction.atomic():
             response = super().form_valid(form)
             password_reset_record(user=form.user)

@@ -27,7 +27,7 @@ from portal.tenancy.models import Membership, Organization
 _OLD = "_agent_events_old_state"
 
 
-# --- memberships ----------------------------------------------------------------------------------
+# --- memberships ---------------------------------------------------------------------------------
 
 
 def _membership_record(*, user_id: int, organization_id: int, joined: bool) -> None:
@@ -73,7 +73,7 @@ def _membership_post_delete(sender: Any, instance: Membership, **kwargs: Any) ->
     )
 
 
-# --- users ------------------------------------------------------------------------------------------
+# --- users ---------------------------------------------------------------------------------------
 
 
 @receiver(pre_save, sender=User, dispatch_uid="agent_context.user_pre_save")
@@ -83,7 +83,8 @@ def _user_pre_save(sender: Any, instance: User, raw: bool, **kwargs: Any) -> Non
     update_fields = kwargs.get("update_fields")
     if update_fields is not None and not {"email", "is_active"} & set(update_fields):
         return  # e.g. last_login on every login: skip the extra read
-    setattr(instance, _OLD, User.objects.filter(pk=instance.pk).values("email", "is_active").first())
+    old = User.objects.filter(pk=instance.pk).values("email", "is_active").first()
+    setattr(instance, _OLD, old)
 
 
 @receiver(post_save, sender=User, dispatch_uid="agent_context.user_post_save")
@@ -97,7 +98,7 @@ def _user_post_save(sender: Any, instance: User, raw: bool, **kwargs: Any) -> No
         services.account_deactivated_record(user=instance)
 
 
-# --- login lockouts -----------------------------------------------------------------------------
+# --- login lockouts ------------------------------------------------------------------------------
 
 
 @receiver(user_locked_out, dispatch_uid="agent_context.user_locked_out")

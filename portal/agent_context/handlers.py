@@ -67,7 +67,8 @@ def _customer_event_send(
     try:
         return client.create_customer_event(customer_external_id=customer["external_id"], **common)
     except PlainNotFoundError:
-        user = User.objects.filter(pk=customer.get("user_id")).first()
+        user_id = customer.get("user_id")
+        user = User.objects.filter(pk=int(user_id)).first() if user_id else None
         if user is None or user.plain_external_id != customer["external_id"]:
             # Deleted before Plain ever knew them: no customer, so no thread an agent could
             # see the event on.

@@ -293,12 +293,14 @@ def email_changed_record(*, user: User, old_email: str) -> OutboxMessage | None:
         user=user,
         title=f"{name} changed their email from {old_email} to {user.email}",
         components=[
-            Row(main=(PlainText(text="Before", color=TextColor.MUTED),), aside=(
-                PlainText(text=old_email),
-            )),
-            Row(main=(PlainText(text="Now", color=TextColor.MUTED),), aside=(
-                PlainText(text=user.email),
-            )),
+            Row(
+                main=(PlainText(text="Before", color=TextColor.MUTED),),
+                aside=(PlainText(text=old_email),),
+            ),
+            Row(
+                main=(PlainText(text="Now", color=TextColor.MUTED),),
+                aside=(PlainText(text=user.email),),
+            ),
         ],
     )
 

@@ -37,14 +37,7 @@ from portal.support.models import Submission
 from portal.tenancy.models import Membership
 from portal.tenancy.services import membership_remove, plain_customer_ensure
 from tests.factories import DEFAULT_PASSWORD, MembershipFactory, UserFactory
-from tests.portal.support.conftest import (  # noqa: F401 - fixtures, by name
-    acme,
-    alice,
-    alice_client,
-    globex,
-    make_thread,
-    support_isolation,
-)
+from tests.portal.support.conftest import org_in_plain
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +45,57 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 ALICE = "Alice Archer (alice@acme.test)"
 
 
-# --- fixtures and helpers (named for this file: the cards tests share the folder) ---------------
+# --- fixtures and helpers (named for this file: the cards tests share the folder) ----------------
+
+
+@pytest.fixture(autouse=True)
+def events_isolation(settings, tmp_path):
+    """Saved attachments go to a per-test folder; no cached Plain settings outlive the test's
+    emulator (as in the support tests)."""
+    from django.core.cache import cache
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def acme(plain):
+    return org_in_plain(plain, name="Acme", slug="acme")
+
+
+@pytest.fixture
+def globex(plain):
+    return org_in_plain(plain, name="Globex", slug="globex")
+
+
+@pytest.fixture
+def alice(acme):
+    user = UserFactory(email="alice@acme.test", full_name="Alice Archer")
+    MembershipFactory(user=user, organization=acme)
+    return user
+
+
+@pytest.fixture
+def alice_client(client, alice):
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture
+def make_thread(plain):
+    """make_thread(user=..., organization=...): a thread in Plain as the user's customer."""
+
+    def make(*, user, organization):
+        return plain.create_thread(
+            customer_id=plain_customer_ensure(user=user),
+            tenant_external_id=organization.tenant_external_id,
+            title="Printer on fire",
+            text="It is on fire.",
+        )
+
+    return make
 
 
 @pytest.fixture
@@ -85,7 +128,11 @@ def _events(thread_id: str) -> list[tuple[str, str, tuple]]:
         thread_id, kinds=["thread_event", "customer_event"]
     )
     return [
-        (entry.kind, entry.data["title"], components_from_input(entry.data["components"], event=True))
+        (
+            entry.kind,
+            entry.data["title"],
+            components_from_input(entry.data["components"], event=True),
+        )
         for entry in entries
     ]
 
@@ -128,7 +175,7 @@ def _visible_text(html: str) -> str:
     return " ".join(" ".join(parser.chunks).split())
 
 
-# --- thread events --------------------------------------------------------------------------------
+# --- thread events -------------------------------------------------------------------------------
 
 
 def test_resolving_and_reopening_from_the_portal_each_land_once_naming_who(
@@ -229,7 +276,7 @@ def test_files_on_a_new_request_are_listed_with_their_sizes(alice_client, acme, 
     )
 
 
-# --- customer events ------------------------------------------------------------------------------
+# --- customer events -----------------------------------------------------------------------------
 
 
 def test_joining_and_leaving_organisations_reach_every_thread_of_the_customer(
@@ -387,7 +434,7 @@ def test_a_login_lockout_is_told_once_per_lockout_and_never_for_a_stranger(
     assert refused.status_code != 302
 
 
-# --- exactly once ----------------------------------------------------------------------------------
+# --- exactly once --------------------------------------------------------------------------------
 
 
 def test_an_event_whose_answer_plain_lost_is_not_written_twice(
@@ -430,7 +477,7 @@ def test_a_second_delivery_of_a_delivered_row_counts_as_done_and_writes_nothing(
     assert _titles(alice_thread.id) == [f"{ALICE} left Acme"]
 
 
-# --- settings ---------------------------------------------------------------------------------------
+# --- settings ------------------------------------------------------------------------------------
 
 
 def test_a_turned_off_event_writes_no_row(alice_client, alice_thread, settings, deliver):
@@ -452,7 +499,7 @@ def test_an_unknown_event_name_in_the_setting_is_warned_about(settings):
     assert [m.msg for m in warnings] == ["PORTAL_AGENT_EVENTS names unknown events: thread_resolve"]
 
 
-# --- default-deny ---------------------------------------------------------------------------------
+# --- default-deny --------------------------------------------------------------------------------
 
 
 def test_the_customers_page_shows_none_of_the_events(
