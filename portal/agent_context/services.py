@@ -45,6 +45,7 @@ from portal.accounts.models import User
 from portal.outbox import services as outbox
 from portal.outbox.models import OutboxMessage
 from portal.outbox.registry import Kind
+from portal.support.models import Submission
 
 __all__ = [
     "CUSTOMER_EVENT_NAMES",
@@ -185,15 +186,14 @@ def thread_status_event_record(
     )
 
 
-def submission_delivered_record(*, submission: Any) -> list[OutboxMessage]:
-    """Events about a new request or reply Plain has just accepted (`submission`, a
-    support.models.Submission with its thread id set): it arrived late (its first attempt, in
-    the customer's request, failed), and the files it carried. Called in the transaction that
-    marks the submission delivered."""
+def submission_delivered_record(*, submission: Submission) -> list[OutboxMessage]:
+    """Events about a new request or reply Plain has just accepted (its thread id set): it
+    arrived late (its first attempt, in the customer's request, failed), and the files it
+    carried. Called in the transaction that marks the submission delivered."""
     rows: list[OutboxMessage | None] = []
     user: User = submission.user
     who = _who(user)
-    what = "request" if submission.kind == "thread" else "reply"
+    what = "request" if submission.kind == Submission.Kind.THREAD else "reply"
     if submission.attempts > 1:
         arrived = timezone.now()
         delay = _duration(arrived - submission.created_at)

@@ -528,3 +528,20 @@ def test_events_name_the_customer_by_our_external_id(alice, alice_thread, delive
     (row,) = _rows()
     assert row.payload["customer"] == {"external_id": alice.plain_external_id, "user_id": alice.pk}
     assert plain_customer_ensure(user=alice) == alice.plain_customer_id
+
+
+def test_an_event_about_a_user_deleted_before_plain_knew_them_is_dropped_quietly(
+    emulator_control,
+):
+    from portal.agent_context.services import account_deactivated_record
+
+    user = UserFactory(email="gone@initech.test", full_name="Gus Gone")
+    row = account_deactivated_record(user=user)
+    assert row is not None
+    user.delete()
+    emulator_control.clear_requests()
+
+    outcome = outbox.deliver(kind=AGENT_EVENTS, row_id=row.pk)
+
+    assert (outcome.status, outcome.notes) == ("done", {"customer_gone": True})
+    assert _calls(emulator_control) == ["createCustomerEvent"]
