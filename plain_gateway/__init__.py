@@ -10,6 +10,7 @@ from plain_gateway.client import PlainClient
 from plain_gateway.errors import (
     GraphQLErrorDetail,
     MutationFieldError,
+    PlainAlreadyExistsError,
     PlainAuthenticationError,
     PlainBadUserInputError,
     PlainBudgetExceededError,
@@ -68,6 +69,7 @@ __all__ = [
     "MutationFieldError",
     "Page",
     "PageInfo",
+    "PlainAlreadyExistsError",
     "PlainAuthenticationError",
     "PlainBadUserInputError",
     "PlainBudgetExceededError",

@@ -852,34 +852,51 @@ class PlainClient:
         title: str,
         components: Sequence[EventComponent],
         external_id: str | None = None,
-    ) -> None:
-        """An event on the thread's timeline, for agents (customers never see it)."""
+        timestamp: datetime | None = None,
+    ) -> str:
+        """An event on the thread's timeline, for agents (customers never see it); its id.
+
+        `external_id` makes the create idempotent: a repeat raises PlainAlreadyExistsError.
+        `timestamp` places the event at that moment instead of now (timezone-aware)."""
         event: dict[str, Any] = {
             "threadId": thread_id,
             "title": title,
             "components": [event_component_input(component) for component in components],
         }
-        if external_id is not None:
-            event["externalId"] = external_id
-        self._payload("createThreadEvent", {"input": event})
+        _event_extras(event, external_id=external_id, timestamp=timestamp)
+        payload = self._payload("createThreadEvent", {"input": event})
+        return str(self._required(payload, "threadEvent", "createThreadEvent")["id"])
 
     def create_customer_event(
         self,
         *,
-        customer_id: str,
         title: str,
         components: Sequence[EventComponent],
+        customer_id: str | None = None,
+        customer_external_id: str | None = None,
         external_id: str | None = None,
-    ) -> None:
-        """An event on all of the customer's threads, for agents (customers never see it)."""
+        timestamp: datetime | None = None,
+    ) -> str:
+        """An event on all of the customer's threads, for agents (customers never see it); its
+        id. The customer is named by exactly one of Plain's `customer_id` or our
+        `customer_external_id` (PlainNotFoundError when Plain has no such customer).
+
+        `external_id` makes the create idempotent: a repeat raises PlainAlreadyExistsError.
+        `timestamp` places the event at that moment instead of now (timezone-aware)."""
+        if customer_id is not None and customer_external_id is None:
+            identifier = {"customerId": customer_id}
+        elif customer_external_id is not None and customer_id is None:
+            identifier = {"externalId": customer_external_id}
+        else:
+            raise ValueError("name the customer by one of customer_id, customer_external_id")
         event: dict[str, Any] = {
-            "customerIdentifier": {"customerId": customer_id},
+            "customerIdentifier": identifier,
             "title": title,
             "components": [event_component_input(component) for component in components],
         }
-        if external_id is not None:
-            event["externalId"] = external_id
-        self._payload("createCustomerEvent", {"input": event})
+        _event_extras(event, external_id=external_id, timestamp=timestamp)
+        payload = self._payload("createCustomerEvent", {"input": event})
+        return str(self._required(payload, "customerEvent", "createCustomerEvent")["id"])
 
     # --- webhooks: targets, deliveries, the signing secret, who the key is ----------------------
     def webhook_targets(
@@ -997,6 +1014,15 @@ class PlainClient:
         """The machine user this API key acts as (None for a key that is not one's)."""
         data = self._execute("myMachineUser", {}).get("myMachineUser")
         return MachineUser.from_graphql(data) if data else None
+
+
+def _event_extras(
+    event: dict[str, Any], *, external_id: str | None, timestamp: datetime | None
+) -> None:
+    if external_id is not None:
+        event["externalId"] = external_id
+    if timestamp is not None:
+        event["timestamp"] = _iso8601(timestamp)
 
 
 def _event_subscriptions(event_types: Sequence[str]) -> list[dict[str, str]]:

@@ -14,7 +14,9 @@
     │   └── PlainBadUserInputError  BAD_USER_INPUT: an argument's value was refused (a cursor
     │                               Plain does not know, a page size out of range)
     └── PlainMutationError          a mutation answered with its `error` (.type, .fields)
-        └── PlainNotFoundError      ... because something it referenced does not exist
+        ├── PlainNotFoundError      ... because something it referenced does not exist
+        └── PlainAlreadyExistsError ... because what it creates exists already (an event's
+                                    externalId used before: ALREADY_EXISTS_CODES)
 
 `retriable` follows Plain's error-handling guide: transport failures, timeouts, rate limits and
 internal errors may succeed later; parse, validation, bad input, authentication and permission
@@ -26,6 +28,10 @@ failure can be matched with Plain's logs. Messages never contain the API key: th
 from anything Plain sends back before it gets here.
 
 `error_from_response` is the one place that maps an HTTP answer to an error.
+
+Plain documents that an event's externalId must be unique but not the code a repeat answers;
+ALREADY_EXISTS_CODES holds the code the emulator answers (an assumption, named like Plain's
+documented `customer_already_exists_with_external_id`): correct it here when Plain's is known.
 """
 
 from __future__ import annotations
@@ -38,8 +44,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 __all__ = [
+    "ALREADY_EXISTS_CODES",
     "GraphQLErrorDetail",
     "MutationFieldError",
+    "PlainAlreadyExistsError",
     "PlainAuthenticationError",
     "PlainBadUserInputError",
     "PlainBudgetExceededError",
@@ -243,6 +251,17 @@ class PlainNotFoundError(PlainMutationError):
     """A mutation referenced an entity (thread, customer, tenant, ...) that does not exist."""
 
 
+class PlainAlreadyExistsError(PlainMutationError):
+    """A create was refused because its idempotency key (an event's externalId) was used
+    before: what it asked for was made by an earlier call. Callers retrying a create whose
+    answer was lost treat it as success."""
+
+
+# Mutation error codes that mean "an earlier create with this key succeeded". Plain's code for a
+# repeated event externalId is not documented: this one is assumed (see the module docstring).
+ALREADY_EXISTS_CODES = frozenset({"event_already_exists_with_external_id"})
+
+
 # --- mapping an answer to an error ------------------------------------------------------------
 
 _GRAPHQL_CODE_ERRORS: Mapping[str, type[PlainError]] = {
@@ -350,7 +369,11 @@ def _mutation_error(error: Mapping[str, Any], context: dict[str, Any]) -> PlainM
     )
     code = str(error.get("code") or "") or None
     not_found = code == "not_found" or any(field.type == "NOT_FOUND" for field in fields)
-    error_class = PlainNotFoundError if not_found else PlainMutationError
+    error_class: type[PlainMutationError] = PlainMutationError
+    if not_found:
+        error_class = PlainNotFoundError
+    elif code in ALREADY_EXISTS_CODES:
+        error_class = PlainAlreadyExistsError
     return error_class(
         str(error.get("message") or "The mutation failed"),
         type=str(error.get("type") or ""),

@@ -345,3 +345,23 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }
+
+# --- Events for Plain's agents (portal/agent_context/services.py) ------------------------------
+# Which portal actions are written into Plain's timelines as thread or customer events, for
+# agents only (customers never see them). Every event by default; a comma-separated list
+# turns on only those named (an empty value turns them all off). Unknown names warn at start.
+PORTAL_AGENT_EVENTS = env.list(
+    "PORTAL_AGENT_EVENTS",
+    default=[
+        "thread_resolved",
+        "thread_reopened",
+        "message_delayed",
+        "attachments_added",
+        "organization_joined",
+        "organization_left",
+        "email_changed",
+        "account_deactivated",
+        "password_reset",
+        "login_locked_out",
+    ],
+)

@@ -8,7 +8,12 @@ rate-limited (portal/accounts/throttling.py).
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from portal.accounts.views import LoginView, PasswordResetView, time_zone_set
+from portal.accounts.views import (
+    LoginView,
+    PasswordResetConfirmView,
+    PasswordResetView,
+    time_zone_set,
+)
 
 urlpatterns = [
     path("login/", LoginView.as_view(), name="login"),
@@ -28,7 +33,7 @@ urlpatterns = [
     ),
     path(
         "reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(

@@ -7,8 +7,9 @@ import logging
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.core.exceptions import NON_FIELD_ERRORS
+from django.db import transaction
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.views.decorators.http import require_POST
 
@@ -16,6 +17,7 @@ from portal.accounts.forms import RATE_LIMITED_CODE, LoginForm
 from portal.accounts.models import time_zone_names
 from portal.accounts.requests import AuthenticatedHttpRequest
 from portal.accounts.throttling import password_reset_allowed
+from portal.agent_context.services import password_reset_record
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +43,17 @@ class PasswordResetView(auth_views.PasswordResetView):
             logger.info("Password reset request over the rate limit: no mail sent")
             return HttpResponseRedirect(self.get_success_url())
         return super().form_valid(form)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's set-a-new-password step; a completed reset is told to Plain's agents as an
+    event (portal/agent_context), recorded in the transaction that saves the password."""
+
+    def form_valid(self, form: SetPasswordForm) -> HttpResponse:
+        with transaction.atomic():
+            response = super().form_valid(form)
+            password_reset_record(user=form.user)
+        return response
 
 
 @require_POST

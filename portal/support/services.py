@@ -73,6 +73,7 @@ from plain_gateway import (
 from plain_gateway.inputs import ThreadFieldInput
 from plain_gateway.types import Thread, TimelineEntry
 from portal.accounts.models import User
+from portal.agent_context import services as agent_events
 from portal.outbox import services as outbox
 from portal.outbox.registry import Attempt, Kind, Permanent
 from portal.plain import get_plain_client
@@ -302,6 +303,8 @@ def _submission_sent(attempt: Attempt) -> None:
     # Plain has the files now; the names and attachment ids stay in the payload.
     submission: Submission = attempt.row
     _files_delete(submission.files, key=submission.key)
+    # In the transaction that marks it delivered: whether it came late, which files it carried.
+    agent_events.submission_delivered_record(submission=submission)
 
 
 def _submission_retriable(error: BaseException) -> bool:
@@ -536,15 +539,25 @@ def submissions_prune() -> int:
 # === resolving and reopening ====================================================================
 
 
-def thread_resolve(*, thread: Thread) -> Thread:
-    """Mark the thread as done; returns it as Plain has it now."""
+def thread_resolve(*, thread: Thread, by: User | None = None) -> Thread:
+    """Mark the thread as done; returns it as Plain has it now. With `by` (who clicked), an
+    event for agents says so (portal/agent_context)."""
     done = get_plain_client().mark_thread_as_done(thread_id=thread.id)
     _read_cache_forget(thread)
+    if by is not None:
+        agent_events.thread_status_event_record(
+            thread=done, by=by, resolved=True, was=thread.status
+        )
     return done
 
 
-def thread_reopen(*, thread: Thread) -> Thread:
-    """Mark the thread as to-do again; returns it as Plain has it now."""
+def thread_reopen(*, thread: Thread, by: User | None = None) -> Thread:
+    """Mark the thread as to-do again; returns it as Plain has it now. With `by` (who
+    clicked), an event for agents says so (portal/agent_context)."""
     todo = get_plain_client().mark_thread_as_todo(thread_id=thread.id)
     _read_cache_forget(thread)
+    if by is not None:
+        agent_events.thread_status_event_record(
+            thread=todo, by=by, resolved=False, was=thread.status
+        )
     return todo

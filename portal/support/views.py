@@ -498,9 +498,9 @@ def _thread_status_change(
             user=request.user, thread_id=thread_id, timeline_size=1
         ).thread
         if resolve:
-            thread = services.thread_resolve(thread=thread)
+            thread = services.thread_resolve(thread=thread, by=request.user)
         else:
-            thread = services.thread_reopen(thread=thread)
+            thread = services.thread_reopen(thread=thread, by=request.user)
     except PlainError as exc:
         if _is_partial(request):
             return _plain_unavailable(request, exc, action=action)

@@ -3,6 +3,14 @@
 A thread event is one entry in one thread; a customer event is one entry in each thread the
 customer has when it is written (Plain also copies it into threads created later: not emulated).
 The entries themselves are the threads family's (`Threads.entry_append`).
+
+A second create with an externalId the target thread(s) already hold an event of the same kind
+with is refused with the code DUPLICATE_EXTERNAL_ID_CODE and a field error on externalId. Plain
+documents that externalId "must be unique" and that a repeat fails, but not the error's code:
+the code is an assumption, named like Plain's documented `customer_already_exists_with_external_id`
+(the gateway maps it to PlainAlreadyExistsError). Uniqueness is checked only within the threads
+the event reaches, so a customer event for a customer with no threads is never refused (nor
+stored: there is no timeline to hold it).
 """
 
 from __future__ import annotations
@@ -11,7 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from plain_gateway.emulator import graph
-from plain_gateway.emulator.errors import invalid
+from plain_gateway.emulator.errors import FieldError, StateError, invalid
 from plain_gateway.emulator.families import Actor, Family
 from plain_gateway.emulator.families.customers import CustomerRef, Customers, customer_ref
 from plain_gateway.emulator.families.threads import (
@@ -22,7 +30,10 @@ from plain_gateway.emulator.families.threads import (
 )
 from plain_gateway.emulator.store import new_id
 
-__all__ = ["Events"]
+__all__ = ["DUPLICATE_EXTERNAL_ID_CODE", "Events"]
+
+# Assumed, not documented by Plain (see the module docstring).
+DUPLICATE_EXTERNAL_ID_CODE = "event_already_exists_with_external_id"
 
 
 class Events(Family):
@@ -62,7 +73,10 @@ class Events(Family):
             for t in targets
             for e in threads.timeline(t.id)
         ):
-            raise invalid("external_id", f"an event with externalId {external_id!r} already exists")
+            message = f"an event with externalId {external_id!r} already exists"
+            raise StateError(
+                DUPLICATE_EXTERNAL_ID_CODE, message, [FieldError("external_id", message)]
+            )
         at = timestamp if timestamp is not None else self.store.now()
         event_id = new_id("ev", at)
         data = {
