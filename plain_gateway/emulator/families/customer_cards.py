@@ -287,13 +287,11 @@ class CustomerCards(Family):
         api_url: str,
         api_headers: Sequence[tuple[str, str]] = (),
     ) -> CardConfig:
-        checked = {
-            "title": self._title_check(title),
-            "key": self._key_check(key),
-            "default_time_to_live_seconds": self._ttl_check(default_time_to_live_seconds),
-            "api_url": self._url_check(api_url),
-            "api_headers": self._headers_check(api_headers),
-        }
+        checked_title = self._title_check(title)
+        checked_key = self._key_check(key)
+        ttl = self._ttl_check(default_time_to_live_seconds)
+        checked_url = self._url_check(api_url)
+        headers = self._headers_check(api_headers)
         if len(self.customer_card_configs) >= MAX_CONFIGS:
             raise StateError(
                 "max_customer_card_configs_reached",
@@ -308,7 +306,11 @@ class CustomerCards(Family):
             created_by=actor,
             updated_at=now,
             updated_by=actor,
-            **checked,
+            title=checked_title,
+            key=checked_key,
+            default_time_to_live_seconds=ttl,
+            api_url=checked_url,
+            api_headers=headers,
         )
         self.customer_card_configs[config.id] = config
         self.store.touch("customer_card_config", config.id)
@@ -453,7 +455,9 @@ class CustomerCards(Family):
     def _answer(self, instance: CardInstance, now: int) -> CardInstance | None:
         """The instance as it stands, or None when a new load must start."""
         if instance.state == "loaded":
-            return instance if instance.expires_at is not None and now < instance.expires_at else None
+            return (
+                instance if instance.expires_at is not None and now < instance.expires_at else None
+            )
         if instance.state == "error":
             if instance.expires_at is not None:
                 return instance if now < instance.expires_at else None
@@ -577,7 +581,9 @@ class CustomerCards(Family):
             thread_id=first.thread_id,
         )
 
-    def customer_card_fetch_record(self, *, fetch: CardFetch, result: FetchResult) -> dict[str, Any]:
+    def customer_card_fetch_record(
+        self, *, fetch: CardFetch, result: FetchResult
+    ) -> dict[str, Any]:
         """Apply one request's result to its cards (those still loading by it); returns the
         outcome: "loaded" (a 200 read: each card loaded or its own error), "retry_scheduled"
         or "failed", and per card key "loaded" | "error" | "retry" | "discarded"."""
@@ -589,7 +595,9 @@ class CustomerCards(Family):
             and instance.state == "loading"
         }
         status = result.status_code
-        retriable = result.error is not None or (status is not None and (status >= 500 or status == 429))
+        retriable = result.error is not None or (
+            status is not None and (status >= 500 or status == 429)
+        )
         cards: dict[str, str] = {}
         outcome = "failed"
         if retriable and fetch.attempt < 2:
@@ -659,7 +667,9 @@ class CustomerCards(Family):
         instance.updated_at = now
         self.store.touch("customer_card_instance", instance.id)
 
-    def _fail(self, instance: CardInstance, detail: dict[str, Any], *, cached: bool, now: int) -> None:
+    def _fail(
+        self, instance: CardInstance, detail: dict[str, Any], *, cached: bool, now: int
+    ) -> None:
         instance.state, instance.error = "error", dict(detail)
         instance.expires_at = now + INTEGRATION_ERROR_CACHE_MS if cached else None
         instance.due_at = instance.claimed_until = None
@@ -868,9 +878,9 @@ _INSTANCE_RESOLVERS: dict[str, Callable[..., Any]] = {
 RESOLVERS: graph.Resolvers = {
     "Query": {
         "customerCardConfigs": lambda _r, i: _internal(i).customer_card_config_list(),
-        "customerCardConfig": lambda _r, i, customerCardConfigId: (
-            _internal(i).customer_card_configs.get(customerCardConfigId)
-        ),
+        "customerCardConfig": lambda _r, i, customerCardConfigId: _internal(
+            i
+        ).customer_card_configs.get(customerCardConfigId),
         "customerCardInstances": q_instances,
     },
     "Mutation": {

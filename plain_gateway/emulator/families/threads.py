@@ -1611,8 +1611,10 @@ def _component_view(component: pc.Component, info: GraphQLResolveInfo) -> graph.
             return Payload("ComponentLinkButton", {**body, "label": label})
         case pc.WorkflowButton(label=label, workflow_id=workflow_id, workflow_key=workflow_key):
             identifier = {"workflowId": workflow_id, "workflowKey": workflow_key}
-            body = {"workflowButtonLabel": label, "workflowButtonWorkflowIdentifier": identifier}
-            return Payload("ComponentWorkflowButton", body)
+            return Payload(
+                "ComponentWorkflowButton",
+                {"workflowButtonLabel": label, "workflowButtonWorkflowIdentifier": identifier},
+            )
         case pc.Badge(label=label, color=color):
             return Payload("ComponentBadge", {"badgeLabel": label, "badgeColor": color})
         case pc.CopyButton(value=value, tooltip=tooltip):
