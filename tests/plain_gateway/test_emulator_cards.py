@@ -30,7 +30,6 @@ from plain_gateway.emulator.families.customer_cards import CARD_USER_AGENT
 from plain_gateway.emulator.store import Event
 from tests.plain_gateway.card_server import (
     CARDS_URL,
-    CardServer,
     CardsEmu,
     answer,
     cards_for,
@@ -53,7 +52,7 @@ def _states(emu: CardsEmu, customer_id: str, thread_id: str | None = None) -> li
     return [card.state for card in cards]
 
 
-# --- just in time -------------------------------------------------------------------------------
+# --- just in time ---------------------------------------------------------------------------------
 
 
 def test_a_card_is_loading_until_fetched_then_loaded_with_its_components(emu):
@@ -204,7 +203,7 @@ def test_a_reload_fetches_that_one_card_alone_and_leaves_the_others_cached(emu):
     assert after["b"] == before["b"]
 
 
-# --- retries ----------------------------------------------------------------------------------------
+# --- retries --------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
