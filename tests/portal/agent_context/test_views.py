@@ -145,7 +145,9 @@ def test_over_the_emulator_an_unset_secret_is_the_emulators_own(post_cards, sett
 
 
 def test_invalid_card_settings_are_refused_503_not_a_500(post_cards, settings):
-    settings.PLAIN_CUSTOMER_CARDS = [{"kind": "nonsense", "key": "k", "title": "T", "ttl_seconds": 60}]
+    settings.PLAIN_CUSTOMER_CARDS = [
+        {"kind": "nonsense", "key": "k", "title": "T", "ttl_seconds": 60}
+    ]
     response = post_cards(card_body(email="alice@acme.test"))
     _refused(response, 503, "not_configured")
     assert "nonsense" in response.json()["detail"]
