@@ -58,6 +58,9 @@ REPEATABLE_MUTATIONS = frozenset(
         "changeThreadPriority",
         "snoozeThread",
         "createAttachmentDownloadUrl",
+        "updateCustomerCardConfig",
+        "reorderCustomerCardConfigs",
+        "reloadCustomerCardInstance",
     }
 )
 

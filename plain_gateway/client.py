@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 
 import httpx
@@ -45,6 +46,8 @@ from plain_gateway.inputs import ThreadFieldInput, ThreadFieldType
 from plain_gateway.types import (
     AttachmentUpload,
     Customer,
+    CustomerCardConfig,
+    CustomerCardInstance,
     Label,
     LabelType,
     MachineUser,
@@ -79,6 +82,7 @@ CUSTOMER_TENANTS_PAGE_SIZE = 50
 ATTACHMENT_DOWNLOAD_MAX_BYTES = limits.ATTACHMENT_MAX_BYTES + 64 * 1024
 USER_AGENT = f"plain-support-portal-gateway/1.0 httpx/{httpx.__version__}"
 OPERATION_NAME_HEADER = "x-graphql-operation-name"
+_NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 
 logger = logging.getLogger("plain_gateway")
 
@@ -997,6 +1001,124 @@ class PlainClient:
         """The machine user this API key acts as (None for a key that is not one's)."""
         data = self._execute("myMachineUser", {}).get("myMachineUser")
         return MachineUser.from_graphql(data) if data else None
+
+    # --- customer cards: the configs Plain loads from our API, and what it loaded -------------
+    def customer_card_configs(self) -> tuple[CustomerCardConfig, ...]:
+        """Every card config of the workspace, in Plain's order."""
+        data = self._execute("customerCardConfigs", {})["customerCardConfigs"]
+        return tuple(CustomerCardConfig.from_graphql(item) for item in data or ())
+
+    def customer_card_config(self, *, customer_card_config_id: str) -> CustomerCardConfig | None:
+        data = self._payload(
+            "customerCardConfig", {"customerCardConfigId": customer_card_config_id}
+        )
+        return CustomerCardConfig.from_graphql(data) if data else None
+
+    def create_customer_card_config(
+        self,
+        *,
+        title: str,
+        key: str,
+        default_time_to_live_seconds: int,
+        api_url: str,
+        api_headers: Mapping[str, str] = _NO_HEADERS,
+    ) -> CustomerCardConfig:
+        """A new card config (Plain: https only, at most 25 per workspace, unique keys matching
+        [a-zA-Z0-9_-]+, TTL 15 s to a year, at most 20 headers). Not retried: a repeat after a
+        lost answer would meet its own key."""
+        config_input = {
+            "title": title,
+            "key": key,
+            "defaultTimeToLiveSeconds": default_time_to_live_seconds,
+            "apiUrl": api_url,
+            "apiHeaders": _api_headers(api_headers),
+        }
+        payload = self._payload("createCustomerCardConfig", {"input": config_input})
+        config = self._required(payload, "customerCardConfig", "createCustomerCardConfig")
+        return CustomerCardConfig.from_graphql(config)
+
+    def update_customer_card_config(
+        self,
+        *,
+        customer_card_config_id: str,
+        title: str | None = None,
+        key: str | None = None,
+        default_time_to_live_seconds: int | None = None,
+        api_url: str | None = None,
+        api_headers: Mapping[str, str] | None = None,
+        order: int | None = None,
+        is_enabled: bool | None = None,
+    ) -> CustomerCardConfig:
+        """Change what is given (None: leave that as it is); api_headers replaces them all."""
+        config_input: dict[str, Any] = {"customerCardConfigId": customer_card_config_id}
+        wrapped: tuple[tuple[str, object], ...] = (
+            ("title", title),
+            ("key", key),
+            ("defaultTimeToLiveSeconds", default_time_to_live_seconds),
+            ("apiUrl", api_url),
+            ("order", order),
+            ("isEnabled", is_enabled),
+        )
+        for name, value in wrapped:
+            if value is not None:
+                config_input[name] = {"value": value}
+        if api_headers is not None:
+            config_input["apiHeaders"] = _api_headers(api_headers)
+        payload = self._payload("updateCustomerCardConfig", {"input": config_input})
+        config = self._required(payload, "customerCardConfig", "updateCustomerCardConfig")
+        return CustomerCardConfig.from_graphql(config)
+
+    def delete_customer_card_config(self, *, customer_card_config_id: str) -> None:
+        self._payload(
+            "deleteCustomerCardConfig", {"input": {"customerCardConfigId": customer_card_config_id}}
+        )
+
+    def reorder_customer_card_configs(
+        self, *, orders: Mapping[str, int]
+    ) -> tuple[CustomerCardConfig, ...]:
+        """Set the order of the configs named (config id -> order, 0 to 100000); answers every
+        config in the new order."""
+        config_orders = [
+            {"customerCardConfigId": config_id, "order": order}
+            for config_id, order in orders.items()
+        ]
+        payload = self._payload(
+            "reorderCustomerCardConfigs", {"input": {"customerCardConfigOrders": config_orders}}
+        )
+        return tuple(
+            CustomerCardConfig.from_graphql(item)
+            for item in payload.get("customerCardConfigs") or ()
+        )
+
+    def customer_card_instances(
+        self, *, customer_id: str, thread_id: str | None = None
+    ) -> tuple[CustomerCardInstance, ...]:
+        """The customer's cards (in a thread's context, if given), one per enabled config. A card
+        not in Plain's cache answers loading, and Plain starts loading it from our API."""
+        data = self._execute(
+            "customerCardInstances", {"customerId": customer_id, "threadId": thread_id}
+        )["customerCardInstances"]
+        return tuple(CustomerCardInstance.from_graphql(item) for item in data or ())
+
+    def reload_customer_card_instance(
+        self, *, customer_id: str, customer_card_config_id: str, thread_id: str | None = None
+    ) -> CustomerCardInstance:
+        """Discard one card from Plain's cache and load it again (answers it loading)."""
+        reload_input: dict[str, Any] = {
+            "customerId": customer_id,
+            "customerCardConfigId": customer_card_config_id,
+        }
+        if thread_id is not None:
+            reload_input["threadId"] = thread_id
+        payload = self._payload("reloadCustomerCardInstance", {"input": reload_input})
+        instance = self._required(payload, "customerCardInstance", "reloadCustomerCardInstance")
+        return CustomerCardInstance.from_graphql(instance)
+
+
+def _api_headers(headers: Mapping[str, str]) -> list[dict[str, str]]:
+    if not isinstance(headers, Mapping):
+        raise TypeError("api_headers is a mapping of header name to value")
+    return [{"name": name, "value": value} for name, value in headers.items()]
 
 
 def _event_subscriptions(event_types: Sequence[str]) -> list[dict[str, str]]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, Generic, Literal, NamedTuple, TypeVar
 
 from .components import Component, components_from_graphql
 
@@ -31,6 +31,9 @@ __all__ = [
     "ChatEntry",
     "CustomEntry",
     "Customer",
+    "CustomerCardConfig",
+    "CustomerCardInstance",
+    "CustomerCardState",
     "EmailEntry",
     "EmailParticipant",
     "HiddenEntry",
@@ -908,3 +911,111 @@ class MachineUser:
     @classmethod
     def from_graphql(cls, data: Mapping[str, Any]) -> MachineUser:
         return cls(id=data["id"], public_name=data.get("publicName") or "")
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerCardConfig:
+    """A customer card Plain loads from our API: its key, title, order, cache time and API."""
+
+    id: str
+    key: str
+    title: str
+    default_time_to_live_seconds: int
+    api_url: str
+    api_headers: tuple[tuple[str, str], ...]  # (name, value), in Plain's order
+    order: int
+    is_enabled: bool = True
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @classmethod
+    def from_graphql(cls, data: Mapping[str, Any]) -> CustomerCardConfig:
+        return cls(
+            id=data["id"],
+            key=data.get("key") or "",
+            title=data.get("title") or "",
+            default_time_to_live_seconds=int(data.get("defaultTimeToLiveSeconds") or 0),
+            api_url=data.get("apiUrl") or "",
+            api_headers=tuple(
+                (str(header.get("name") or ""), str(header.get("value") or ""))
+                for header in data.get("apiHeaders") or ()
+            ),
+            order=int(data.get("order") or 0),
+            is_enabled=data.get("isEnabled") is not False,
+            created_at=parse_datetime(data.get("createdAt")),
+            updated_at=parse_datetime(data.get("updatedAt")),
+        )
+
+
+CustomerCardState = Literal["loaded", "loading", "error"]
+
+_CARD_STATES: Mapping[str, CustomerCardState] = {
+    "CustomerCardInstanceLoaded": "loaded",
+    "CustomerCardInstanceLoading": "loading",
+    "CustomerCardInstanceError": "error",
+}
+_CARD_ERROR_PREFIX, _CARD_ERROR_SUFFIX = "CustomerCardInstance", "ErrorDetail"
+
+
+def _card_error_detail(detail: Mapping[str, Any]) -> str:
+    """A readable line for one member of CustomerCardInstanceErrorDetail."""
+    message = str(detail.get("message") or "the card could not be loaded")
+    facts = []
+    if detail.get("cardKey"):
+        facts.append(f"card key {detail['cardKey']}")
+    if detail.get("statusCode") is not None:
+        facts.append(f"HTTP {detail['statusCode']}")
+    if detail.get("errorCode"):
+        facts.append(f"error code {detail['errorCode']}")
+    if detail.get("timeoutSeconds") is not None:
+        facts.append(f"timeout {detail['timeoutSeconds']} s")
+    if detail.get("sizeBytes") is not None:
+        facts.append(f"{detail['sizeBytes']} of at most {detail.get('maxSizeBytes')} bytes")
+    return f"{message} ({', '.join(facts)})" if facts else message
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerCardInstance:
+    """One card as Plain holds it for a customer (and thread): `state` says which of Plain's
+    three kinds it is. Loaded: `components` (None: the API said the card has no data),
+    `loaded_at`, `expires_at`. Error: `error_detail` (readable) and `error_kind` (the detail's
+    kind: MissingCard, ResponseBody, StatusCode, Request, Unknown, Timeout, CardTooBig)."""
+
+    id: str
+    customer_id: str
+    thread_id: str | None
+    config: CustomerCardConfig
+    state: CustomerCardState
+    components: tuple[Component, ...] | None = None
+    loaded_at: datetime | None = None
+    expires_at: datetime | None = None
+    error_detail: str | None = None
+    error_kind: str | None = None
+
+    @classmethod
+    def from_graphql(cls, data: Mapping[str, Any]) -> CustomerCardInstance:
+        # An instance kind Plain adds later reads as loading: nothing to show, nothing failed.
+        state = _CARD_STATES.get(data.get("__typename") or "", "loading")
+        detail = data.get("errorDetail") or {}
+        kind = str(detail.get("__typename") or "")
+        components = data.get("components")
+        return cls(
+            id=data["id"],
+            customer_id=data.get("customerId") or "",
+            thread_id=data.get("threadId"),
+            config=CustomerCardConfig.from_graphql(data["customerCardConfig"]),
+            state=state,
+            components=(
+                components_from_graphql(components)
+                if state == "loaded" and components is not None
+                else None
+            ),
+            loaded_at=parse_datetime(data.get("loadedAt")),
+            expires_at=parse_datetime(data.get("expiresAt")),
+            error_detail=_card_error_detail(detail) if state == "error" else None,
+            error_kind=(
+                kind.removeprefix(_CARD_ERROR_PREFIX).removesuffix(_CARD_ERROR_SUFFIX) or None
+                if state == "error"
+                else None
+            ),
+        )

@@ -64,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--allow-http-targets",
         action="store_true",
-        help="let webhook target URLs be plain http on loopback (real Plain requires https)",
+        help="let webhook target and customer card URLs be plain http on loopback (real "
+        "Plain requires https)",
     )
     parser.add_argument("--verbose", action="store_true", help="log every request")
     parser.add_argument(
@@ -78,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--api-key (or PLAIN_API_KEY) is required")
     if args.data:
         os.makedirs(os.path.dirname(os.path.abspath(args.data)), exist_ok=True)
-    # The server sends webhooks itself, from a background thread, as they fall due.
+    # The server sends webhooks and loads customer cards itself, from background threads.
     app = create_app(
         api_key=args.api_key,
         data_path=args.data,

@@ -14,6 +14,9 @@ Routes (any path prefix before them is kept, so the app can sit under a sub-path
                                         so a demo can write a history; reset clears it
   POST /_emulator/webhooks/deliver      deliver every webhook due now, synchronously; answers
                                         {"attempts": [...]} (what was sent and each result)
+  POST /_emulator/cards/fetch           make every customer card request due now,
+                                        synchronously; answers {"requests": [...]}
+  GET|DELETE /_emulator/cards/requests  every customer card request made (the log)
   GET|POST|DELETE /_emulator/webhooks/faults   webhook faults (see control.py)
   POST /_emulator/webhooks/burst        {"count", "event_type"?, "thread_id"?}: N synthetic events
   GET|POST /_emulator/search            whether searchThreads matches note text
@@ -58,9 +61,11 @@ from graphql import (
 from ulid import ULID
 
 from plain_gateway.emulator import state as st
+from plain_gateway.emulator.cards import CardFetcher, CardWorker
 from plain_gateway.emulator.delivery import DeliveryWorker, WebhookDeliverer
 from plain_gateway.emulator.families import FamilyModule
 from plain_gateway.emulator.families.attachments import ATTACHMENT_MAX_BYTES, sign_download
+from plain_gateway.emulator.families.customer_cards import LOADING_EVENT, CustomerCards
 from plain_gateway.emulator.families.webhooks import HTTP_ANY, HTTP_LOOPBACK, Webhooks
 from plain_gateway.emulator.graph import (
     Context,
@@ -197,6 +202,8 @@ class EmulatorApp:
         allow_http_targets: bool = False,
         webhook_transport: httpx.BaseTransport | None = None,
         deliver_in_background: bool = False,
+        card_transport: httpx.BaseTransport | None = None,
+        fetch_cards_in_background: bool | None = None,
     ) -> None:
         if not api_key:
             raise ValueError("the emulator needs an API key")
@@ -221,6 +228,18 @@ class EmulatorApp:
             self._worker = DeliveryWorker(self.deliverer)
             webhooks.webhook_queued_listen(self._worker.wake)
             self._worker.start()
+        cards = self._cards()
+        if cards is not None and allow_http_targets:
+            cards.card_http_urls = HTTP_ANY if card_transport is not None else HTTP_LOOPBACK
+        self.card_fetcher = CardFetcher(state=self.state, transport=card_transport)
+        self._card_worker: CardWorker | None = None
+        if fetch_cards_in_background is None:
+            fetch_cards_in_background = deliver_in_background
+        if fetch_cards_in_background and cards is not None:
+            self._card_worker = CardWorker(self.card_fetcher)
+            # A load started: its fetch is due now (the event reaches us when it commits).
+            self.state.store.subscribe(LOADING_EVENT, self._card_worker.wake)
+            self._card_worker.start()
 
     def _webhooks(self) -> Webhooks | None:
         try:
@@ -228,12 +247,22 @@ class EmulatorApp:
         except KeyError:  # built without the webhooks family
             return None
 
+    def _cards(self) -> CustomerCards | None:
+        try:
+            return self.state.family(CustomerCards)
+        except KeyError:  # built without the customer cards family
+            return None
+
     def close(self) -> None:
-        """Stop the delivery worker (if any) and close its HTTP client."""
+        """Stop the delivery and card workers (if any) and close their HTTP clients."""
         if self._worker is not None:
             self._worker.stop()
             self._worker = None
+        if self._card_worker is not None:
+            self._card_worker.stop()
+            self._card_worker = None
         self.deliverer.close()
+        self.card_fetcher.close()
 
     # --- WSGI -----------------------------------------------------------------------------------
 
@@ -487,6 +516,9 @@ class EmulatorApp:
             ("POST", "webhooks/faults"): self._webhook_faults_set,
             ("DELETE", "webhooks/faults"): self._webhook_faults_clear,
             ("POST", "webhooks/burst"): self._webhooks_burst,
+            ("POST", "cards/fetch"): self._cards_fetch,
+            ("GET", "cards/requests"): self._card_requests_get,
+            ("DELETE", "cards/requests"): self._card_requests_clear,
             ("GET", "search"): self._search_get,
             ("POST", "search"): self._search_set,
         }.get((request.method, route))
@@ -509,6 +541,7 @@ class EmulatorApp:
         with self._local:
             self._faults = Faults()
             self._requests.clear()
+        self.card_fetcher.requests_clear()
         webhooks = self._webhooks()
         if webhooks is not None:
             webhooks.webhook_faults = type(webhooks.webhook_faults)()
@@ -609,7 +642,23 @@ class EmulatorApp:
             view = _clock_view(state)
         if self._worker is not None:  # retries may be due now
             self._worker.wake()
+        if self._card_worker is not None:
+            self._card_worker.wake()
         return _json(200, view)
+
+    # --- customer cards -------------------------------------------------------------------------
+
+    def _cards_fetch(self, _body: dict[str, Any]) -> Response:
+        if self._cards() is None:
+            raise ValueError("this emulator was built without the customer cards family")
+        return _json(200, {"requests": self.card_fetcher.fetch_due()})
+
+    def _card_requests_get(self, _body: dict[str, Any]) -> Response:
+        return _json(200, {"requests": self.card_fetcher.requests()})
+
+    def _card_requests_clear(self, _body: dict[str, Any]) -> Response:
+        self.card_fetcher.requests_clear()
+        return _json(200, {"ok": True})
 
     # --- webhooks -------------------------------------------------------------------------------
 
@@ -750,6 +799,8 @@ def create_app(
     allow_http_targets: bool = False,
     webhook_transport: httpx.BaseTransport | None = None,
     deliver_in_background: bool = False,
+    card_transport: httpx.BaseTransport | None = None,
+    fetch_cards_in_background: bool | None = None,
 ) -> EmulatorApp:
     """A fresh emulator. `data_path` is a SQLite file (kept across restarts) or None (memory).
 
@@ -763,6 +814,12 @@ def create_app(
     `httpx.WSGITransport(app=...)` to receive them in-process). `deliver_in_background` starts
     a daemon thread that sends deliveries as they fall due (stop it with `app.close()`); without
     it nothing is sent until `POST /_emulator/webhooks/deliver`.
+
+    Customer cards: `allow_http_targets` lets card API URLs be http too, as for webhooks (any
+    host when `card_transport` is given). `card_transport` is the httpx transport card requests
+    go through (default: the network). `fetch_cards_in_background` (default: as
+    `deliver_in_background`) starts a daemon thread that makes card requests as loads start
+    and retries fall due; without it nothing is fetched until `POST /_emulator/cards/fetch`.
     """
     return EmulatorApp(
         api_key=api_key,
@@ -773,6 +830,8 @@ def create_app(
         allow_http_targets=allow_http_targets,
         webhook_transport=webhook_transport,
         deliver_in_background=deliver_in_background,
+        card_transport=card_transport,
+        fetch_cards_in_background=fetch_cards_in_background,
     )
 
 

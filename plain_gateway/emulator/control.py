@@ -21,6 +21,18 @@ Webhooks (the emulator sends them to its webhook targets, see families/webhooks.
   (thread.thread_created by default; thread.thread_status_transitioned or
   thread.thread_priority_changed) built from a thread (the newest unless given), each with its
   own event id, queued for every subscribed target (for benchmarks). Answers {"event_ids"}.
+
+Customer cards (the emulator loads them from each config's API, see families/customer_cards.py):
+- `fetch_customer_cards()`: POST /_emulator/cards/fetch makes every card request due now on the
+  emulator's clock, synchronously, and answers one summary per request: {"request_id", "url",
+  "card_keys", "customer_id", "thread_id", "attempt" (1, or 2 for the retry), "status_code",
+  "error_code", "duration_ms", "outcome" ("loaded" | "retry_scheduled" | "failed"), "cards"
+  ({key: "loaded" | "error" | "retry" | "discarded"})}. With no card thread (an app made without
+  fetch_cards_in_background) a card stays Loading until this is called.
+- The retry after a 5xx, a 429 or a timeout falls due 1 s later on the emulator's clock:
+  `set_clock_offset(seconds=...)` makes it due at once (and wakes the card thread).
+- `customer_card_requests()`: GET /_emulator/cards/requests, every request made, oldest first
+  (the same summaries); `clear_customer_card_requests()` forgets them.
 """
 
 from __future__ import annotations
@@ -262,3 +274,18 @@ class EmulatorControl:
             body["thread_id"] = thread_id
         ids: list[str] = self._call("POST", "/webhooks/burst", body)["event_ids"]
         return ids
+
+    # --- customer cards -------------------------------------------------------------------------
+
+    def fetch_customer_cards(self) -> list[dict[str, Any]]:
+        """Make every customer card request due now; returns one summary per request made."""
+        requests: list[dict[str, Any]] = self._call("POST", "/cards/fetch")["requests"]
+        return requests
+
+    def customer_card_requests(self) -> list[dict[str, Any]]:
+        """Every customer card request the emulator made, oldest first (see the docstring)."""
+        requests: list[dict[str, Any]] = self._call("GET", "/cards/requests")["requests"]
+        return requests
+
+    def clear_customer_card_requests(self) -> None:
+        self._call("DELETE", "/cards/requests")

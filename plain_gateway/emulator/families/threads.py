@@ -1609,6 +1609,12 @@ def _component_view(component: pc.Component, info: GraphQLResolveInfo) -> graph.
         case pc.LinkButton(url=url, label=label):
             body = {"linkButtonUrl": url, "linkButtonLabel": label, "url": url}
             return Payload("ComponentLinkButton", {**body, "label": label})
+        case pc.WorkflowButton(label=label, workflow_id=workflow_id, workflow_key=workflow_key):
+            identifier = {"workflowId": workflow_id, "workflowKey": workflow_key}
+            return Payload(
+                "ComponentWorkflowButton",
+                {"workflowButtonLabel": label, "workflowButtonWorkflowIdentifier": identifier},
+            )
         case pc.Badge(label=label, color=color):
             return Payload("ComponentBadge", {"badgeLabel": label, "badgeColor": color})
         case pc.CopyButton(value=value, tooltip=tooltip):

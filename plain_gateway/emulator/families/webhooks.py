@@ -62,6 +62,8 @@ __all__ = [
     "WebhookFaults",
     "WebhookTarget",
     "Webhooks",
+    "http_host_allowed",
+    "url_host_allowed",
 ]
 
 MAX_TARGETS = 25
@@ -79,6 +81,34 @@ BURST_TYPES = (
     "thread.thread_priority_changed",
 )
 HTTP_ANY = "any"
+
+
+def http_host_allowed(host: str, setting: str | None) -> bool:
+    """Whether a plain http URL to `host` is allowed under `setting` (None: https only;
+    HTTP_LOOPBACK: loopback hosts; HTTP_ANY: any host)."""
+    if setting == HTTP_ANY:
+        return True
+    if setting != HTTP_LOOPBACK:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def url_host_allowed(url: str, setting: str | None) -> bool:
+    """Whether `url` is absolute with a host, and https (or http as `setting` allows)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        return False
+    if parts.scheme not in ("https", "http") or not host:
+        return False
+    return parts.scheme == "https" or http_host_allowed(host, setting)
 
 
 @dataclass(slots=True)
@@ -216,16 +246,7 @@ class Webhooks(Family):
         return url
 
     def _http_allowed(self, host: str) -> bool:
-        if self.http_targets == HTTP_ANY:
-            return True
-        if self.http_targets != HTTP_LOOPBACK:
-            return False
-        if host == "localhost" or host.endswith(".localhost"):
-            return True
-        try:
-            return ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            return False
+        return http_host_allowed(host, self.http_targets)
 
     def _event_types_check(self, event_types: Sequence[str]) -> list[str]:
         errors = []
