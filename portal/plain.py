@@ -4,8 +4,9 @@ With PLAIN_API_URL set, the client talks to that URL (real Plain, or a standalon
 PLAIN_API_KEY. Without it, the client talks to the embedded emulator in-process, through an
 httpx.WSGITransport over the emulator's WSGI app, its state in PLAIN_EMULATOR_DATA. That emulator
 allows http webhook targets and delivers webhooks to the portal's own WSGI app in-process (on a
-background thread when PLAIN_EMULATOR_DELIVER_IN_BACKGROUND, as they fall due), so the embedded
-default hears from its Plain with no server listening for it.
+background thread when PLAIN_EMULATOR_DELIVER_IN_BACKGROUND, as they fall due), and asks the
+same app for customer cards, so the embedded default hears from its Plain with no server
+listening for it.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ def _embedded_transport() -> httpx.BaseTransport:
             # http in the embedded default) only names the path and host the request carries.
             allow_http_targets=True,
             webhook_transport=httpx.WSGITransport(app=_PortalApp()),
+            # Customer cards are asked of the portal in-process too, as webhooks are delivered.
+            card_transport=httpx.WSGITransport(app=_PortalApp()),
             deliver_in_background=settings.PLAIN_EMULATOR_DELIVER_IN_BACKGROUND,
         )
         _transport = httpx.WSGITransport(app=_app)
