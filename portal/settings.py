@@ -264,6 +264,10 @@ PLAIN_CUSTOMER_CARDS_MAX_BYTES = env.int("PLAIN_CUSTOMER_CARDS_MAX_BYTES", defau
 PLAIN_CUSTOMER_CARD_MAX_ORGANISATIONS = env.int("PLAIN_CUSTOMER_CARD_MAX_ORGANISATIONS", default=10)
 PLAIN_CUSTOMER_CARD_MAX_MEMBERS = env.int("PLAIN_CUSTOMER_CARD_MAX_MEMBERS", default=10)
 PLAIN_CUSTOMER_CARD_MAX_ACTIVITY = env.int("PLAIN_CUSTOMER_CARD_MAX_ACTIVITY", default=5)
+# `make run` (manage.py run_embedded) makes the embedded emulator's card configs match at start.
+PLAIN_CUSTOMER_CARDS_ENSURE_ON_START = env.bool(
+    "PLAIN_CUSTOMER_CARDS_ENSURE_ON_START", default=True
+)
 
 # Emails to customers (portal/notifications/). Threads on these Plain channels are notified;
 # EMAIL is left out by default because Plain emails those customers itself. Comma-separated.

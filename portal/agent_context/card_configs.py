@@ -6,7 +6,8 @@ its TTL as the default time to live, and the portal's card endpoint (PORTAL_PUBL
 path) as the API URL. Configs are matched by key (unique in a workspace); configs with other
 keys belong to other integrations and are never touched, and a config's API headers are left as
 they are (the endpoint authenticates Plain by the request signature, not by a header).
-`manage.py plain_customer_cards` calls `card_configs_drift` and `card_configs_ensure`.
+`manage.py plain_customer_cards` calls `card_configs_drift` and `card_configs_ensure`; the
+embedded start (`run_embedded`) calls `card_configs_ensure_on_start`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ __all__ = [
     "CardConfigReport",
     "card_configs_drift",
     "card_configs_ensure",
+    "card_configs_ensure_on_start",
     "card_configs_url",
 ]
 
@@ -128,4 +130,26 @@ def card_configs_ensure(*, client: PlainClient | None = None) -> CardConfigRepor
         configs=tuple(configs),
         drift=report.drift,
         actions=tuple(actions),
+    )
+
+
+def card_configs_ensure_on_start() -> str:
+    """`make run`'s start (manage.py run_embedded): ensure the card configs when the portal
+    talks to an emulator and PLAIN_CUSTOMER_CARDS_ENSURE_ON_START is on. Against real Plain it
+    does nothing (that is `plain_customer_cards --ensure`'s job, run on purpose). Returns a line
+    for the console; a failure is reported there, never raised: the portal still starts."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from plain_gateway import PlainError
+    from portal.plain import is_emulator
+
+    if not settings.PLAIN_CUSTOMER_CARDS_ENSURE_ON_START or not is_emulator():
+        return ""
+    try:
+        report = card_configs_ensure()
+    except (PlainError, ImproperlyConfigured) as error:
+        return f"Customer cards: the configs could not be ensured ({type(error).__name__})."
+    done = "; ".join(report.actions) or "in sync"
+    return (
+        f"Customer cards: the emulator asks {report.url} for {len(report.wanted)} cards ({done})."
     )

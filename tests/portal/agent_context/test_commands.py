@@ -124,3 +124,21 @@ def test_invalid_settings_are_a_clear_command_error(settings):
 def test_a_mode_is_required():
     with pytest.raises(CommandError):
         call_command("plain_customer_cards", stdout=StringIO())
+
+
+def test_the_embedded_start_ensures_the_configs_over_an_emulator_only(plain, settings):
+    from portal.agent_context.card_configs import card_configs_ensure_on_start
+    from portal.plain import reset_plain_client
+
+    first = card_configs_ensure_on_start()
+    assert first.startswith(f"Customer cards: the emulator asks {CARDS_URL} for 4 cards (created")
+    assert sorted(_configs(plain)) == sorted(ALL_KEYS)
+    assert card_configs_ensure_on_start() == (
+        f"Customer cards: the emulator asks {CARDS_URL} for 4 cards (in sync)."
+    )
+    settings.PLAIN_CUSTOMER_CARDS_ENSURE_ON_START = False
+    assert card_configs_ensure_on_start() == ""
+    settings.PLAIN_CUSTOMER_CARDS_ENSURE_ON_START = True
+    settings.PLAIN_API_URL = "https://core-api.uk.plain.com/graphql/v1"  # real Plain: never
+    reset_plain_client()
+    assert card_configs_ensure_on_start() == ""

@@ -35,7 +35,11 @@ class Command(BaseCommand):
             return
         from portal.webhooks.target import target_ensure_on_start
 
+        from portal.agent_context.card_configs import card_configs_ensure_on_start
+
         if ensured := target_ensure_on_start():  # plain_webhooks --ensure, over the emulator
+            self.stdout.write(ensured)
+        if ensured := card_configs_ensure_on_start():  # plain_customer_cards --ensure, likewise
             self.stdout.write(ensured)
         worker = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
             [
