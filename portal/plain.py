@@ -3,10 +3,10 @@
 With PLAIN_API_URL set, the client talks to that URL (real Plain, or a standalone emulator) with
 PLAIN_API_KEY. Without it, the client talks to the embedded emulator in-process, through an
 httpx.WSGITransport over the emulator's WSGI app, its state in PLAIN_EMULATOR_DATA. That emulator
-allows http webhook targets and delivers webhooks to the portal's own WSGI app in-process (on a
-background thread when PLAIN_EMULATOR_DELIVER_IN_BACKGROUND, as they fall due), and asks the
-same app for customer cards, so the embedded default hears from its Plain with no server
-listening for it.
+allows http webhook targets and customer card URLs, delivers webhooks to the portal's own WSGI
+app in-process and asks it for customer cards the same way (on background threads when
+PLAIN_EMULATOR_DELIVER_IN_BACKGROUND, as they fall due), so the embedded default hears from its
+Plain, and answers its card requests, with no server listening for it.
 """
 
 from __future__ import annotations
@@ -35,16 +35,17 @@ _reset_hooks: list[Callable[[], None]] = []
 def _embedded_transport() -> httpx.BaseTransport:
     global _transport, _app
     if _transport is None:
+        portal = _PortalApp()
         _app = create_app(
             api_key=_api_key(),
             data_path=settings.PLAIN_EMULATOR_DATA or None,
-            # Webhooks reach the portal in-process: the target's URL (PORTAL_PUBLIC_URL, plain
-            # http in the embedded default) only names the path and host the request carries.
+            # Webhooks and card requests reach the portal in-process: their URLs
+            # (PORTAL_PUBLIC_URL, plain http in the embedded default) only name the path and
+            # host the request carries.
             allow_http_targets=True,
-            webhook_transport=httpx.WSGITransport(app=_PortalApp()),
-            # Customer cards are asked of the portal in-process too, as webhooks are delivered.
-            card_transport=httpx.WSGITransport(app=_PortalApp()),
+            webhook_transport=httpx.WSGITransport(app=portal),
             deliver_in_background=settings.PLAIN_EMULATOR_DELIVER_IN_BACKGROUND,
+            card_transport=httpx.WSGITransport(app=portal),
         )
         _transport = httpx.WSGITransport(app=_app)
     return _transport
@@ -126,7 +127,7 @@ def reset_plain_client() -> None:
         if _client is not None:
             _client.close()
         if _app is not None:
-            _app.close()  # its delivery thread, if any
+            _app.close()  # its delivery and card threads, if any
         _client = None
         _transport = None
         _app = None

@@ -10,7 +10,8 @@ Layout: `store.py` (persistence, ids, the clock, domain events), `families/` (on
 see families/__init__.py for how to add one), `state.py` (the store plus every family),
 `graph.py` (GraphQL plumbing and the executable schema, shared.graphql plus the families' SDL;
 `schema.graphql` is the whole of it in one file, generated),
-`app.py` (HTTP, faults, control API), `control.py` (the control API's client).
+`app.py` (HTTP, faults, control API), `control.py` (the control API's client), `delivery.py` and
+`cards.py` (the background work: sending webhooks, fetching customer cards).
 
 What it emulates: every type it declares is whole (each field, argument, input field, union member,
 enum value and interface implementation Plain's schema has on it), answering real data where it
@@ -32,12 +33,17 @@ unarchive), thread field schemas, attachments (upload and download URLs served b
 Plain's size, type and count limits), inbound emails in any of Plain's email categories (set by the
 control API), webhook targets and signed webhook deliveries with Plain's headers, bodies (validated
 against Plain's webhook schema) and retry schedule on the emulator's clock, every attempt recorded,
-Relay pagination with Plain's limits, Plain's mutation error codes, Bearer authentication checked
-before anything else, injected latency, 5xx and 429 responses, writes whose answer is lost after
-they commit, webhook faults (drop, duplicate, reorder, delay, burst), and a clock that can be
-shifted from real time (so a demo can be given a past). Every write emits an in-process domain
-event named after Plain's webhook event types (store.Store.subscribe), delivered when its request
-commits.
+customer card configs (Plain's limits: 25 per workspace, unique keys, TTL, https URLs, 20 headers;
+reorder) and customer cards loaded just in time from each config's API as Plain loads them (Loading
+until fetched, on a background thread or when the control API says: POST, Plain's headers, the body
+signed with the workspace secret, configs with the same API details batched, 5xx, 429 and timeouts
+retried once a second later on the emulator's clock and not cached, other failures cached five
+minutes, answers cached for their TTL, reload of one card; every card request recorded), Relay
+pagination with Plain's limits, Plain's mutation error codes, Bearer authentication checked before
+anything else, injected latency, 5xx and 429 responses, writes whose answer is lost after they
+commit, webhook faults (drop, duplicate, reorder, delay, burst), and a clock that can be shifted
+from real time (so a demo can be given a past). Every write emits an in-process domain event named
+after Plain's webhook event types (store.Store.subscribe), delivered when its request commits.
 
 What it does NOT emulate:
 - permissions and API key scopes (every key may do everything; no FORBIDDEN for missing scopes);
@@ -73,6 +79,9 @@ What it does NOT emulate:
   Teams, Discord, SLA and customer-group events, assignees and status details in bodies (null);
   webhook faults, the search switch and the clock offset belong to the serving process;
 - virus scanning, or upload URLs on another host (they point at the emulator itself);
+- in customer cards: the CardTooBig error, mTLS, the customerCardInstanceChanges subscription,
+  permissions on apiUrl and apiHeaders; an uncached error is answered once, then reloaded (Plain
+  pushes it to the app instead); the 15 s timeout is httpx's, per read, not a total;
 - a key on GET /graphql/v1/schema.graphql: the SDL is the emulator's own addition, open to all;
 - a lost answer as a cut connection in process (httpx.WSGITransport has no connection to cut:
   there it is a 502, 503 or 504; the standalone server can cut it); HTTP keep-alive (the
