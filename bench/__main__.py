@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import sys
 
-from bench import cache, pages, sync, webhooks
+from bench import cache, cards, pages, sync, webhooks
 
-MODULES = {"pages": pages, "cache": cache, "sync": sync, "webhooks": webhooks}
+MODULES = {
+    "pages": pages,
+    "cache": cache,
+    "sync": sync,
+    "webhooks": webhooks,
+    "cards": cards,
+}
 
 
 def main(argv: list[str]) -> int:

@@ -226,6 +226,49 @@ PLAIN_WEBHOOK_EVENT_TYPES = env.list(
 # `make run` (manage.py run_embedded) keeps the embedded emulator's target in line at start.
 PLAIN_WEBHOOKS_ENSURE_ON_START = env.bool("PLAIN_WEBHOOKS_ENSURE_ON_START", default=True)
 
+# Customer cards Plain asks the portal for (portal/agent_context/): what each card is (`kind`,
+# the builder in portal/agent_context/cards.py), its key and title in Plain, and how long Plain
+# may cache it (15 s to a year). `manage.py plain_customer_cards --ensure` makes Plain's card
+# configs match this list; the endpoint answers the same keys. Signed like webhooks
+# (PLAIN_HMAC_SECRET).
+PLAIN_CUSTOMER_CARDS = [
+    {
+        "kind": "organisations",
+        "key": "portal-organisations",
+        "title": "Portal organisations",
+        "ttl_seconds": env.int("PLAIN_CUSTOMER_CARD_ORGANISATIONS_TTL", default=300),
+    },
+    {
+        "kind": "members",
+        "key": "portal-members",
+        "title": "Organisation members",
+        "ttl_seconds": env.int("PLAIN_CUSTOMER_CARD_MEMBERS_TTL", default=300),
+    },
+    {
+        "kind": "activity",
+        "key": "portal-activity",
+        "title": "Portal activity",
+        "ttl_seconds": env.int("PLAIN_CUSTOMER_CARD_ACTIVITY_TTL", default=60),
+    },
+    {
+        "kind": "staff_links",
+        "key": "portal-staff-links",
+        "title": "Portal admin",
+        "ttl_seconds": env.int("PLAIN_CUSTOMER_CARD_STAFF_LINKS_TTL", default=3600),
+    },
+]
+# Card requests over this many bytes are refused (413) before they are read; Plain's are tiny.
+PLAIN_CUSTOMER_CARDS_MAX_BYTES = env.int("PLAIN_CUSTOMER_CARDS_MAX_BYTES", default=64 * 1024)
+# How much a card lists before it says "and N more": organisations per card, members per
+# organisation, recent submissions.
+PLAIN_CUSTOMER_CARD_MAX_ORGANISATIONS = env.int("PLAIN_CUSTOMER_CARD_MAX_ORGANISATIONS", default=10)
+PLAIN_CUSTOMER_CARD_MAX_MEMBERS = env.int("PLAIN_CUSTOMER_CARD_MAX_MEMBERS", default=10)
+PLAIN_CUSTOMER_CARD_MAX_ACTIVITY = env.int("PLAIN_CUSTOMER_CARD_MAX_ACTIVITY", default=5)
+# `make run` (manage.py run_embedded) makes the embedded emulator's card configs match at start.
+PLAIN_CUSTOMER_CARDS_ENSURE_ON_START = env.bool(
+    "PLAIN_CUSTOMER_CARDS_ENSURE_ON_START", default=True
+)
+
 # Emails to customers (portal/notifications/). Threads on these Plain channels are notified;
 # EMAIL is left out by default because Plain emails those customers itself. Comma-separated.
 PORTAL_NOTIFY_CHANNELS = env.list(
@@ -306,9 +349,10 @@ RATELIMIT_USE_CACHE = "default"
 # Production hardening; on by default when DEBUG is off.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
-# Plain counts a redirect as a failed delivery: the webhook endpoint answers over http too (a
-# local emulator's loopback delivery); its requests are authenticated by their signature.
-SECURE_REDIRECT_EXEMPT = [r"^plain/webhooks/?$"]
+# Plain counts a redirect as a failed delivery: the webhook and customer-card endpoints answer
+# over http too (a local emulator's loopback requests); their requests are authenticated by
+# their signature.
+SECURE_REDIRECT_EXEMPT = [r"^plain/webhooks/?$", r"^plain/customer-cards/?$"]
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0 if DEBUG else 31536000)

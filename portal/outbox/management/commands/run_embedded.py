@@ -33,9 +33,12 @@ class Command(BaseCommand):
             # runserver's autoreloader runs this command again in its child: serve only.
             call_command("runserver", options["addrport"])
             return
+        from portal.agent_context.card_configs import card_configs_ensure_on_start
         from portal.webhooks.target import target_ensure_on_start
 
         if ensured := target_ensure_on_start():  # plain_webhooks --ensure, over the emulator
+            self.stdout.write(ensured)
+        if ensured := card_configs_ensure_on_start():  # plain_customer_cards --ensure, likewise
             self.stdout.write(ensured)
         worker = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
             [
