@@ -20,6 +20,13 @@ that answer is served instead, marked stale, so the page can say "this may be ou
 rather than fail. For SUPPORT_READ_CACHE_BACKOFF_SECONDS after such a failure a read that has a
 last good answer does not ask Plain again, so an outage does not cost every view its full wait.
 
+Entries are stored as pickled bytes, and each process keeps the objects it last decoded beside
+the bytes they came from (`_decoded`, a small LRU): a warm view finds the same bytes in the cache
+and reuses the decoded page instead of unpickling a tree of a few hundred dataclasses again. The
+shared cache stays the one source of truth: the reuse happens only when the cache still returns
+byte-for-byte what was decoded, so an entry that expired, was cleared or was replaced is read
+afresh. The values are frozen dataclasses and tuples, safe to share between requests.
+
 This module caches; it does not decide access. The callers (selectors) check what comes back
 against the user's memberships, read from our database on every view.
 """
@@ -28,7 +35,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import pickle
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -53,7 +63,8 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-_PREFIX = "support:read:v1"
+# v2: entries are pickled bytes (v1 held the objects).
+_PREFIX = "support:read:v2"
 # Set while Plain is failing: reads that have a last good answer serve it without asking.
 _FAILING_KEY = f"{_PREFIX}:plain-failing"
 # The version of a scope that was never invalidated.
@@ -86,6 +97,42 @@ class CachedRead(Generic[T]):
 class _Entry(Generic[T]):
     value: T
     fetched_at: datetime
+
+
+# Cache key -> (the bytes the cache held, the entry decoded from them), most recently used last.
+_DECODED_MAX_ENTRIES = 64
+_decoded: OrderedDict[str, tuple[bytes, _Entry[object]]] = OrderedDict()
+_decoded_lock = threading.Lock()
+
+
+def _remember(key: str, blob: bytes, entry: _Entry[T]) -> None:
+    with _decoded_lock:
+        _decoded[key] = (blob, entry)  # type: ignore[assignment]
+        _decoded.move_to_end(key)
+        while len(_decoded) > _DECODED_MAX_ENTRIES:
+            _decoded.popitem(last=False)
+
+
+def _entry_get(key: str) -> _Entry[T] | None:
+    """The entry cached under `key`, decoded at most once per process for the same bytes."""
+    blob = cache.get(key)
+    if not isinstance(blob, bytes):
+        return None
+    with _decoded_lock:
+        known = _decoded.get(key)
+        if known is not None and known[0] == blob:
+            _decoded.move_to_end(key)
+            return known[1]  # type: ignore[return-value]
+    entry: _Entry[T] = pickle.loads(blob)  # noqa: S301 - our own cache, as Django's pickles
+    _remember(key, blob, entry)
+    return entry
+
+
+def _entry_set(keys_timeouts: Sequence[tuple[str, int]], entry: _Entry[T]) -> None:
+    blob = pickle.dumps(entry, pickle.HIGHEST_PROTOCOL)
+    for key, timeout in keys_timeouts:
+        cache.set(key, blob, timeout)
+        _remember(key, blob, entry)
 
 
 def scope_versions(scopes: Iterable[str]) -> dict[str, str]:
@@ -130,11 +177,11 @@ def read_through(
     base = f"{_PREFIX}:{kind}:{_digest(params)}"
     fresh_key = f"{base}:{_digest(sorted(versions.items()))}"
     last_key = f"{base}:last"
-    entry: _Entry[T] | None = cache.get(fresh_key)
+    entry: _Entry[T] | None = _entry_get(fresh_key)
     if entry is not None:
         return CachedRead(value=entry.value, fetched_at=entry.fetched_at)
     if cache.get(_FAILING_KEY) is not None:
-        last: _Entry[T] | None = cache.get(last_key)
+        last: _Entry[T] | None = _entry_get(last_key)
         if last is not None:
             return CachedRead(value=last.value, fetched_at=last.fetched_at, stale=True)
     try:
@@ -142,7 +189,7 @@ def read_through(
     except PlainError as exc:
         if not exc.retriable:
             raise
-        last = cache.get(last_key)
+        last = _entry_get(last_key)
         if last is None:
             raise
         logger.warning(
@@ -157,6 +204,11 @@ def read_through(
     cache.delete(_FAILING_KEY)
     fetched = _Entry(value=value, fetched_at=timezone.now())
     if keep(value):
-        cache.set(fresh_key, fetched, settings.SUPPORT_READ_CACHE_TTL_SECONDS)
-        cache.set(last_key, fetched, settings.SUPPORT_READ_CACHE_STALE_SECONDS)
+        _entry_set(
+            [
+                (fresh_key, settings.SUPPORT_READ_CACHE_TTL_SECONDS),
+                (last_key, settings.SUPPORT_READ_CACHE_STALE_SECONDS),
+            ],
+            fetched,
+        )
     return CachedRead(value=value, fetched_at=fetched.fetched_at)

@@ -17,8 +17,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from django.db import transaction
-from django.db.models import Exists, F, OuterRef, QuerySet, Sum
+from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.http import Http404
 
 from plain_gateway.types import Thread
@@ -92,21 +92,38 @@ class ListNews:
 
 
 def thread_list_news(*, user: User) -> ListNews:
-    """The user's ListNews, from our database in two queries."""
+    """The user's ListNews, from our database in one query (none without an organisation)."""
     org_ids = sorted(org.pk for org in organizations_of_user(user=user))
-    total = (
-        ThreadActivity.objects.filter(organization_id__in=org_ids).aggregate(total=Sum("version"))[
-            "total"
-        ]
-        or 0
-    )
-    unread_ids = frozenset(
-        UnreadThread.objects.filter(user=user, organization_id__in=org_ids).values_list(
-            "thread_id", flat=True
-        )
-    )
+    total, unread_ids = _news_read(user_id=user.pk, org_ids=org_ids) if org_ids else (0, [])
     marks = hashlib.blake2b("\n".join(sorted(unread_ids)).encode(), digest_size=6).hexdigest()
-    return ListNews(version=f"{'-'.join(map(str, org_ids))}.{total}.{marks}", unread_ids=unread_ids)
+    return ListNews(
+        version=f"{'-'.join(map(str, org_ids))}.{total}.{marks}", unread_ids=frozenset(unread_ids)
+    )
+
+
+def _news_read(*, user_id: int, org_ids: list[int]) -> tuple[int, list[str]]:
+    """The sum of the organisations' activity stamps and the user's unread thread ids in them.
+
+    One statement written out rather than two ORM queries: every list view (and every check for
+    news on it) runs this, and building the two querysets cost ten times what SQLite takes to
+    answer them. The one-row sum is left-joined to the unread marks, so it comes back when there
+    are none (then with a NULL thread id). Plain SQL that SQLite and PostgreSQL both speak; every
+    value is a parameter.
+    """
+    quote = connection.ops.quote_name
+    activity, unread = ThreadActivity._meta.db_table, UnreadThread._meta.db_table
+    in_orgs = ", ".join(["%s"] * len(org_ids))
+    sql = (
+        f"SELECT t.total, u.{quote('thread_id')} FROM ("  # noqa: S608 - names from _meta
+        f"SELECT COALESCE(SUM({quote('version')}), 0) AS total FROM {quote(activity)} "
+        f"WHERE {quote('organization_id')} IN ({in_orgs})) t "
+        f"LEFT JOIN {quote(unread)} u ON u.{quote('user_id')} = %s "
+        f"AND u.{quote('organization_id')} IN ({in_orgs})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*org_ids, user_id, *org_ids])
+        rows = cursor.fetchall()
+    return int(rows[0][0]), [thread_id for _, thread_id in rows if thread_id is not None]
 
 
 def thread_organization_recorded(*, thread_id: str) -> Organization | None:

@@ -1,5 +1,5 @@
-"""Template helpers for the support pages: markdown, times, the header's organisations, and the
-site's small script.
+"""Template helpers for the support pages: markdown, times, the header's organisations, the
+thread list's rows, and the site's small script.
 
 Times are shown in the current time zone: the user's own (User.time_zone), activated for each
 request by portal.accounts.middleware.TimeZoneMiddleware, else settings.TIME_ZONE.
@@ -7,6 +7,7 @@ request by portal.accounts.middleware.TimeZoneMiddleware, else settings.TIME_ZON
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from datetime import datetime, tzinfo
 
 from django import template
@@ -17,6 +18,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from portal.support.markdown import markdown_to_html, plain_text_to_html
+from portal.support.markup import html_format
+from portal.support.presentation import ThreadRow
 from portal.tenancy.selectors import organizations_of_user
 
 register = template.Library()
@@ -83,7 +86,7 @@ class Clock:
         if moment is None:
             return _UNKNOWN_TIME
         local = moment.astimezone(self.zone)
-        return format_html(
+        return html_format(
             '<time datetime="{}" title="{}">{}</time>',
             local.isoformat(),
             absolute_time_text(local, zone=local.tzinfo),
@@ -95,7 +98,7 @@ class Clock:
         if moment is None:
             return _UNKNOWN_TIME
         local = moment.astimezone(self.zone)
-        return format_html(
+        return html_format(
             '<time datetime="{}" title="{}">{}</time>',
             local.isoformat(),
             relative_time(moment, now=self.now),
@@ -117,6 +120,61 @@ def timestamp(moment: datetime | None) -> SafeString:
 def local_time(moment: datetime | None) -> SafeString:
     """<time> showing the absolute local time, relative to now as its title (a date component)."""
     return Clock().absolute_tag(moment)
+
+
+_UNREAD_CLASS = mark_safe(" thread-row--unread")
+_UNREAD_BADGE = mark_safe('<span class="badge badge--new">New reply</span>')
+_NOTHING = mark_safe("")
+
+
+@register.simple_tag
+def thread_rows(rows: Iterable[ThreadRow], unread_ids: Collection[str]) -> SafeString:
+    """Each row of the thread list as an <li>, in the order given; `unread_ids` are marked.
+
+    Written by hand rather than as a template, as the timeline's entries are
+    (timeline_tags.py): a list shows 25 rows, and through the template engine each cost about
+    80 microseconds. Every value goes through html_format, which escapes it.
+    """
+    clock = Clock()
+    return mark_safe("".join(_thread_row(row, unread_ids, clock) for row in rows))  # noqa: S308
+
+
+def _thread_row(row: ThreadRow, unread_ids: Collection[str], clock: Clock) -> SafeString:
+    thread = row.thread
+    unread = thread.id in unread_ids
+    return html_format(
+        '<li class="thread-row{}">\n'
+        '  <div class="thread-row__main">\n'
+        '    <a class="thread-row__title" href="{}">{}</a>\n'
+        "    {}\n"
+        '    <span class="ref">{}</span>\n'
+        "  </div>\n"
+        '  <div class="thread-row__meta">\n'
+        '    <span class="badge badge--{}">{}</span>\n'
+        '    <span class="priority priority--{}"><span class="visually-hidden">Priority: </span>'
+        "{}</span>\n"
+        "    {}\n"
+        '    <span class="muted">Opened by {}</span>\n'
+        '    <span class="muted">Last activity {}</span>\n'
+        "  </div>\n"
+        "</li>\n",
+        _UNREAD_CLASS if unread else _NOTHING,
+        row.url,
+        thread.title or "(no title)",
+        _UNREAD_BADGE if unread else _NOTHING,
+        thread.ref,
+        row.status_tone,
+        row.status,
+        thread.priority,
+        row.priority,
+        (
+            html_format('<span class="org">{}</span>', row.organization_name)
+            if row.organization_name
+            else _NOTHING
+        ),
+        row.opened_by,
+        clock.relative_tag(row.last_activity),
+    )
 
 
 @register.simple_tag(takes_context=True)

@@ -5,9 +5,9 @@ the template engine each one cost about 80 microseconds (variable lookups, condi
 include), here a fraction of that. This is the whole entry shell and the message bodies; the
 bodies of the rarer kinds stay templates: templates/support/entries/ (emails, custom entries,
 file lists) and templates/support/components/ (Plain's UI components). The markup is built with
-format_html, which escapes every value it is given unless it is already safe HTML (a rendered
-template, or HTML sanitized by portal.support.markdown: TimelineItem.body_html); never in an
-f-string.
+html_format (portal.support.markup: format_html without its lazy-string wrappers), which
+escapes every value it is given unless it is already safe HTML (a rendered template, or HTML
+sanitized by portal.support.markdown: TimelineItem.body_html); never in an f-string.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from collections.abc import Iterable
 
 from django import template
 from django.template.loader import get_template
-from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from portal.support.markup import html_format
 from portal.support.presentation import TimelineItem
 from portal.support.templatetags.support_tags import Clock
 
@@ -44,7 +44,7 @@ def timeline_entries(items: Iterable[TimelineItem]) -> SafeString:
 def _entry(item: TimelineItem, clock: Clock) -> SafeString:
     when = clock.relative_tag(item.timestamp)
     if item.is_event:
-        return format_html(
+        return html_format(
             '<li id="entry-{}" class="{}">\n  <p><strong>{}</strong> {} &middot; {}</p>\n</li>\n',
             item.id,
             item.css_class,
@@ -52,7 +52,7 @@ def _entry(item: TimelineItem, clock: Clock) -> SafeString:
             item.status_words,
             when,
         )
-    return format_html(
+    return html_format(
         '<li id="entry-{}" class="{}">\n  <article>\n'
         '    <header class="entry__meta">\n'
         '      <span class="entry__author">{}</span>{}\n'
@@ -66,11 +66,11 @@ def _entry(item: TimelineItem, clock: Clock) -> SafeString:
         item.css_class,
         item.author,
         _SUPPORT_TAG if item.is_support else _NOTHING,
-        format_html("{} &middot; ", item.via) if item.via else _NOTHING,
+        html_format("{} &middot; ", item.via) if item.via else _NOTHING,
         when,
         mark_safe(" &middot; edited") if item.edited else _NOTHING,
         (
-            format_html(
+            html_format(
                 '    <p class="entry__merged muted">From {}, merged into this request</p>\n',
                 item.merged_from,
             )
@@ -89,7 +89,7 @@ def _body(item: TimelineItem) -> SafeString:
     if item.deleted:
         return _DELETED
     # body_html is sanitized HTML already (portal.support.markdown): SafeString, kept as is.
-    return format_html('<div class="entry__body prose">{}</div>', item.body_html)
+    return html_format('<div class="entry__body prose">{}</div>', item.body_html)
 
 
 def _render(name: str, item: TimelineItem) -> SafeString:

@@ -325,3 +325,30 @@ def test_an_internal_note_is_no_news(settings, alice_client, alice, bob, thread,
     ).exists()
     assert ThreadActivity.objects.get(thread_id=thread.id).version == version
     assert (_unread(alice), _unread(bob)) == (set(), set())
+
+
+def test_the_list_news_counts_the_users_organisations_and_their_own_unread_marks_only(
+    alice, bob, acme, globex, django_assert_num_queries
+):
+    from portal.support.live import thread_list_news
+
+    Membership.objects.create(user=alice, organization=globex)
+    ThreadActivity.objects.create(thread_id="th_acme", organization=acme, version=3)
+    ThreadActivity.objects.create(thread_id="th_globex", organization=globex, version=4)
+    UnreadThread.objects.create(user=alice, thread_id="th_acme", organization=acme)
+    UnreadThread.objects.create(user=bob, thread_id="th_bobs", organization=acme)
+
+    with django_assert_num_queries(2):  # the memberships, then the news
+        news = thread_list_news(user=alice)
+
+    assert news.unread_ids == frozenset({"th_acme"})
+    # Bob is in Acme only: Globex's stamp is not his news, and he has no marks of Alice's.
+    bobs = thread_list_news(user=bob)
+    assert bobs.unread_ids == frozenset({"th_bobs"})
+    assert bobs.version.split(".")[1] == "3"
+    # With no unread marks the stamps still count, and a new stamp changes the token.
+    UnreadThread.objects.filter(user=alice).delete()
+    before = thread_list_news(user=alice)
+    assert before.unread_ids == frozenset() and before.version.split(".")[1] == "7"
+    ThreadActivity.objects.filter(thread_id="th_globex").update(version=5)
+    assert thread_list_news(user=alice).version != before.version
