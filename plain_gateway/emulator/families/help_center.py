@@ -427,9 +427,7 @@ class HelpCenters(Family):
             raise invalid("title", "title is required", "REQUIRED")
         if group_id is not None:
             self._group_in(help_center, group_id, field_name="help_center_article_group_id")
-        others = {
-            a.slug for a in self.help_center_articles_of(help_center.id) if a is not article
-        }
+        others = {a.slug for a in self.help_center_articles_of(help_center.id) if a is not article}
         if slug is not None:
             if not _SLUG.match(slug):
                 raise invalid("slug", "slug must be lowercase words of a-z and 0-9 joined by -")
@@ -733,17 +731,19 @@ def _help_center_of(entity: Any, info: GraphQLResolveInfo) -> HelpCenter:
 
 RESOLVERS: graph.Resolvers = {
     "Query": {
-        "helpCenters": lambda _r, i, **paging: _page(list(_family(i).help_centers.values()), paging),
+        "helpCenters": lambda _r, i, **paging: _page(
+            list(_family(i).help_centers.values()), paging
+        ),
         "helpCenter": lambda _r, i, id: _family(i).help_centers.get(id),
         "helpCenterArticle": lambda _r, i, id: _family(i).help_center_articles.get(id),
         "helpCenterArticleGroup": lambda _r, i, id: _family(i).help_center_article_groups.get(id),
         "helpCenterIndex": lambda _r, i, id: _family(i).help_center_index(id),
-        "helpCenterArticleBySlug": lambda _r, i, helpCenterId, slug: (
-            _family(i).help_center_article_by_slug(help_center_id=helpCenterId, slug=slug)
-        ),
-        "helpCenterArticleGroupBySlug": lambda _r, i, helpCenterId, slug: (
-            _family(i).help_center_group_by_slug(help_center_id=helpCenterId, slug=slug)
-        ),
+        "helpCenterArticleBySlug": lambda _r, i, helpCenterId, slug: _family(
+            i
+        ).help_center_article_by_slug(help_center_id=helpCenterId, slug=slug),
+        "helpCenterArticleGroupBySlug": lambda _r, i, helpCenterId, slug: _family(
+            i
+        ).help_center_group_by_slug(help_center_id=helpCenterId, slug=slug),
         "searchKnowledgeSources": _search,
     },
     "Mutation": {
@@ -768,7 +768,9 @@ RESOLVERS: graph.Resolvers = {
             graph.Payload("HelpCenterAuthMechanismWorkosAuthkit", {"type": "WORKOS_AUTHKIT"})
         ),
         "isDeleted": graph.const(False),
-        "articleGroups": lambda h, i, **paging: _page(_family(i).help_center_groups_of(h.id), paging),
+        "articleGroups": lambda h, i, **paging: _page(
+            _family(i).help_center_groups_of(h.id), paging
+        ),
         "articles": lambda h, i, **paging: _page(_family(i).help_center_articles_of(h.id), paging),
     },
     "HelpCenterArticleGroup": {
