@@ -250,7 +250,8 @@ def test_an_article_asked_for_with_every_field_is_answered(plain, center, graphq
         portalSettings { isEnabled formFields { __typename } threadVisibility { customerTenants } }
         articleCopyOptions { isEnabled options { isMarkdownEnabled } }
         favicon { light { id } } logo { dark { id } } socialPreviewImage { id }
-        access { tenantIds } authMechanism { __typename ... on HelpCenterAuthMechanismWorkosAuthkit { type } }
+        access { tenantIds }
+        authMechanism { __typename ... on HelpCenterAuthMechanismWorkosAuthkit { type } }
         publishedAt { iso8601 } deletedAt { iso8601 }
         articles(first: 5) { edges { node { id } } }
         articleGroups(first: 5) { edges { node { id } } } } } }

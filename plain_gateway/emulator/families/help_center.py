@@ -374,7 +374,7 @@ class HelpCenters(Family):
         previous = {}
         for name, value in changes.items():
             if name == "access":
-                current = help_center.access or dict.fromkeys(ACCESS_KEYS, [])
+                current = help_center.access or {k: [] for k in ACCESS_KEYS}
                 value = {k: list(value.get(k, current[k])) for k in ACCESS_KEYS}
             previous[name] = getattr(help_center, name)
             setattr(help_center, name, value)
