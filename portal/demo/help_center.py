@@ -82,7 +82,7 @@ DEMO_ARTICLES = (
         "Change your plan",
         "Upgrade or downgrade; what happens to your bill.",
         "<p>Upgrades apply at once and are prorated. Downgrades apply at the next renewal. "
-        "See <a href=\"https://acme.test/pricing\">our pricing</a>.</p>",
+        'See <a href="https://acme.test/pricing">our pricing</a>.</p>',
         "billing",
     ),
     DemoArticle(

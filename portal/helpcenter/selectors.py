@@ -68,7 +68,58 @@ _MAX_HELP_CENTER_PAGES = 4
 _WORD = re.compile(r"\w+")
 # Words too common to say what a request is about.
 _STOP_WORDS = frozenset(
-    ["the", "and", "for", "with", "from", "that", "this", "what", "when", "where", "how", "why", "can", "cannot", "can't", "not", "our", "your", "you", "are", "was", "were", "has", "have", "had", "does", "did", "doing", "into", "out", "about", "please", "help", "need", "want", "get", "got", "will", "would", "could", "should", "there", "their", "them", "they", "its", "it's", "any", "all", "some"]
+    [
+        "the",
+        "and",
+        "for",
+        "with",
+        "from",
+        "that",
+        "this",
+        "what",
+        "when",
+        "where",
+        "how",
+        "why",
+        "can",
+        "cannot",
+        "can't",
+        "not",
+        "our",
+        "your",
+        "you",
+        "are",
+        "was",
+        "were",
+        "has",
+        "have",
+        "had",
+        "does",
+        "did",
+        "doing",
+        "into",
+        "out",
+        "about",
+        "please",
+        "help",
+        "need",
+        "want",
+        "get",
+        "got",
+        "will",
+        "would",
+        "could",
+        "should",
+        "there",
+        "their",
+        "them",
+        "they",
+        "its",
+        "it's",
+        "any",
+        "all",
+        "some",
+    ]
 )
 
 
@@ -152,14 +203,17 @@ def help_center_visible(*, help_center: HelpCenter, user: User) -> bool:
     access = help_center.access
     if user.plain_customer_id and user.plain_customer_id in access.customer_ids:
         return True
-    tenants = set()
+    tenants: set[str] = set()
     for organization in organizations_of_user(user=user):
-        tenants.update(t for t in (organization.tenant_external_id, organization.plain_tenant_id) if t)
+        tenants.update((organization.tenant_external_id, organization.plain_tenant_id))
+    tenants.discard("")
     return bool(tenants & access.tenant_ids)
 
 
 def help_centers_for_user(*, user: User) -> tuple[CatalogCenter, ...]:
-    return tuple(c for c in help_catalog() if help_center_visible(help_center=c.help_center, user=user))
+    return tuple(
+        c for c in help_catalog() if help_center_visible(help_center=c.help_center, user=user)
+    )
 
 
 def help_sections_for_user(*, user: User) -> list[HelpSection]:
@@ -246,9 +300,7 @@ def help_search_for_user(*, user: User, term: str) -> list[SearchResult]:
     key = f"{_PREFIX}:search:{hashlib.sha256(term.lower().encode()).hexdigest()}"
     hits = cache.get(key)
     if hits is None:
-        hits = get_plain_client().search_knowledge_sources(
-            query=term, page_size=SEARCH_PAGE_SIZE
-        )
+        hits = get_plain_client().search_knowledge_sources(query=term, page_size=SEARCH_PAGE_SIZE)
         cache.set(key, hits, settings.HELP_CENTER_SEARCH_CACHE_SECONDS)
     visible = _visible_published(user=user)
     results = []
@@ -265,9 +317,8 @@ def help_search_for_user(*, user: User, term: str) -> list[SearchResult]:
 def _stems(text: str) -> set[str]:
     """Lowercase words of 3+ characters, not stop words, cut to 5 characters so that
     "exporting" meets "export"."""
-    return {
-        w[:5] for w in (m.lower() for m in _WORD.findall(text)) if len(w) > 2 and w not in _STOP_WORDS
-    }
+    words = (m.lower() for m in _WORD.findall(text))
+    return {w[:5] for w in words if len(w) > 2 and w not in _STOP_WORDS}
 
 
 def help_suggestions_for_user(

@@ -26,7 +26,9 @@ PLAIN_UNAVAILABLE_STATUS = 503
 SUGGEST_SOURCE = "suggest"
 
 
-def _unavailable(request: AuthenticatedHttpRequest, exc: PlainError, *, action: str) -> HttpResponse:
+def _unavailable(
+    request: AuthenticatedHttpRequest, exc: PlainError, *, action: str
+) -> HttpResponse:
     # The class and Plain's request id trace it; the message might quote the request.
     logger.warning(
         "Plain call failed while %s: %s (request id %s)",

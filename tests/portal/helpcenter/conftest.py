@@ -10,13 +10,10 @@ import pytest
 from django.core.cache import cache
 
 from plain_gateway.types import HelpCenterAccess
-from tests.portal.support.conftest import (  # noqa: F401 - fixtures used by these tests
-    acme,
-    alice,
-    alice_client,
-    carol,
-    globex,
-)
+from tests.portal.support.conftest import acme, alice, alice_client, carol, globex
+
+# The support pages' organisations and users, as fixtures of these tests too.
+__all__ = ["acme", "alice", "alice_client", "carol", "globex"]
 
 HOSTILE_HTML = (
     '<h2 onclick="alert(1)">Steps</h2><script>alert("x")</script>'
@@ -53,12 +50,24 @@ def library(plain, acme) -> Library:
         public_name="Public help", internal_name="pub", type="PUBLIC", subdomain="pub-help"
     )
     group = plain.create_help_center_article_group(help_center_id=public.id, name="Data")
-    _article(plain, public.id, "Export your data as CSV", slug="export-data", group_id=group,
-             description="Download reports")
+    _article(
+        plain,
+        public.id,
+        "Export your data as CSV",
+        slug="export-data",
+        group_id=group,
+        description="Download reports",
+    )
     _article(plain, public.id, "Reset your password", slug="reset-password")
     _article(plain, public.id, "Hostile article", slug="hostile", content_html=HOSTILE_HTML)
-    _article(plain, public.id, "Export roadmap secret", slug="export-draft", status="DRAFT",
-             content_html="<p>export csv draftword</p>")
+    _article(
+        plain,
+        public.id,
+        "Export roadmap secret",
+        slug="export-draft",
+        status="DRAFT",
+        content_html="<p>export csv draftword</p>",
+    )
 
     private = plain.create_help_center(
         public_name="Acme only", internal_name="acme", type="PRIVATE", subdomain="acme-only"
@@ -67,14 +76,24 @@ def library(plain, acme) -> Library:
         help_center_id=private.id,
         access=HelpCenterAccess(tenant_ids=frozenset({acme.tenant_external_id})),
     )
-    _article(plain, private.id, "Acme export contract", slug="acme-contract",
-             content_html="<p>privateword export</p>")
+    _article(
+        plain,
+        private.id,
+        "Acme export contract",
+        slug="acme-contract",
+        content_html="<p>privateword export</p>",
+    )
 
     internal = plain.create_help_center(
         public_name="Runbooks", internal_name="rb", type="INTERNAL", subdomain="runbooks"
     )
-    _article(plain, internal.id, "Restart the export worker", slug="runbook",
-             content_html="<p>internalword export</p>")
+    _article(
+        plain,
+        internal.id,
+        "Restart the export worker",
+        slug="runbook",
+        content_html="<p>internalword export</p>",
+    )
     return Library(public_id=public.id, private_id=private.id, internal_id=internal.id)
 
 

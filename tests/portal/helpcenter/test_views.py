@@ -109,7 +109,8 @@ def test_a_one_character_search_asks_nothing(alice_client, library, emulator_con
     main = _main(alice_client.get(INDEX, {"q": "x"}))
 
     assert "at least two characters" in main.text()
-    assert [r for r in emulator_control.requests() if r["operationName"] == "searchKnowledgeSources"] == []
+    operations = [r["operationName"] for r in emulator_control.requests()]
+    assert "searchKnowledgeSources" not in operations
 
 
 def test_an_article_is_rendered_with_its_html_sanitised(alice_client, library):
@@ -198,7 +199,8 @@ def test_the_title_field_name_is_accepted_and_nothing_matching_answers_empty(ali
 
 
 def test_suggestions_never_offer_a_draft_or_another_organisations_article(carol_client, library):
-    hrefs = _suggested(carol_client.get(reverse("helpcenter:suggest"), {"q": "export contract roadmap"}))
+    response = carol_client.get(reverse("helpcenter:suggest"), {"q": "export contract roadmap"})
+    hrefs = _suggested(response)
 
     assert _article_url("acme-contract") + "?from=suggest" not in hrefs
     assert _article_url("export-draft") + "?from=suggest" not in hrefs
