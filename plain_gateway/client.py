@@ -48,6 +48,11 @@ from plain_gateway.types import (
     Customer,
     CustomerCardConfig,
     CustomerCardInstance,
+    HelpCenter,
+    HelpCenterAccess,
+    HelpCenterArticle,
+    HelpCenterIndex,
+    KnowledgeSearchHit,
     Label,
     LabelType,
     MachineUser,
@@ -1130,6 +1135,139 @@ class PlainClient:
         payload = self._payload("reloadCustomerCardInstance", {"input": reload_input})
         instance = self._required(payload, "customerCardInstance", "reloadCustomerCardInstance")
         return CustomerCardInstance.from_graphql(instance)
+
+    # --- help center: help centers, their index, articles, search; writes for seeding ----------
+    def help_centers(
+        self, *, first: int = limits.DEFAULT_PAGE_SIZE, after: str | None = None
+    ) -> Page[HelpCenter]:
+        """One page of the workspace's help centers, every type (the caller decides who may
+        read which: Plain answers them all to an API key)."""
+        data = self._payload("helpCenters", {"first": first, "after": after})
+        return Page.from_connection(data, HelpCenter.from_graphql)
+
+    def help_center_index(self, *, help_center_id: str) -> HelpCenterIndex | None:
+        """The help center's groups and articles, drafts included (each item has its status)."""
+        data = self._payload("helpCenterIndex", {"id": help_center_id})
+        return HelpCenterIndex.from_graphql(data) if data else None
+
+    def help_center_article(self, *, article_id: str) -> HelpCenterArticle | None:
+        """The article, whatever its status (drafts too): None when Plain has no such id."""
+        data = self._payload("helpCenterArticle", {"id": article_id})
+        return HelpCenterArticle.from_graphql(data) if data else None
+
+    def help_center_article_by_slug(
+        self, *, help_center_id: str, slug: str
+    ) -> HelpCenterArticle | None:
+        data = self._payload(
+            "helpCenterArticleBySlug", {"helpCenterId": help_center_id, "slug": slug}
+        )
+        return HelpCenterArticle.from_graphql(data) if data else None
+
+    def search_knowledge_sources(
+        self, *, query: str, page_size: int | None = None, include_non_customer_facing: bool = False
+    ) -> tuple[KnowledgeSearchHit, ...]:
+        """Help center articles matching `query`, Plain's best first. Drafts may be among
+        them: each hit carries its status."""
+        options: dict[str, Any] = {"types": ["HELP_CENTER_ARTICLE"]}
+        if include_non_customer_facing:
+            options["includeNonCustomerFacing"] = True
+        data = self._execute(
+            "searchKnowledgeSources",
+            {"searchQuery": query, "pageSize": page_size, "options": options},
+        )["searchKnowledgeSources"]
+        hits = (KnowledgeSearchHit.from_graphql(item) for item in data or ())
+        return tuple(hit for hit in hits if hit is not None)
+
+    def create_help_center(
+        self,
+        *,
+        public_name: str,
+        internal_name: str,
+        type: str,
+        subdomain: str,
+        description: str = "",
+    ) -> HelpCenter:
+        """A new help center. Not retried: a repeat after a lost answer would make another."""
+        payload = self._payload(
+            "createHelpCenter",
+            {
+                "input": {
+                    "publicName": public_name,
+                    "internalName": internal_name,
+                    "type": type,
+                    "subdomain": subdomain,
+                    "description": description,
+                }
+            },
+        )
+        return HelpCenter.from_graphql(self._required(payload, "helpCenter", "createHelpCenter"))
+
+    def update_help_center(
+        self,
+        *,
+        help_center_id: str,
+        type: str | None = None,
+        public_name: str | None = None,
+        access: HelpCenterAccess | None = None,
+    ) -> HelpCenter:
+        """Change what is given (None: leave it); `access` replaces all four lists."""
+        update: dict[str, Any] = {"helpCenterId": help_center_id}
+        if type is not None:
+            update["type"] = type
+        if public_name is not None:
+            update["publicName"] = public_name
+        if access is not None:
+            update["access"] = {
+                "tierIds": sorted(access.tier_ids),
+                "tenantIds": sorted(access.tenant_ids),
+                "companyIds": sorted(access.company_ids),
+                "customerIds": sorted(access.customer_ids),
+            }
+        payload = self._payload("updateHelpCenter", {"input": update})
+        return HelpCenter.from_graphql(self._required(payload, "helpCenter", "updateHelpCenter"))
+
+    def upsert_help_center_article(
+        self,
+        *,
+        help_center_id: str,
+        title: str,
+        content_html: str,
+        article_id: str | None = None,
+        group_id: str | None = None,
+        description: str | None = None,
+        slug: str | None = None,
+        status: str | None = None,
+    ) -> HelpCenterArticle:
+        """Create an article, or with `article_id` replace that one's title, HTML, group and
+        description (a status or slug not given stays as it is)."""
+        article: dict[str, Any] = {
+            "helpCenterId": help_center_id,
+            "title": title,
+            "contentHtml": content_html,
+        }
+        for key, value in (
+            ("helpCenterArticleId", article_id),
+            ("helpCenterArticleGroupId", group_id),
+            ("description", description),
+            ("slug", slug),
+            ("status", status),
+        ):
+            if value is not None:
+                article[key] = value
+        payload = self._payload("upsertHelpCenterArticle", {"input": article})
+        found = self._required(payload, "helpCenterArticle", "upsertHelpCenterArticle")
+        return HelpCenterArticle.from_graphql(found)
+
+    def create_help_center_article_group(
+        self, *, help_center_id: str, name: str, slug: str | None = None
+    ) -> str:
+        """A new top-level group; returns its id."""
+        group: dict[str, Any] = {"helpCenterId": help_center_id, "name": name}
+        if slug is not None:
+            group["slug"] = slug
+        payload = self._payload("createHelpCenterArticleGroup", {"input": group})
+        found = self._required(payload, "helpCenterArticleGroup", "createHelpCenterArticleGroup")
+        return str(found["id"])
 
 
 def _api_headers(headers: Mapping[str, str]) -> list[dict[str, str]]:

@@ -36,7 +36,15 @@ __all__ = [
     "CustomerCardState",
     "EmailEntry",
     "EmailParticipant",
+    "HelpCenter",
+    "HelpCenterAccess",
+    "HelpCenterArticle",
+    "HelpCenterArticleStatus",
+    "HelpCenterIndex",
+    "HelpCenterIndexItem",
+    "HelpCenterType",
     "HiddenEntry",
+    "KnowledgeSearchHit",
     "Label",
     "LabelType",
     "MachineUser",
@@ -1018,4 +1026,181 @@ class CustomerCardInstance:
                 if state == "error"
                 else None
             ),
+        )
+
+
+class HelpCenterType(StrEnum):
+    """Who a help center is for: everyone, the customers its access names, or agents only."""
+
+    PUBLIC = "PUBLIC"
+    PRIVATE = "PRIVATE"
+    INTERNAL = "INTERNAL"
+
+
+class HelpCenterArticleStatus(StrEnum):
+    DRAFT = "DRAFT"
+    PUBLISHED = "PUBLISHED"
+
+
+@dataclass(frozen=True, slots=True)
+class HelpCenterAccess:
+    """Whom a PRIVATE help center is for, as Plain stores it (Plain does not enforce it on API
+    reads: a portal must)."""
+
+    tier_ids: frozenset[str] = frozenset()
+    tenant_ids: frozenset[str] = frozenset()
+    company_ids: frozenset[str] = frozenset()
+    customer_ids: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_graphql(cls, data: Mapping[str, Any]) -> HelpCenterAccess:
+        def ids(key: str) -> frozenset[str]:
+            return frozenset(str(v) for v in data.get(key) or () if v)
+
+        return cls(
+            tier_ids=ids("tierIds"),
+            tenant_ids=ids("tenantIds"),
+            company_ids=ids("companyIds"),
+            customer_ids=ids("customerIds"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class HelpCenter:
+    id: str
+    type: str  # a HelpCenterType, or a type Plain adds later (then read as nobody's)
+    public_name: str
+    description: str = ""
+    access: HelpCenterAccess = HelpCenterAccess()
+    updated_at: datetime | None = None
+
+    @classmethod
+    def from_graphql(cls, data: Mapping[str, Any]) -> HelpCenter:
+        return cls(
+            id=data["id"],
+            type=str(data.get("type") or ""),
+            public_name=data.get("publicName") or "",
+            description=data.get("description") or "",
+            access=HelpCenterAccess.from_graphql(data.get("access") or {}),
+            updated_at=parse_datetime(data.get("updatedAt")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class HelpCenterIndexItem:
+    """One entry of a help center's navigation: an ARTICLE (with its status) or an
+    ARTICLE_GROUP; `parent_id` is the group holding it (None: top level)."""
+
+    type: str
+    id: str
+    title: str
+    slug: str
+    parent_id: str | None = None
+    status: str | None = None
+    description: str = ""
+
+    @property
+    def is_group(self) -> bool:
+        return self.type == "ARTICLE_GROUP"
+
+    @property
+    def is_published(self) -> bool:
+        return self.type == "ARTICLE" and self.status == HelpCenterArticleStatus.PUBLISHED
+
+    @classmethod
+    def from_graphql(cls, data: Mapping[str, Any]) -> HelpCenterIndexItem:
+        return cls(
+            type=str(data.get("type") or ""),
+            id=data["id"],
+            title=data.get("title") or "",
+            slug=data.get("slug") or "",
+            parent_id=data.get("parentId"),
+            status=data.get("status"),
+            description=data.get("description") or "",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class HelpCenterIndex:
+    help_center_id: str
+    hash: str
+    items: tuple[HelpCenterIndexItem, ...]
+
+    @classmethod
+    def from_graphql(cls, data: Mapping[str, Any]) -> HelpCenterIndex:
+        return cls(
+            help_center_id=data.get("helpCenterId") or "",
+            hash=data.get("hash") or "",
+            items=tuple(HelpCenterIndexItem.from_graphql(i) for i in data.get("navIndex") or ()),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class HelpCenterArticle:
+    """An article; `content_html` is untrusted HTML, to be sanitised before it is shown."""
+
+    id: str
+    help_center_id: str
+    title: str
+    slug: str
+    status: str
+    content_html: str = ""
+    description: str = ""
+    group_id: str | None = None
+    group_name: str = ""
+    updated_at: datetime | None = None
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == HelpCenterArticleStatus.PUBLISHED
+
+    @classmethod
+    def from_graphql(cls, data: Mapping[str, Any]) -> HelpCenterArticle:
+        group = data.get("articleGroup") or {}
+        return cls(
+            id=data["id"],
+            help_center_id=(data.get("helpCenter") or {}).get("id") or "",
+            title=data.get("title") or "",
+            slug=data.get("slug") or "",
+            status=str(data.get("status") or ""),
+            content_html=data.get("contentHtml") or "",
+            description=data.get("description") or "",
+            group_id=group.get("id"),
+            group_name=group.get("name") or "",
+            updated_at=parse_datetime(data.get("updatedAt")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeSearchHit:
+    """One help center article found by searchKnowledgeSources, with Plain's excerpt."""
+
+    help_center_id: str
+    article_id: str
+    title: str
+    slug: str
+    status: str
+    description: str = ""
+    content: str = ""
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == HelpCenterArticleStatus.PUBLISHED
+
+    @classmethod
+    def from_graphql(cls, data: Mapping[str, Any]) -> KnowledgeSearchHit | None:
+        """The hit, or None for a result that is not a help center article."""
+        if data.get("__typename") != "HelpCenterArticleSearchResult":
+            return None
+        article = data.get("helpCenterArticle") or {}
+        if not article.get("id"):
+            return None
+        return cls(
+            help_center_id=(data.get("helpCenter") or {}).get("id") or "",
+            article_id=article["id"],
+            title=article.get("title") or "",
+            slug=article.get("slug") or "",
+            status=str(article.get("status") or ""),
+            description=article.get("description") or "",
+            content=data.get("content") or "",
         )

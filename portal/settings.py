@@ -409,3 +409,13 @@ PORTAL_AGENT_EVENTS = env.list(
         "login_locked_out",
     ],
 )
+
+# --- Help center -----------------------------------------------------------------------------
+# Plain's help center articles under /help/ (portal/helpcenter/): the catalog of help centers,
+# groups and published articles, and each article, are cached this long (help content changes
+# rarely; a warm view asks Plain nothing); search answers for a shorter time. A suggested article
+# opened counts as deflecting a request when its reader sends no new request within the window.
+INSTALLED_APPS += ["portal.helpcenter"]
+HELP_CENTER_CACHE_SECONDS = env.int("HELP_CENTER_CACHE_SECONDS", default=10 * 60)
+HELP_CENTER_SEARCH_CACHE_SECONDS = env.int("HELP_CENTER_SEARCH_CACHE_SECONDS", default=60)
+HELP_CENTER_DEFLECTION_MINUTES = env.int("HELP_CENTER_DEFLECTION_MINUTES", default=30)

@@ -33,6 +33,9 @@ unarchive), thread field schemas, attachments (upload and download URLs served b
 Plain's size, type and count limits), inbound emails in any of Plain's email categories (set by the
 control API), webhook targets and signed webhook deliveries with Plain's headers, bodies (validated
 against Plain's webhook schema) and retry schedule on the emulator's clock, every attempt recorded,
+help centers (PUBLIC, PRIVATE, INTERNAL, their access lists stored but, as in Plain's API, not
+enforced), article groups, DRAFT and PUBLISHED articles, the navigation index with its hash, and
+searchKnowledgeSources over help center articles (drafts matched: the worst case for a portal);
 customer card configs (Plain's limits: 25 per workspace, unique keys, TTL, https URLs, 20 headers;
 reorder) and customer cards loaded just in time from each config's API as Plain loads them (Loading
 until fetched, on a background thread or when the control API says: POST, Plain's headers, the body
@@ -58,7 +61,9 @@ What it does NOT emulate:
   views; the workspace has no logo, domain names or verified email domain, and its name is fixed
   when it is first created (PLAIN_EMULATOR_WORKSPACE_NAME);
 - workflows, auto-responders, thread discussions and links, surveys, escalations, catch-ups, AI
-  agents, help centers, AI features (their fields answer as absent);
+  agents, AI features (their fields answer as absent);
+- in help centers: images, portal settings, custom domains, WorkOS Connect, index reordering,
+  article group updates and deletes, generated articles, indexed documents and knowledge sources;
 - SLA business hours, label-type filters and breach actions (refused), the IMMINENT_BREACH and
   CANCELLED SLA statuses, updateServiceLevelAgreement;
 - search beyond a case-insensitive substring (searchTenants, searchCustomers, searchCompanies,

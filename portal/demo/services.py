@@ -35,6 +35,7 @@ from plain_gateway.emulator import EmulatorControl
 from plain_gateway.types import ThreadStatus
 from portal.accounts.models import User
 from portal.demo import data
+from portal.demo.help_center import demo_help_center_ensure
 from portal.tenancy.models import Membership, Organization
 from portal.tenancy.services import membership_add, organization_create, plain_customer_ensure
 
@@ -66,6 +67,7 @@ class SeedSummary:
     threads_created: list[str] = field(default_factory=list)
     threads_present: list[str] = field(default_factory=list)
     threads_skipped: list[str] = field(default_factory=list)
+    help_articles_created: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -76,6 +78,7 @@ class SeedSummary:
             or self.memberships_created
             or self.restored_in_plain
             or self.threads_created
+            or self.help_articles_created
         )
 
 
@@ -101,6 +104,7 @@ def demo_seed(
         organizations=organizations,
         summary=summary,
     )
+    summary.help_articles_created = demo_help_center_ensure(client=client)
     return summary
 
 

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
+from django.urls import reverse_lazy
 from django.utils.html import escape
 
 from plain_gateway import limits
@@ -196,7 +197,20 @@ class ThreadCreateForm(_RequestFieldsMixin, _PortalForm):
     title = forms.CharField(
         max_length=TITLE_MAX_LENGTH,
         strip=True,
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                # While the title is typed, help articles that may answer it (the help center's
+                # suggestions, templates/helpcenter/_suggest.html). "unset" stops the form's own
+                # hx-select from applying to this request.
+                "hx-get": reverse_lazy("helpcenter:suggest"),
+                "hx-trigger": "keyup changed delay:300ms, search",
+                "hx-target": "#help-suggestions",
+                "hx-select": "unset",
+                "hx-swap": "innerHTML",
+                "hx-sync": "this:replace",
+            }
+        ),
     )
     message = forms.CharField(
         max_length=CREATE_MESSAGE_MAX_LENGTH,

@@ -24,6 +24,7 @@ from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
 
 __all__ = [
+    "html_to_safe_html",
     "markdown_cache_clear",
     "markdown_subset_to_html",
     "markdown_to_html",
@@ -173,8 +174,23 @@ def _slack_emphasis(text: str) -> str:
     return _SLACK_STRIKE.sub(r"~~\1~~", _SLACK_BOLD.sub(r"**\1**", text))
 
 
+@lru_cache(maxsize=256)
+def _clean_html(html: str) -> SafeString:
+    return SafeString(_full_cleaner.clean(html))
+
+
+def html_to_safe_html(html: str | None) -> SafeString:
+    """HTML written in Plain (help center articles) cleaned by the same policy as messages:
+    headings, lists, code, tables and links (http, https, mailto; rel="noopener noreferrer
+    nofollow"); no images, scripts, styles, event handlers or other attributes."""
+    if not html or html.isspace():
+        return _EMPTY
+    return _clean_html(html)
+
+
 def markdown_cache_clear() -> None:
     """Forget every rendered message (benchmarks of the first view of a thread)."""
     _render.cache_clear()
     _render_subset.cache_clear()
+    _clean_html.cache_clear()
     slack_to_markdown.cache_clear()

@@ -177,8 +177,8 @@ def test_the_key_acts_as_a_machine_user(graphql):
 
 
 def test_an_operation_outside_the_emulated_subset_fails_validation_loudly(graphql):
-    # Query.helpCenters exists in Plain's schema but not in the emulator's: no silent null.
-    body = graphql("{ helpCenters(first: 1) { edges { node { id } } } }", expect_errors=True)
+    # Query.knowledgeSources exists in Plain's schema but not in the emulator's: no silent null.
+    body = graphql("{ knowledgeSources(first: 1) { edges { cursor } } }", expect_errors=True)
 
     assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
     assert "data" not in body

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 ALL_STATUSES = ["TODO", "SNOOZED", "DONE"]
 # What a second run may ask Plain: reads only.
-READ_OPERATIONS = {"tenants", "customers", "threads"}
+READ_OPERATIONS = {"tenants", "customers", "threads", "helpCenters", "helpCenterIndex"}
 
 
 @pytest.fixture
@@ -338,3 +338,16 @@ def test_with_real_commits_the_membership_sync_reaches_plain_before_the_threads(
     assert SyncEvent.objects.exclude(status=SyncEvent.Status.DONE).count() == 0
     assert SyncEvent.objects.exists()
     assert len(tenant_threads(plain, "org-acme")) == len(demo_threads_of("acme"))
+
+
+def test_the_demo_help_center_has_six_published_articles_and_a_draft(plain):
+    from portal.demo.help_center import DEMO_HELP_CENTER_NAME, demo_help_center_ensure
+
+    created = demo_help_center_ensure(client=plain)
+    again = demo_help_center_ensure(client=plain)
+
+    (center,) = [h for h in plain.help_centers().items if h.public_name == DEMO_HELP_CENTER_NAME]
+    index = plain.help_center_index(help_center_id=center.id)
+    statuses = [i.status for i in index.items if not i.is_group]
+    assert (len(created), again) == (7, [])
+    assert (statuses.count("PUBLISHED"), statuses.count("DRAFT")) == (6, 1)

@@ -60,6 +60,7 @@ class Command(BaseCommand):
                 ("Memberships created", summary.memberships_created),
                 ("Restored in Plain, which had lost them", summary.restored_in_plain),
                 ("Threads created", summary.threads_created),
+                ("Help articles created", summary.help_articles_created),
             ):
                 if items:
                     write(f"{label} ({len(items)}): {', '.join(items)}")
