@@ -39,6 +39,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.core.exceptions import SuspiciousOperation, ValidationError
 from django.core.validators import validate_email
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render, resolve_url
 from django.urls import path
@@ -247,6 +248,19 @@ def identity_from_claims(claims: dict[str, Any]) -> Identity:
     )
 
 
+def _deactivated(identity: Identity) -> bool:
+    """Whether the account this identity would sign in to (by external id, or the local account
+    its email would link) is deactivated: refused before provisioning writes anything."""
+    return (
+        get_user_model()
+        .objects.filter(
+            Q(external_id=identity.external_id) | Q(email__iexact=identity.email, external_id=""),
+            is_active=False,
+        )
+        .exists()
+    )
+
+
 # --- the backend -----------------------------------------------------------------------------
 
 
@@ -329,15 +343,15 @@ class OIDCBackend(OIDCAuthenticationBackend):
                 log="OIDC userinfo sub differs from the ID token's",
             )
         identity = identity_from_claims({**payload, **userinfo})
-        try:
-            user = identity_provision(identity=identity)
-        except ProvisioningError as exc:
-            raise OIDCRefused(str(exc), log=f"OIDC provisioning refused: {exc}") from exc
-        if not user.is_active:
+        if _deactivated(identity):
             raise OIDCRefused(
                 "This account is deactivated. Please contact support.",
                 log="OIDC sign-in of a deactivated account",
             )
+        try:
+            user = identity_provision(identity=identity)
+        except ProvisioningError as exc:
+            raise OIDCRefused(str(exc), log=f"OIDC provisioning refused: {exc}") from exc
         return user
 
     def get_payload_data(self, token: str, key: Any) -> dict[str, Any]:

@@ -108,13 +108,15 @@ server.listen(config.port ?? 0, "127.0.0.1", () => {
       return {
         accountId: sub,
         async claims() {
-          return {
+          const claims = {
             sub,
             email: user.email,
             email_verified: user.email_verified ?? true,
             name: user.name,
-            orgs: user.orgs ?? [],
           };
+          // A user configured without orgs gets no orgs claim at all (not an empty list).
+          if (user.orgs !== undefined) claims.orgs = user.orgs;
+          return claims;
         },
       };
     },
