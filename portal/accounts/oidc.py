@@ -243,9 +243,7 @@ def identity_from_claims(claims: dict[str, Any]) -> Identity:
                 "Please contact support.",
                 log=f"OIDC {claim_name} claim unreadable: {exc}",
             ) from exc
-    return Identity(
-        source="oidc", external_id=sub, email=email, name=name.strip()[:200], orgs=orgs
-    )
+    return Identity(source="oidc", external_id=sub, email=email, name=name.strip()[:200], orgs=orgs)
 
 
 def _deactivated(identity: Identity) -> bool:
@@ -368,9 +366,9 @@ class OIDCBackend(OIDCAuthenticationBackend):
             options={"require": ["iss", "aud", "exp", "iat", "sub"]},
         )
         audience = claims["aud"]
-        if isinstance(audience, list) and len(audience) > 1:
-            if claims.get("azp") != self.OIDC_RP_CLIENT_ID:
-                raise SuspiciousOperation("azp is not this client")
+        several = isinstance(audience, list) and len(audience) > 1
+        if several and claims.get("azp") != self.OIDC_RP_CLIENT_ID:
+            raise SuspiciousOperation("azp is not this client")
         return claims
 
 

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import jwt
 import pytest
+from django.core.exceptions import SuspiciousOperation
 from django.core.handlers.wsgi import WSGIHandler
 from django.urls import reverse
 
@@ -118,7 +119,9 @@ def _post_form(client: httpx.Client, page: httpx.Response, data: dict[str, str])
 
 
 def _to_provider_login(client: httpx.Client, next_url: str = "") -> httpx.Response:
-    start = reverse("oidc_authentication_init") + (f"?{urlencode({'next': next_url})}" if next_url else "")
+    start = reverse("oidc_authentication_init") + (
+        f"?{urlencode({'next': next_url})}" if next_url else ""
+    )
     page = _follow(client, client.get(f"{PORTAL}{start}"))
     assert page.status_code == 200, page.text
     assert [form[0] for form in page_forms(page.text)] == [f"{page.url.path}/login"]
@@ -219,7 +222,10 @@ def test_the_login_page_offers_the_provider_when_configured(client, settings):
     response = client.get(reverse("login") + "?next=/threads/%3Fstatus%3Ddone")
 
     links = _read(response.content.decode()).links
-    assert ("/oidc/authenticate/?next=%2Fthreads%2F%3Fstatus%3Ddone", "Sign in with Initech SSO") in links
+    assert (
+        "/oidc/authenticate/?next=%2Fthreads%2F%3Fstatus%3Ddone",
+        "Sign in with Initech SSO",
+    ) in links
 
 
 @pytest.mark.django_db
@@ -293,9 +299,9 @@ def test_without_an_orgs_claim_a_linked_local_account_keeps_its_memberships(oidc
         "oidc",
         ERIN["name"],
     )
-    assert list(Membership.objects.filter(user=local).values_list("organization__slug", "role")) == [
-        ("acme", "admin")
-    ]
+    assert list(
+        Membership.objects.filter(user=local).values_list("organization__slug", "role")
+    ) == [("acme", "admin")]
 
 
 # --- refusals: a clear page, nothing written -------------------------------------------------
@@ -374,11 +380,11 @@ def test_a_code_issued_to_another_client_is_refused(oidc_on, browser):
     _nothing_provisioned()
 
 
-@pytest.mark.django_db
-def test_an_id_token_issued_to_another_client_fails_verification(oidc_on):
+def _other_clients_id_token(provider: Provider, user: dict[str, Any]) -> str:
+    """A genuine ID token (nonce "other-nonce") the provider issued to the other application."""
     with httpx.Client(timeout=30, trust_env=False) as elsewhere:
-        code = _other_clients_code(elsewhere, oidc_on, DANA)
-        discovery = elsewhere.get(oidc_on.discovery_url).json()
+        code = _other_clients_code(elsewhere, provider, user)
+        discovery = elsewhere.get(provider.discovery_url).json()
         tokens = elsewhere.post(
             discovery["token_endpoint"],
             data={
@@ -389,12 +395,58 @@ def test_an_id_token_issued_to_another_client_fails_verification(oidc_on):
                 "client_secret": OTHER_CLIENT_SECRET,
             },
         ).json()
+    return str(tokens["id_token"])
+
+
+@pytest.mark.django_db
+def test_an_id_token_is_checked_for_audience_and_issuer(oidc_on, settings):
+    id_token = _other_clients_id_token(oidc_on, DANA)
     backend = OIDCBackend()
     backend._configure()
 
-    # Genuine, signed by the provider, unexpired, the right nonce: only the audience is wrong.
+    # Signed by the provider, unexpired, the right nonce: only the audience is wrong.
     with pytest.raises(jwt.InvalidAudienceError):
-        backend.verify_token(tokens["id_token"], nonce="other-nonce")
+        backend.verify_token(id_token, nonce="other-nonce")
+    # For the client it was issued to it passes...
+    backend.OIDC_RP_CLIENT_ID = OTHER_CLIENT_ID
+    assert backend.verify_token(id_token, nonce="other-nonce")["sub"] == DANA["sub"]
+    # ...unless another issuer is expected, or another nonce.
+    backend.issuer = "https://login.example.test"
+    with pytest.raises(jwt.InvalidIssuerError):
+        backend.verify_token(id_token, nonce="other-nonce")
+    backend.issuer = oidc_on.issuer
+    with pytest.raises(SuspiciousOperation, match="Nonce"):
+        backend.verify_token(id_token, nonce="a-nonce-of-another-sign-in")
+
+
+@pytest.mark.django_db
+def test_an_answer_naming_another_issuer_is_refused(oidc_on, browser):
+    location = _sign_in_at_provider(browser, DANA).headers["location"]
+    query = parse_qs(urlsplit(location).query)
+    assert query["iss"] == [oidc_on.issuer]  # RFC 9207: the provider says who answers
+    query["iss"] = ["https://login.example.test"]
+
+    response = browser.get(f"{PORTAL}/oidc/callback/?{urlencode(query, doseq=True)}")
+
+    assert response.status_code == 400
+    _refusal(response.text)
+    _nothing_provisioned()
+
+
+@pytest.mark.django_db
+def test_user_info_about_someone_else_is_refused(oidc_on, browser, monkeypatch):
+    genuine = OIDCBackend.get_userinfo
+
+    def someone_else(self, access_token, id_token, payload):
+        return {**genuine(self, access_token, id_token, payload), "sub": "idp-user-erin"}
+
+    monkeypatch.setattr(OIDCBackend, "get_userinfo", someone_else)
+
+    response = _follow(browser, _sign_in_at_provider(browser, DANA))
+
+    assert response.status_code == 403
+    _refusal(response.text)
+    _nothing_provisioned()
 
 
 @pytest.mark.django_db
@@ -459,7 +511,9 @@ def test_claims_become_an_identity(settings):
     settings.OIDC_ORGS_CLAIM = "companies"
 
     identity = identity_from_claims(
-        _claims(companies=[{"id": 42, "name": " Initech ", "role": "admin"}, {"id": "b", "name": "B"}])
+        _claims(
+            companies=[{"id": 42, "name": " Initech ", "role": "admin"}, {"id": "b", "name": "B"}]
+        )
     )
 
     assert (identity.source, identity.external_id, identity.email, identity.name) == (
@@ -498,7 +552,14 @@ def test_the_name_falls_back_to_given_and_family_names():
         ({"sub": "u-1", "email": "d@i.test", "email_verified": False}, "not verified"),
         ({"sub": "u-1", "email": "d@i.test", "orgs": {"id": "a"}}, "could not be read"),
         ({"sub": "u-1", "email": "d@i.test", "orgs": [{"name": "A"}]}, "could not be read"),
-        ({"sub": "u-1", "email": "d@i.test", "orgs": [{"id": "a", "name": "A", "role": "owner"}]}, "could not be read"),
+        (
+            {
+                "sub": "u-1",
+                "email": "d@i.test",
+                "orgs": [{"id": "a", "name": "A", "role": "owner"}],
+            },
+            "could not be read",
+        ),
     ],
 )
 def test_unusable_claims_are_refused(claims, reason):
