@@ -229,6 +229,20 @@ def test_the_login_page_offers_the_provider_when_configured(client, settings):
 
 
 @pytest.mark.django_db
+def test_with_password_login_off_the_provider_is_still_offered(client, settings):
+    settings.PORTAL_PASSWORD_LOGIN = False
+    settings.OIDC_RP_CLIENT_ID = CLIENT_ID
+    settings.OIDC_OP_DISCOVERY_URL = "http://127.0.0.1:9/"
+    settings.OIDC_PROVIDER_NAME = "Initech SSO"
+
+    response = client.get(reverse("login") + "?next=/threads/")
+
+    assert ("/oidc/authenticate/?next=%2Fthreads%2F", "Sign in with Initech SSO") in _read(
+        response.content.decode()
+    ).links
+
+
+@pytest.mark.django_db
 def test_without_configuration_there_is_no_button_and_no_oidc_urls(client):
     response = client.get(reverse("login"))
 
