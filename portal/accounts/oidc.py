@@ -329,7 +329,15 @@ class OIDCBackend(OIDCAuthenticationBackend):
                 status=503,
                 log=f"OIDC provider unreachable ({type(exc).__name__})",
             ) from exc
-        except (SuspiciousOperation, jwt.PyJWTError, ValueError, KeyError) as exc:
+        except (
+            SuspiciousOperation,
+            jwt.PyJWTError,
+            ValueError,
+            KeyError,
+            TypeError,
+            AttributeError,
+        ) as exc:
+            # Malformed answers included: a token response or key set of the wrong shape.
             raise OIDCRefused(
                 f"{provider} sent a sign-in the portal cannot accept. Please start again.",
                 log=f"OIDC token refused: {exc}",

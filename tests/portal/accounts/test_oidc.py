@@ -299,6 +299,15 @@ def test_the_next_page_asked_for_before_sign_in_is_where_the_user_lands(oidc_on,
 
 
 @pytest.mark.django_db
+def test_a_next_page_on_another_site_is_ignored(oidc_on, browser):
+    page = _to_provider_login(browser, next_url="https://evil.test/threads/")
+    consent = _post_form(browser, page, {"email": DANA["email"], "password": DANA["password"]})
+    landing = _follow(browser, browser.post(consent.url.join(page_forms(consent.text)[0][0])))
+
+    assert landing.url == f"{PORTAL}{reverse('support:thread_list')}"
+
+
+@pytest.mark.django_db
 def test_without_an_orgs_claim_a_linked_local_account_keeps_its_memberships(oidc_on, browser):
     acme = OrganizationFactory(name="Acme", slug="acme")
     local = UserFactory(email=ERIN["email"], full_name="Erin (local)")
