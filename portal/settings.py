@@ -429,13 +429,12 @@ PORTAL_PASSWORD_LOGIN = env.bool("PORTAL_PASSWORD_LOGIN", default=True)
 PORTAL_SSO_LOGIN_URL = env.str("PORTAL_SSO_LOGIN_URL", default="")
 # Where logging out sends the browser (the product's absolute URL); blank: the login page.
 PORTAL_LOGOUT_REDIRECT_URL = env.str("PORTAL_LOGOUT_REDIRECT_URL", default="")
-# Password sign-in refuses accounts managed by SSO or provisioning (portal/accounts/backends.py).
-AUTHENTICATION_BACKENDS = [
-    "portal.accounts.backends.AccountBackend"
-    if backend == "django.contrib.auth.backends.ModelBackend"
-    else backend
-    for backend in AUTHENTICATION_BACKENDS
-]
+# Password sign-in refuses accounts managed by SSO or provisioning (portal/accounts/backends.py):
+# the gate goes just before Django's ModelBackend.
+AUTHENTICATION_BACKENDS.insert(
+    AUTHENTICATION_BACKENDS.index("django.contrib.auth.backends.ModelBackend"),
+    "portal.accounts.backends.ManagedAccountGate",
+)
 
 # --- OpenID Connect ---
 # Sign-in with the company's identity provider (portal/accounts/oidc.py, mozilla-django-oidc).

@@ -262,7 +262,7 @@ def _orgs(value: object) -> tuple[OrgClaim, ...]:
         raise SsoRefused(INVALID, "orgs not a list")
     orgs = []
     for item in value:
-        if not isinstance(item, dict) or set(item) < {"id", "name", "role"}:
+        if not isinstance(item, dict) or not {"id", "name", "role"} <= set(item):
             raise SsoRefused(INVALID, "an org lacks id, name or role")
         org_id, name, role = item["id"], item["name"], item["role"]
         # Products often number their organisations: an integer id is taken as its digits.

@@ -201,7 +201,7 @@ def sso_jwt(request: HttpRequest) -> HttpResponse:
             sub=refused.sub,
             status=403,
         )
-    login(request, user, backend="portal.accounts.backends.AccountBackend")
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     logger.info("SSO sign-in: user=%s sub=%s", user.pk, sso.loggable(user.external_id))
     # Forgetting expired jtis costs one indexed delete; doing it here needs no scheduled task.
     sso.sso_tokens_prune()

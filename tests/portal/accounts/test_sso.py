@@ -301,6 +301,16 @@ HS256_REFUSALS = {
         "invalid",
     ),
     "org without a role": (lambda: hs256_token(orgs=[{"id": "o", "name": "O"}]), "invalid"),
+    "org with other keys": (
+        lambda: hs256_token(orgs=[{"id": "o", "title": "O", "kind": "member"}]),
+        "invalid",
+    ),
+    "org id not a string": (
+        lambda: hs256_token(orgs=[{"id": ["o"], "name": "O", "role": "member"}]),
+        "invalid",
+    ),
+    "sub not a string": (lambda: hs256_token(sub=42), "invalid"),
+    "iat not a number": (lambda: hs256_token(iat="yesterday"), "invalid"),
     "org with an unknown role": (
         lambda: hs256_token(orgs=[{"id": "o", "name": "O", "role": "owner"}]),
         "account",
