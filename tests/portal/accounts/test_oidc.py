@@ -282,6 +282,16 @@ def test_signing_in_provisions_the_user_and_organisations_and_lands_on_the_threa
 
 
 @pytest.mark.django_db
+def test_deactivating_a_signed_in_account_ends_its_session(oidc_on, browser):
+    assert _follow(browser, _sign_in_at_provider(browser, DANA)).status_code == 200
+    User.objects.filter(external_id=DANA["sub"]).update(is_active=False)
+
+    response = _follow(browser, browser.get(f"{PORTAL}{reverse('support:thread_list')}"))
+
+    assert response.url.path == reverse("login")
+
+
+@pytest.mark.django_db
 def test_the_next_page_asked_for_before_sign_in_is_where_the_user_lands(oidc_on, browser):
     page = _to_provider_login(browser, next_url="/threads/?status=done")
     action, values = page_forms(page.text)[0]
