@@ -11,11 +11,13 @@ With DEBUG off, a serving process refuses to start when:
   CELERY_BROKER_URL): it is one machine's folder, with no redelivery, meant for `make run`;
 - single sign-on is on with a weak SSO_JWT_SECRET (short, or the demo one): anyone who guesses it
   signs in as anyone; or it is misconfigured (both keys, no audience or issuer), or fetches its
-  JWKS over plain http (a network attacker could serve their own keys).
+  JWKS over plain http (a network attacker could serve their own keys);
+- OpenID Connect is on without a client secret, without a way to find the provider's endpoints,
+  or with an endpoint over plain http (the same attacker could answer for the provider).
 
 gunicorn and Celery run no system checks, so portal/wsgi.py and the Celery worker
 (portal/celery.py) call refuse_unsafe_production() as they start; `manage.py check --deploy`
-reports the same problems as errors portal.E001-E006. The test suite runs with DEBUG off and the
+reports the same problems as errors portal.E001-E007. The test suite runs with DEBUG off and the
 checkout defaults but never loads portal.wsgi nor starts a worker in-process, so it is not
 refused; tests that start a real server or worker give it a production environment.
 """
@@ -85,6 +87,7 @@ def production_problems() -> list[tuple[str, str]]:
             )
         )
     problems.extend(_sso_problems())
+    problems.extend(_oidc_problems())
     return problems
 
 
@@ -105,6 +108,37 @@ def _sso_problems() -> list[tuple[str, str]]:
         return [("portal.E006", f"Single sign-on is misconfigured: {problem}")]
     if settings.SSO_JWT_JWKS_URL and not settings.SSO_JWT_JWKS_URL.startswith("https://"):
         return [("portal.E006", "SSO_JWT_JWKS_URL must be an https:// URL.")]
+    return []
+
+
+_OIDC_ENDPOINTS = (
+    "OIDC_OP_DISCOVERY_URL",
+    "OIDC_OP_AUTHORIZATION_ENDPOINT",
+    "OIDC_OP_TOKEN_ENDPOINT",
+    "OIDC_OP_USER_ENDPOINT",
+    "OIDC_OP_JWKS_ENDPOINT",
+)
+
+
+def _oidc_problems() -> list[tuple[str, str]]:
+    if not settings.OIDC_RP_CLIENT_ID:
+        return []
+    problems = []
+    if not settings.OIDC_RP_CLIENT_SECRET:
+        problems.append("set OIDC_RP_CLIENT_SECRET (the provider's secret for this client)")
+    if not settings.OIDC_OP_DISCOVERY_URL and not all(
+        getattr(settings, name) for name in _OIDC_ENDPOINTS[1:]
+    ):
+        problems.append("set OIDC_OP_DISCOVERY_URL, or every OIDC_OP_*_ENDPOINT")
+    plain_http = [
+        name
+        for name in _OIDC_ENDPOINTS
+        if getattr(settings, name) and not str(getattr(settings, name)).startswith("https://")
+    ]
+    if plain_http:
+        problems.append(f"{', '.join(plain_http)} must be https:// URLs")
+    if problems:
+        return [("portal.E007", f"OpenID Connect is misconfigured: {'; '.join(problems)}.")]
     return []
 
 

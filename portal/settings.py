@@ -445,3 +445,35 @@ AUTHENTICATION_BACKENDS.insert(
     AUTHENTICATION_BACKENDS.index("django.contrib.auth.backends.ModelBackend"),
     "portal.accounts.backends.ManagedAccountGate",
 )
+
+# --- OpenID Connect ---
+# Sign-in with the company's identity provider (portal/accounts/oidc.py, mozilla-django-oidc).
+# Off unless OIDC_RP_CLIENT_ID and OIDC_OP_DISCOVERY_URL (or the explicit endpoints) are set.
+# The redirect URI to register at the provider: <PORTAL_PUBLIC_URL>/oidc/callback/.
+OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_RP_CLIENT_SECRET", default="")  # SECRET: masked in reports
+# The issuer URL or its /.well-known/openid-configuration; explicit endpoints below win.
+OIDC_OP_DISCOVERY_URL = env.str("OIDC_OP_DISCOVERY_URL", default="")
+OIDC_OP_ISSUER = env.str("OIDC_OP_ISSUER", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT", default="")
+# ID tokens are verified with the provider's published keys (JWKS), never a shared secret.
+OIDC_RP_SIGN_ALGO = env.str("OIDC_RP_SIGN_ALGO", default="RS256")
+if OIDC_RP_SIGN_ALGO not in {"RS256", "RS384", "RS512", "PS256", "ES256", "ES384"}:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("OIDC_RP_SIGN_ALGO must be an RS*, PS256 or ES* algorithm.")
+OIDC_RP_SCOPES = env.str("OIDC_RP_SCOPES", default="openid email profile")
+# The claim holding the user's organisations ([{"id", "name", "role"}], as the JWT handoff's
+# `orgs`); when a token lacks it, the user's memberships are left as they are.
+OIDC_ORGS_CLAIM = env.str("OIDC_ORGS_CLAIM", default="orgs")
+# Shown on the login page: "Sign in with <name>".
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="your company account")
+OIDC_USE_PKCE = env.bool("OIDC_USE_PKCE", default=True)
+OIDC_TOKEN_USE_BASIC_AUTH = env.bool("OIDC_TOKEN_USE_BASIC_AUTH", default=False)
+# Seconds for each request to the provider (mozilla-django-oidc waits forever without one).
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=10.0)
+# Listed always, so sessions it started stay valid; it answers only the OIDC callback.
+AUTHENTICATION_BACKENDS += ["portal.accounts.oidc.OIDCBackend"]

@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("portal.support.urls")),
     path("", include("portal.helpcenter.urls")),
     path("sso/", include("portal.accounts.sso_urls")),
+    path("oidc/", include("portal.accounts.oidc")),
 ]

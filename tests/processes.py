@@ -14,7 +14,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-_SETTINGS_PREFIXES = ("DJANGO_", "PLAIN_", "CELERY_", "DATABASE_", "REDIS_", "EMAIL_", "PORTAL_")
+_SETTINGS_PREFIXES = (
+    "DJANGO_",
+    "PLAIN_",
+    "CELERY_",
+    "DATABASE_",
+    "REDIS_",
+    "EMAIL_",
+    "PORTAL_",
+    "OIDC_",
+)
 
 SERVING_BASELINE = {
     "PYTHONPATH": str(ROOT),

@@ -57,6 +57,25 @@ UNSAFE = [
         {**PRODUCTION_ENV, "EMAIL_URL": "filemail:///tmp/mails"}, "EMAIL_URL", id="file-email"
     ),
     pytest.param(without("CELERY_BROKER_URL"), "CELERY_BROKER_URL", id="folder-broker"),
+    pytest.param(
+        {
+            **PRODUCTION_ENV,
+            "OIDC_RP_CLIENT_ID": "portal",
+            "OIDC_OP_DISCOVERY_URL": "https://login.example.test",
+        },
+        "OIDC_RP_CLIENT_SECRET",
+        id="oidc-without-secret",
+    ),
+    pytest.param(
+        {
+            **PRODUCTION_ENV,
+            "OIDC_RP_CLIENT_ID": "portal",
+            "OIDC_RP_CLIENT_SECRET": "a-client-secret",
+            "OIDC_OP_DISCOVERY_URL": "http://login.example.test",
+        },
+        "OIDC_OP_DISCOVERY_URL must be https",
+        id="oidc-over-http",
+    ),
 ]
 
 
