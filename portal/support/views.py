@@ -31,6 +31,7 @@ from plain_gateway import PlainError, PlainMutationError
 from plain_gateway.types import Thread
 from portal.accounts.requests import AuthenticatedHttpRequest
 from portal.support import live, selectors, services
+from portal.support.drafts import draft_take, login_required_keeping_draft
 from portal.support.forms import ReplyForm, ThreadCreateForm, add_plain_field_errors
 from portal.support.models import Submission
 from portal.support.presentation import (
@@ -262,9 +263,39 @@ def thread_detail(request: AuthenticatedHttpRequest, thread_id: str) -> HttpResp
         ),
         "live_version": peek.version if peek is not None else 0,
     }
+    if before is None:
+        context.update(_draft_restored_on_thread(request))
     # "Show earlier" swaps the older page in place of its own link.
     partial = "support/_timeline_page.html" if before else None
     return _render(request, "support/thread_detail.html", context, partial=partial)
+
+
+DRAFT_NOTICES = {
+    "reply": "You were signed out before your reply was sent. It is below: send it now.",
+    "resolve": "You were signed out before this request was marked as resolved; "
+    "it was not changed.",
+    "reopen": "You were signed out before this request was reopened; it was not changed.",
+}
+
+
+def _draft_restored_on_thread(request: HttpRequest) -> dict[str, Any]:
+    """The reply form holding a draft kept over a login (portal.support.drafts), with a message
+    saying what happened; nothing when there is no draft. An action is never replayed by a GET:
+    the message says it was not done."""
+    draft = draft_take(request, page=request.path)
+    if draft is None:
+        return {}
+    action = str(draft.get("action") or "")
+    notice = DRAFT_NOTICES.get(action, "")
+    context: dict[str, Any] = {}
+    if action == "reply":
+        text = (draft.get("data") or {}).get("text") or [""]
+        context["reply_form"] = ReplyForm(initial={"text": str(text[0])})
+        if draft.get("had_files"):
+            notice += ATTACH_AGAIN
+    if notice:
+        messages.warning(request, notice)
+    return context
 
 
 @require_GET
@@ -311,8 +342,21 @@ def _create_form_again(
     return form
 
 
+def _draft_restored_on_create(request: HttpRequest) -> dict[str, Any] | None:
+    """The new-request form's initial values from a draft kept over a login, with a message;
+    None when there is none. The form checks them again when it is sent."""
+    draft = draft_take(request, page=request.path)
+    if draft is None:
+        return None
+    data = draft.get("data") or {}
+    initial = {name: values[0] for name, values in data.items() if values}
+    notice = "You were signed out before your request was sent. It is below: send it now."
+    messages.warning(request, notice + (ATTACH_AGAIN if draft.get("had_files") else ""))
+    return initial
+
+
 @require_http_methods(["GET", "POST"])
-@login_required
+@login_required_keeping_draft(page="support:thread_create", action="create")
 def thread_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not organizations_of_user(user=request.user):
         # Before anything is asked of Plain: there is nothing to ask for.
@@ -324,7 +368,11 @@ def thread_create(request: AuthenticatedHttpRequest) -> HttpResponse:
         options = selectors.request_options_cached()
         form = ThreadCreateForm(request.POST, request.FILES, user=request.user, options=options)
     else:
-        form = ThreadCreateForm(user=request.user, options=selectors.request_options_get())
+        form = ThreadCreateForm(
+            user=request.user,
+            options=selectors.request_options_get(),
+            initial=_draft_restored_on_create(request),
+        )
     if request.method != "POST" or not form.is_valid():
         if not form.options_known:
             # Refused, so nothing is saved and the questions may be read now: the form comes
@@ -365,7 +413,7 @@ def thread_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@login_required_keeping_draft(page="support:thread_detail", action="reply")
 def thread_reply(request: AuthenticatedHttpRequest, thread_id: str) -> HttpResponse:
     form = ReplyForm(request.POST, request.FILES)
     context: dict[str, Any] = {"reply_form": form, "thread_id": thread_id}
@@ -514,12 +562,12 @@ def _thread_status_change(
 
 
 @require_POST
-@login_required
+@login_required_keeping_draft(page="support:thread_detail", action="resolve")
 def thread_resolve(request: AuthenticatedHttpRequest, thread_id: str) -> HttpResponse:
     return _thread_status_change(request, thread_id, resolve=True)
 
 
 @require_POST
-@login_required
+@login_required_keeping_draft(page="support:thread_detail", action="reopen")
 def thread_reopen(request: AuthenticatedHttpRequest, thread_id: str) -> HttpResponse:
     return _thread_status_change(request, thread_id, resolve=False)
