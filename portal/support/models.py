@@ -19,7 +19,7 @@ from plain_gateway.types import Attachment
 from portal.outbox.models import OutboxRow
 from portal.tenancy.models import Organization
 
-__all__ = ["ReadCacheStamp", "Submission", "new_submission_key"]
+__all__ = ["PortalStatusChange", "ReadCacheStamp", "Submission", "new_submission_key"]
 
 SUBMISSION_KEY_PREFIX = "sub_"
 
@@ -57,6 +57,10 @@ class Submission(OutboxRow):
     # Plain's thread: the one replied to, or the one a new request became once sent.
     thread_id = models.CharField("Plain thread id", max_length=64, blank=True, default="")
     payload = models.JSONField(default=dict, blank=True)
+    # The key of the form this came from (a hidden field, one per rendered form): two POSTs of
+    # the same form (a double click, a browser or proxy resending) make one submission, as the
+    # database refuses a second row with the same user and key. Null for callers without a form.
+    form_key = models.CharField(max_length=40, null=True, blank=True, editable=False)
     # The delivery state (status, attempts, due time, lease, last error) is OutboxRow's.
 
     class Meta:
@@ -65,6 +69,11 @@ class Submission(OutboxRow):
             models.Index(fields=["status", "next_attempt_at"], name="support_submission_due"),
             models.Index(fields=["user", "status"], name="support_submission_user"),
             models.Index(fields=["thread_id", "user"], name="support_submission_thread"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "form_key"], name="support_submission_form_key_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -112,3 +121,31 @@ class ReadCacheStamp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} @ {self.version}"
+
+
+class PortalStatusChange(models.Model):
+    """A thread resolved or reopened by a customer in the portal: who, and when Plain did it.
+
+    Plain records the change as made by the portal's machine user (the API key), so its timeline
+    cannot say which customer clicked. This row can: the timeline's status entry by the machine
+    user on the same thread, in the same direction, at (nearly) the same moment is credited to
+    `user` (presentation.timeline_items).
+    """
+
+    thread_id = models.CharField("Plain thread id", max_length=64)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    resolved = models.BooleanField(help_text="Resolved (true) or reopened (false).")
+    # Plain's statusChangedAt of the thread it returned, which its status entry carries too.
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [
+            models.Index(fields=["thread_id", "changed_at"], name="support_status_change_thread")
+        ]
+
+    def __str__(self) -> str:
+        verb = "resolved" if self.resolved else "reopened"
+        return f"{self.thread_id} {verb} at {self.changed_at:%Y-%m-%d %H:%M:%S}"

@@ -45,12 +45,15 @@ from portal.support.markdown import (
 )
 
 if TYPE_CHECKING:  # the selectors' data types; the selectors call nothing here
+    from portal.support.models import PortalStatusChange
     from portal.support.selectors import ThreadListing
 
 __all__ = [
     "PRIORITY_CHOICES",
+    "STATUS_CREDIT_WINDOW",
     "AttachmentView",
     "ComponentView",
+    "StatusCredit",
     "ThreadRow",
     "TimelineItem",
     "component_views",
@@ -58,6 +61,7 @@ __all__ = [
     "plain_error_message",
     "priority_label",
     "reply_item",
+    "status_credits",
     "status_label",
     "status_tone",
     "thread_last_activity",
@@ -212,6 +216,55 @@ def thread_list_rows(*, listing: ThreadListing) -> list[ThreadRow]:
 
 
 # --- timeline ---------------------------------------------------------------------------------
+
+# How far apart Plain's status entry and the statusChangedAt it returned to the portal may be
+# stamped and still be the same change (selectors.STATUS_CREDIT_WINDOW reads the rows as wide).
+STATUS_CREDIT_WINDOW = timedelta(seconds=10)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusCredit:
+    """A status change made in the portal: by whom (as the viewer calls them), which way, when
+    Plain made it. Plain's entry for it names the machine user (our API key) instead."""
+
+    name: str
+    resolved: bool
+    at: datetime
+
+
+def status_credits(
+    changes: Iterable[PortalStatusChange], *, viewer_id: int | None
+) -> tuple[StatusCredit, ...]:
+    """The portal's records of status changes as credits: "You" for the viewer's own, the
+    colleague's name for anyone else's (they are of the same organisation: the thread is)."""
+    return tuple(
+        StatusCredit(
+            name="You" if change.user_id == viewer_id else change.user.get_full_name(),
+            resolved=change.resolved,
+            at=change.changed_at,
+        )
+        for change in changes
+    )
+
+
+def _credited_actor(
+    actor: Actor, body: StatusChangeEntry, timestamp: datetime | None, credits: Sequence[StatusCredit]
+) -> Actor:
+    """The person who made a status change in the portal, when `body` is that change; else
+    `actor`. Only the machine user's entries are credited: a change an agent (a user) or Plain
+    (system) made is theirs, whoever clicked nearby."""
+    if actor.kind != "machine_user" or timestamp is None or not credits:
+        return actor
+    resolved = body.next_status == "DONE"
+    matches = [
+        credit
+        for credit in credits
+        if credit.resolved == resolved and abs(credit.at - timestamp) <= STATUS_CREDIT_WINDOW
+    ]
+    if not matches:
+        return actor
+    best = min(matches, key=lambda credit: abs(credit.at - timestamp))
+    return Actor("customer", "", best.name)
 #
 # Which entry types reach this point is decided in plain_gateway.types (CUSTOMER_VISIBLE_ENTRY_TYPES
 # and HIDDEN_ENTRY_TYPES, with reasons); here each visible one becomes a TimelineItem whose HTML
@@ -467,12 +520,14 @@ def timeline_item(
     thread: Thread,
     is_first: bool = False,
     attachment_url: Callable[[str], str] | None = None,
+    credits: Sequence[StatusCredit] = (),
 ) -> TimelineItem | None:
     """The view of one entry, or None for anything a customer must not see (default-deny).
 
     `is_first` says the entry is the thread's very first one: when the thread was opened through
     the API, that entry is the customer's message although Plain's actor is our machine user.
-    `attachment_url` (attachment id -> download URL) links the entry's files.
+    `attachment_url` (attachment id -> download URL) links the entry's files. `credits` name
+    who made the status changes done through the portal (status_credits).
     """
     body = entry.entry
     actor = entry.actor
@@ -559,6 +614,7 @@ def timeline_item(
         words = _status_words(body)
         if words is None or merged_from:
             return None
+        common["actor"] = _credited_actor(actor, body, timestamp, credits)
         return _item(kind="status", status_words=words, **common)
     if isinstance(body, SurveyRequestEntry) and not merged_from:
         return _item(kind="survey", status_words="asked for feedback on this request", **common)
@@ -566,11 +622,16 @@ def timeline_item(
 
 
 def timeline_items(
-    entries: Sequence[TimelineEntry], *, thread: Thread, starts_thread: bool
+    entries: Sequence[TimelineEntry],
+    *,
+    thread: Thread,
+    starts_thread: bool,
+    credits: Sequence[StatusCredit] = (),
 ) -> list[TimelineItem]:
     """The visible entries of `thread`, in the order given (oldest first); hidden ones left out.
 
-    `starts_thread` says the page holds the thread's first entry (no earlier page exists).
+    `starts_thread` says the page holds the thread's first entry (no earlier page exists);
+    `credits` say who made the status changes done through the portal.
     """
     attachment_url = _attachment_url_builder(thread.id)
     items = (
@@ -579,6 +640,7 @@ def timeline_items(
             thread=thread,
             is_first=starts_thread and index == 0,
             attachment_url=attachment_url,
+            credits=credits,
         )
         for index, entry in enumerate(entries)
         if entry.is_visible

@@ -18,6 +18,7 @@ user's own saved submissions (our database only).
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 import logging
 import re
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from plain_gateway.types import (
     Page,
     PageInfo,
     SortDirection,
+    StatusChangeEntry,
     Thread,
     ThreadFieldSchema,
     ThreadsSortField,
@@ -47,7 +49,8 @@ from plain_gateway.types import (
 from portal.accounts.models import User
 from portal.plain import get_plain_client
 from portal.support import cache as read_cache
-from portal.support.models import Submission
+from portal.support.models import PortalStatusChange, Submission
+from portal.support.presentation import STATUS_CREDIT_WINDOW
 from portal.tenancy.models import Organization
 from portal.tenancy.selectors import organizations_of_user
 
@@ -64,6 +67,7 @@ __all__ = [
     "request_options_cached",
     "request_options_fetch",
     "request_options_get",
+    "status_changes_for_timeline",
     "submission_get_for_user",
     "submission_list_for_thread",
     "submission_list_for_user",
@@ -482,3 +486,28 @@ def submission_get_for_user(*, user: User, key: str) -> Submission:
     if submission is None:
         raise Http404
     return submission
+
+
+def status_changes_for_timeline(
+    *, thread_id: str, entries: Sequence[TimelineEntry]
+) -> list[PortalStatusChange]:
+    """The portal's own records of who resolved or reopened this thread, for crediting the
+    machine user's status entries among `entries` (presentation.timeline_items). No query when
+    no such entry is there. Only for a thread the caller has just had through
+    thread_get_for_user."""
+    moments = [
+        entry.timestamp
+        for entry in entries
+        if entry.actor.kind == "machine_user"
+        and isinstance(entry.entry, StatusChangeEntry)
+        and entry.timestamp is not None
+    ]
+    if not moments:
+        return []
+    return list(
+        PortalStatusChange.objects.filter(
+            thread_id=thread_id,
+            changed_at__gte=min(moments) - STATUS_CREDIT_WINDOW,
+            changed_at__lte=max(moments) + STATUS_CREDIT_WINDOW,
+        ).select_related("user")
+    )

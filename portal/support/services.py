@@ -79,7 +79,7 @@ from portal.outbox.registry import Attempt, Kind, Permanent
 from portal.plain import get_plain_client
 from portal.support import cache as read_cache
 from portal.support import selectors
-from portal.support.models import Submission
+from portal.support.models import PortalStatusChange, Submission
 from portal.tenancy.models import Organization
 from portal.tenancy.selectors import organization_list_for_user, organizations_of_user
 from portal.tenancy.services import plain_customer_ensure
@@ -541,10 +541,12 @@ def submissions_prune() -> int:
 
 def thread_resolve(*, thread: Thread, by: User | None = None) -> Thread:
     """Mark the thread as done; returns it as Plain has it now. With `by` (who clicked), an
-    event for agents says so (portal/agent_context)."""
+    event for agents says so (portal/agent_context), and a PortalStatusChange row credits the
+    change to them in the customers' timeline."""
     done = get_plain_client().mark_thread_as_done(thread_id=thread.id)
     _read_cache_forget(thread)
     if by is not None:
+        _status_change_record(was=thread, now=done, by=by, resolved=True)
         agent_events.thread_status_event_record(
             thread=done, by=by, resolved=True, was=thread.status
         )
@@ -553,11 +555,26 @@ def thread_resolve(*, thread: Thread, by: User | None = None) -> Thread:
 
 def thread_reopen(*, thread: Thread, by: User | None = None) -> Thread:
     """Mark the thread as to-do again; returns it as Plain has it now. With `by` (who
-    clicked), an event for agents says so (portal/agent_context)."""
+    clicked), an event for agents says so (portal/agent_context), and a PortalStatusChange row
+    credits the change to them in the customers' timeline."""
     todo = get_plain_client().mark_thread_as_todo(thread_id=thread.id)
     _read_cache_forget(thread)
     if by is not None:
+        _status_change_record(was=thread, now=todo, by=by, resolved=False)
         agent_events.thread_status_event_record(
             thread=todo, by=by, resolved=False, was=thread.status
         )
     return todo
+
+
+def _status_change_record(*, was: Thread, now: Thread, by: User, resolved: bool) -> None:
+    """Remember that `by` made Plain's status change (only when the status did change: a stale
+    page's second click changes nothing, and Plain writes no entry for it)."""
+    if was.status == now.status:
+        return
+    PortalStatusChange.objects.create(
+        thread_id=now.id,
+        user=by,
+        resolved=resolved,
+        changed_at=now.status_changed_at or timezone.now(),
+    )

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from plain_gateway import PlainError, PlainMutationError
-from plain_gateway.types import Thread
+from plain_gateway.types import Thread, ThreadWithTimeline
 from portal.accounts.requests import AuthenticatedHttpRequest
 from portal.support import live, selectors, services
 from portal.support.drafts import draft_take, login_required_keeping_draft
@@ -39,6 +39,7 @@ from portal.support.presentation import (
     plain_error_message,
     priority_label,
     reply_item,
+    status_credits,
     status_label,
     status_tone,
     thread_list_rows,
@@ -141,6 +142,22 @@ def _thread_context(thread: Thread) -> dict[str, Any]:
         "priority": priority_label(thread.priority),
         "opened_by": opened_by(thread),
     }
+
+
+def _timeline_items(request: AuthenticatedHttpRequest, found: ThreadWithTimeline) -> list[Any]:
+    """The page of the timeline in `found` as the viewer reads it (status changes made in the
+    portal credited to who made them)."""
+    entries = found.timeline.items
+    credits = status_credits(
+        selectors.status_changes_for_timeline(thread_id=found.thread.id, entries=entries),
+        viewer_id=request.user.pk,
+    )
+    return timeline_items(
+        entries,
+        thread=found.thread,
+        starts_thread=not found.timeline.page_info.has_previous_page,
+        credits=credits,
+    )
 
 
 def _thread_list_context(request: AuthenticatedHttpRequest) -> dict[str, Any] | HttpResponse:
@@ -249,11 +266,7 @@ def thread_detail(request: AuthenticatedHttpRequest, thread_id: str) -> HttpResp
     context = {
         **_thread_context(found.thread),
         "stale_as_of": thread_page.stale_as_of,
-        "items": timeline_items(
-            found.timeline.items,
-            thread=found.thread,
-            starts_thread=not page_info.has_previous_page,
-        ),
+        "items": _timeline_items(request, found),
         "earlier_cursor": page_info.start_cursor if page_info.has_previous_page else None,
         "showing_earlier": before is not None,
         "reply_form": ReplyForm(),
@@ -321,11 +334,7 @@ def thread_live(request: AuthenticatedHttpRequest, thread_id: str) -> HttpRespon
     page_info = found.timeline.page_info
     context = {
         **_thread_context(found.thread),
-        "items": timeline_items(
-            found.timeline.items,
-            thread=found.thread,
-            starts_thread=not page_info.has_previous_page,
-        ),
+        "items": _timeline_items(request, found),
         "earlier_cursor": page_info.start_cursor if page_info.has_previous_page else None,
         "thread_id": found.thread.id,
         "live_version": version,

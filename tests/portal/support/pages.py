@@ -133,3 +133,47 @@ def h1_texts(html: str) -> list[str]:
     parser = _Headings()
     parser.feed(html)
     return parser.h1
+
+
+class _ClassTexts(HTMLParser):
+    """The whitespace-collapsed text of each element whose class list holds a class."""
+
+    _VOID = frozenset({"br", "img", "input", "meta", "link", "hr", "wbr", "source"})
+
+    def __init__(self, css_class: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.css_class = css_class
+        self.texts: list[str] = []
+        self._open: list[list[str] | None] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self._VOID:
+            return
+        classes = (dict(attrs).get("class") or "").split()
+        self._open.append([] if self.css_class in classes else None)
+
+    def handle_endtag(self, tag):
+        if tag in self._VOID or not self._open:
+            return
+        parts = self._open.pop()
+        if parts is not None:
+            self.texts.append(" ".join("".join(parts).split()))
+            # An enclosing match holds this text too.
+            for outer in reversed(self._open):
+                if outer is not None:
+                    outer.extend(parts)
+                    break
+
+    def handle_data(self, data):
+        for parts in reversed(self._open):
+            if parts is not None:
+                parts.append(data)
+                break
+
+
+def class_texts(html: str, css_class: str) -> list[str]:
+    """The text of every element with `css_class`, in document order of their ends."""
+    parser = _ClassTexts(css_class)
+    parser.feed(html)
+    parser.close()
+    return parser.texts
