@@ -175,15 +175,32 @@ class ThreadRow:
     status: str
     status_tone: str
     priority: str
-    last_activity: datetime | None
+    # The moment the list is sorted by (or, sorted by priority, when the thread was opened),
+    # and its words ("Updated", "Opened"): a row never shows one date while sorted by another.
+    moment: datetime | None
+    moment_label: str
     opened_by: str
     organization_name: str | None
+    # What the customer chose when opening it: the category and the answered fields.
+    category: str = ""
+    answers: tuple[tuple[str, str], ...] = ()
+
+
+def _row_moment(thread: Thread, sort: str) -> tuple[datetime | None, str]:
+    """The date a row shows for the list's order (selectors.THREAD_SORTS), and its words."""
+    if sort == "activity":
+        return (thread.status_changed_at or thread.created_at), "Updated"
+    return thread.created_at, "Opened"
 
 
 def thread_rows(
-    threads: Iterable[Thread], *, organization_names: Mapping[str, str] | None
+    threads: Iterable[Thread],
+    *,
+    organization_names: Mapping[str, str] | None,
+    sort: str = "activity",
 ) -> list[ThreadRow]:
-    """Rows for the list; organization_names (tenant external id -> name) only for several orgs."""
+    """Rows for the list; organization_names (tenant external id -> name) only for several orgs;
+    `sort` is the list's order (which date each row shows)."""
     thread_url = _thread_url_builder()
     return [
         ThreadRow(
@@ -192,7 +209,8 @@ def thread_rows(
             status=(label := status_label(thread)),
             status_tone=status_tone(thread, label=label),
             priority=priority_label(thread.priority),
-            last_activity=thread_last_activity(thread),
+            moment=(moment := _row_moment(thread, sort))[0],
+            moment_label=moment[1],
             opened_by=opened_by(thread),
             organization_name=(
                 organization_names.get(thread.tenant.external_id)
@@ -212,7 +230,7 @@ def thread_list_rows(*, listing: ThreadListing) -> list[ThreadRow]:
         if listing.shows_organization
         else None
     )
-    return thread_rows(listing.threads, organization_names=names)
+    return thread_rows(listing.threads, organization_names=names, sort=listing.sort)
 
 
 # --- timeline ---------------------------------------------------------------------------------

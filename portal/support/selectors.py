@@ -58,6 +58,7 @@ __all__ = [
     "PAGE_SIZE",
     "REQUEST_OPTIONS_CACHE_KEY",
     "STATUS_TABS",
+    "THREAD_SORTS",
     "TIMELINE_PAGE_SIZE",
     "RequestOptions",
     "ThreadListing",
@@ -88,6 +89,17 @@ STATUS_TABS: dict[str, tuple[ThreadStatus, ...] | None] = {
     "all": None,
 }
 DEFAULT_STATUS_TAB = "open"
+# The list's orders (the `sort` parameter) -> Plain's sort. Plain sorts threads by when their
+# status changed, when they were made, their priority, their last inbound message, their SLA or
+# a thread field: nothing sorts by the last message either way, so "activity" is the last status
+# change, and each row shows the moment its list is sorted by (presentation.thread_rows).
+THREAD_SORTS: dict[str, tuple[ThreadsSortField, SortDirection]] = {
+    "activity": (ThreadsSortField.STATUS_CHANGED_AT, SortDirection.DESC),
+    "newest": (ThreadsSortField.CREATED_AT, SortDirection.DESC),
+    # Plain's priority 0 is Urgent: ascending puts the most urgent first.
+    "priority": (ThreadsSortField.PRIORITY, SortDirection.ASC),
+}
+DEFAULT_THREAD_SORT = "activity"
 
 # Plain's thread ids are "th_" and a ULID; anything else never reaches Plain (the routes check
 # the same shape; this guards the callers that are not views, such as a reply's delivery).
@@ -122,6 +134,8 @@ class ThreadListing:
     is_first_page: bool = True
     # When Plain could not be asked: the time of the last known content shown instead.
     stale_as_of: datetime | None = None
+    # The order (a key of THREAD_SORTS).
+    sort: str = DEFAULT_THREAD_SORT
 
     @property
     def shows_organization(self) -> bool:
@@ -129,9 +143,15 @@ class ThreadListing:
 
 
 def thread_list_for_user(
-    *, user: User, status: str | None, after: str | None = None, before: str | None = None
+    *,
+    user: User,
+    status: str | None,
+    after: str | None = None,
+    before: str | None = None,
+    sort: str | None = None,
 ) -> ThreadListing | None:
-    """One page of the threads of all the user's organisations, most recent activity first.
+    """One page of the threads of all the user's organisations, in the order `sort` names
+    (THREAD_SORTS; an unknown one means the default, the last status change first).
 
     Through the read cache, keyed by the user's tenants (each tenant's lists are invalidated by
     its threads' events): warm, no call to Plain; cold, one. Returns None when the user belongs to
@@ -143,14 +163,20 @@ def thread_list_for_user(
     if not organizations:
         return None
     tab = status if status in STATUS_TABS else DEFAULT_STATUS_TAB
+    order = sort if sort in THREAD_SORTS else DEFAULT_THREAD_SORT
     after, before = _clean_cursor(after), _clean_cursor(before)
     tenant_ids = sorted(org.tenant_external_id for org in organizations)
     read = read_cache.read_through(
         kind="thread-list",
         scopes=[read_cache.tenant_scope(tenant_id) for tenant_id in tenant_ids],
-        params=(tuple(tenant_ids), tab, after, before),
+        params=(tuple(tenant_ids), tab, after, before, order),
         fetch=functools.partial(
-            _thread_list_fetch, tenant_ids=tenant_ids, tab=tab, after=after, before=before
+            _thread_list_fetch,
+            tenant_ids=tenant_ids,
+            tab=tab,
+            after=after,
+            before=before,
+            order=order,
         ),
     )
     page, after, before = read.value
@@ -172,19 +198,20 @@ def thread_list_for_user(
         organizations=organizations,
         is_first_page=not (after or before),
         stale_as_of=read.stale_as_of,
+        sort=order,
     )
 
 
 def _thread_list_fetch(
-    *, tenant_ids: list[str], tab: str, after: str | None, before: str | None
+    *, tenant_ids: list[str], tab: str, after: str | None, before: str | None, order: str
 ) -> tuple[Page[Thread], str | None, str | None]:
     """One page from Plain, and the cursors it was read with (None when Plain refused one)."""
     threads_page = functools.partial(
         get_plain_client().threads,
         tenant_external_ids=tenant_ids,
         statuses=STATUS_TABS[tab],
-        sort_field=ThreadsSortField.STATUS_CHANGED_AT,
-        sort_direction=SortDirection.DESC,
+        sort_field=THREAD_SORTS[order][0],
+        sort_direction=THREAD_SORTS[order][1],
     )
     try:
         page = (

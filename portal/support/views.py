@@ -53,6 +53,12 @@ logger = logging.getLogger(__name__)
 # The status of a page that could not be completed because Plain failed.
 PLAIN_UNAVAILABLE_STATUS = 503
 
+# The list's orders (the `sort` parameter, selectors.THREAD_SORTS), in the customer's words.
+THREAD_SORT_CHOICES = (
+    ("activity", "Recently updated"),
+    ("newest", "Newest"),
+    ("priority", "Priority"),
+)
 SAVED_MESSAGE = "Saved - we'll send it as soon as Plain is reachable."
 ATTACH_AGAIN = " Please attach your files again."
 # A MIME type as Plain reports it; anything else is served as opaque bytes.
@@ -170,6 +176,7 @@ def _thread_list_context(request: AuthenticatedHttpRequest) -> dict[str, Any] | 
             status=request.GET.get("status"),
             after=request.GET.get("after"),
             before=request.GET.get("before"),
+            sort=request.GET.get("sort"),
         )
     except PlainError as exc:
         return _plain_unavailable(request, exc, action="listing threads")
@@ -188,6 +195,7 @@ def _thread_list_context(request: AuthenticatedHttpRequest) -> dict[str, Any] | 
             else None
         ),
         "tabs": (("open", "Open"), ("done", "Resolved"), ("all", "All")),
+        "sorts": THREAD_SORT_CHOICES,
         "user_organizations": listing.organizations,
         # New requests not in Plain yet, atop the first page of the tabs they belong to.
         "pending_submissions": (

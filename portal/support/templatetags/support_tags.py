@@ -155,7 +155,7 @@ def _thread_row(row: ThreadRow, unread_ids: Collection[str], clock: Clock) -> Sa
         "{}</span>\n"
         "    {}\n"
         '    <span class="muted">Opened by {}</span>\n'
-        '    <span class="muted">Last activity {}</span>\n'
+        '    <span class="muted">{} {}</span>\n'
         "  </div>\n"
         "</li>\n",
         _UNREAD_CLASS if unread else _NOTHING,
@@ -173,7 +173,8 @@ def _thread_row(row: ThreadRow, unread_ids: Collection[str], clock: Clock) -> Sa
             else _NOTHING
         ),
         row.opened_by,
-        clock.relative_tag(row.last_activity),
+        row.moment_label,
+        clock.relative_tag(row.moment),
     )
 
 
