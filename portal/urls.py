@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("portal.agent_context.urls")),
     path("", include("portal.notifications.urls")),
     path("", include("portal.support.urls")),
+    path("scim/v2/", include("portal.scim.urls")),
 ]
