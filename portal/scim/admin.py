@@ -27,10 +27,10 @@ class ScimClientAdmin(admin.ModelAdmin):
     def status(self, client: ScimClient) -> str:
         return "revoked" if client.is_revoked else "active"
 
-    def get_fields(self, request: HttpRequest, obj: ScimClient | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: ScimClient | None = None) -> tuple[str, ...]:
         if obj is None:
-            return ["name"]
-        return ["name", "key", "created_at", "last_used_at", "revoked_at"]
+            return ("name",)  # the rest is made with the token
+        return ("name", "key", "created_at", "last_used_at", "revoked_at")
 
     def save_model(
         self, request: HttpRequest, obj: ScimClient, form: ModelForm[ScimClient], change: bool

@@ -98,7 +98,10 @@ def _reference(*, mutability: str) -> list[dict[str, Any]]:
     return [
         _attribute("value", mutability=mutability),
         _attribute("display", mutability="readOnly"),
-        {**_attribute("$ref", kind="reference", mutability=mutability), "referenceTypes": ["User", "Group"]},
+        {
+            **_attribute("$ref", kind="reference", mutability=mutability),
+            "referenceTypes": ["User", "Group"],
+        },
     ]
 
 
@@ -109,7 +112,12 @@ def schemas(*, url: Url) -> list[dict[str, Any]]:
         "name": "User",
         "description": "A portal user",
         "attributes": [
-            _attribute("userName", required=True, uniqueness="server", description="The email address (the login)."),
+            _attribute(
+                "userName",
+                required=True,
+                uniqueness="server",
+                description="The email address (the login).",
+            ),
             _attribute("externalId", case_exact=True, description="The identity provider's id."),
             _attribute(
                 "name",
@@ -128,7 +136,11 @@ def schemas(*, url: Url) -> list[dict[str, Any]]:
                 multi=True,
                 mutability="readOnly",
                 description="The userName, as the one work address.",
-                sub=[_attribute("value"), _attribute("type"), _attribute("primary", kind="boolean")],
+                sub=[
+                    _attribute("value"),
+                    _attribute("type"),
+                    _attribute("primary", kind="boolean"),
+                ],
             ),
             _attribute(
                 "groups",
@@ -148,7 +160,9 @@ def schemas(*, url: Url) -> list[dict[str, Any]]:
         "attributes": [
             _attribute("displayName", required=True),
             _attribute("externalId", case_exact=True),
-            _attribute("members", kind="complex", multi=True, sub=_reference(mutability="immutable")),
+            _attribute(
+                "members", kind="complex", multi=True, sub=_reference(mutability="immutable")
+            ),
         ],
         "meta": {"resourceType": "Schema", "location": url(f"Schemas/{GROUP_SCHEMA}")},
     }

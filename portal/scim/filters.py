@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q
-from scim2_filter_parser import ast as scim_ast
-from scim2_filter_parser.lexer import SCIMLexer
-from scim2_filter_parser.parser import SCIMParser
+from scim2_filter_parser import ast as scim_ast  # type: ignore[import-untyped]
+from scim2_filter_parser.lexer import SCIMLexer  # type: ignore[import-untyped]
+from scim2_filter_parser.parser import SCIMParser  # type: ignore[import-untyped]
 
 from portal.scim.errors import ScimError
 from portal.scim.models import PLACEHOLDER_PREFIX
@@ -113,7 +113,9 @@ class _Walker:
 
     def path_name(self, path: Any) -> str:
         if not isinstance(path, scim_ast.AttrPath) or not isinstance(path.attr_name, str):
-            raise ScimError.bad("invalidFilter", "Filters inside attribute paths are not supported.")
+            raise ScimError.bad(
+                "invalidFilter", "Filters inside attribute paths are not supported."
+            )
         if path.uri and path.uri.lower() != self.urn:
             raise ScimError.bad("invalidFilter", f"Unknown schema in the filter: {path.uri}.")
         name = path.attr_name.lower()
@@ -151,7 +153,9 @@ class _Walker:
         exact_lookup, folded_lookup = _LOOKUPS[op]
         if attribute.kind == "bool":
             if op != "eq" or str(raw).lower() not in {"true", "false"}:
-                raise ScimError.bad("invalidFilter", "A boolean attribute compares with eq true|false.")
+                raise ScimError.bad(
+                    "invalidFilter", "A boolean attribute compares with eq true|false."
+                )
             return Q(**{field: str(raw).lower() == "true"})
         if attribute.kind in {"uuid", "int"}:
             if op != "eq":

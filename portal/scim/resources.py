@@ -210,7 +210,9 @@ def _user_set(draft: UserDraft, name: str, value: object, *, op: str) -> UserDra
             raise ScimError.bad("mutability", "userName cannot be removed.")
         return replace(draft, user_name=_string(value, attribute="userName", limit=254))
     if name == "externalid":
-        external_id = "" if removing else _string(value, attribute="externalId", limit=MAX_EXTERNAL_ID)
+        external_id = (
+            "" if removing else _string(value, attribute="externalId", limit=MAX_EXTERNAL_ID)
+        )
         if external_id.startswith(PLACEHOLDER_PREFIX):
             raise ScimError.bad("invalidValue", "That externalId is reserved.")
         return replace(draft, external_id=external_id)
@@ -229,14 +231,13 @@ def _user_set(draft: UserDraft, name: str, value: object, *, op: str) -> UserDra
             if isinstance(key, str):
                 draft = _user_set(draft, f"name.{key.lower()}", item, op=op)
         return draft
-    fields = {
-        "name.givenname": "given_name",
-        "name.familyname": "family_name",
-        "name.formatted": "formatted",
-    }
-    if name in fields:
-        text = "" if removing else _string(value, attribute=name)
-        return replace(draft, **{fields[name]: text})
+    text = "" if removing else _string(value, attribute=name)
+    if name == "name.givenname":
+        return replace(draft, given_name=text)
+    if name == "name.familyname":
+        return replace(draft, family_name=text)
+    if name == "name.formatted":
+        return replace(draft, formatted=text)
     return draft  # an attribute the portal does not keep
 
 
@@ -301,7 +302,9 @@ def _group_set(draft: GroupDraft, name: str, value: object, *, op: str) -> Group
             raise ScimError.bad("mutability", "displayName cannot be removed.")
         return replace(draft, display_name=_string(value, attribute="displayName"))
     if name == "externalid":
-        external_id = "" if removing else _string(value, attribute="externalId", limit=MAX_EXTERNAL_ID)
+        external_id = (
+            "" if removing else _string(value, attribute="externalId", limit=MAX_EXTERNAL_ID)
+        )
         if external_id.startswith(PLACEHOLDER_PREFIX):
             raise ScimError.bad("invalidValue", "That externalId is reserved.")
         return replace(draft, external_id=external_id)
@@ -352,7 +355,7 @@ def _operations(body: object, *, core_urn: str) -> Iterable[tuple[str, _Path | N
         raise ScimError.bad("invalidSyntax", "A PATCH body needs a non-empty Operations list.")
     if len(operations) > MAX_OPERATIONS:
         raise ScimError(413, f"A PATCH request has at most {MAX_OPERATIONS} operations here.")
-    checked = []
+    checked: list[tuple[str, _Path | None, Any]] = []
     for operation in operations:
         if not isinstance(operation, dict):
             raise ScimError.bad("invalidSyntax", "Each operation must be an object.")

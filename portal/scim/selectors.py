@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.db.models import Prefetch, Q, QuerySet
 
@@ -55,8 +55,12 @@ def user_page(*, filter_text: str | None, start_index: int, count: int) -> Page[
     memberships = Membership.objects.select_related("organization")
     users = scim_users().prefetch_related(Prefetch("memberships", queryset=memberships))
     return _page(
-        users, filter_text=filter_text, attributes=USER_FILTERS, urn=USER_SCHEMA,
-        start_index=start_index, count=count,
+        users,
+        filter_text=filter_text,
+        attributes=USER_FILTERS,
+        urn=USER_SCHEMA,
+        start_index=start_index,
+        count=count,
     )
 
 
@@ -68,8 +72,12 @@ def group_get(*, scim_id: str) -> Organization | None:
 
 def group_page(*, filter_text: str | None, start_index: int, count: int) -> Page[Organization]:
     return _page(
-        Organization.objects.all(), filter_text=filter_text, attributes=GROUP_FILTERS,
-        urn=GROUP_SCHEMA, start_index=start_index, count=count,
+        Organization.objects.all(),
+        filter_text=filter_text,
+        attributes=GROUP_FILTERS,
+        urn=GROUP_SCHEMA,
+        start_index=start_index,
+        count=count,
     )
 
 
@@ -111,18 +119,19 @@ def users_by_scim_id(*, scim_ids: set[str]) -> dict[str, User]:
 
 
 def _page(
-    queryset: QuerySet[T],  # type: ignore[type-var]
+    queryset: QuerySet[Any],
     *,
     filter_text: str | None,
     attributes: Mapping[str, Attribute],
     urn: str,
     start_index: int,
     count: int,
-) -> Page[T]:
+) -> Page[Any]:
     if filter_text:
         condition: Q = filter_to_q(text=filter_text, attributes=attributes, urn=urn)
         # Through a subquery: a filter across memberships would repeat a row per membership.
-        queryset = queryset.filter(pk__in=queryset.model.objects.filter(condition).values("pk"))
+        matching = queryset.model._default_manager.filter(condition).values("pk")
+        queryset = queryset.filter(pk__in=matching)
     queryset = queryset.order_by("pk")
     total = queryset.count()
     offset = start_index - 1

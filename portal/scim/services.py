@@ -138,12 +138,16 @@ def _user_write(*, user: User | None, draft: UserDraft) -> User:
 
 def _external_id_for(*, user: User | None, draft: UserDraft) -> str:
     if draft.external_id:
-        if user is not None and user.external_id and user.external_id != draft.external_id:
-            if user.auth_source in _LINKED_SOURCES:
-                raise ScimError.conflict(
-                    "This user signs in with another id from the product; SCIM's externalId "
-                    "must be the same."
-                )
+        if (
+            user is not None
+            and user.external_id
+            and user.external_id != draft.external_id
+            and user.auth_source in _LINKED_SOURCES
+        ):
+            raise ScimError.conflict(
+                "This user signs in with another id from the product; SCIM's externalId "
+                "must be the same."
+            )
         taken = User.objects.filter(external_id=draft.external_id)
         if user is not None:
             taken = taken.exclude(pk=user.pk)
@@ -162,7 +166,10 @@ def group_create(*, draft: GroupDraft) -> Organization:
     """Create the organisation (POST /Groups), its Plain tenant named by the admin's rule, and
     its members. An externalId already used is a 409 `uniqueness`."""
     with transaction.atomic():
-        if draft.external_id and Organization.objects.filter(external_id=draft.external_id).exists():
+        if (
+            draft.external_id
+            and Organization.objects.filter(external_id=draft.external_id).exists()
+        ):
             raise ScimError.conflict("A group with this externalId exists.")
         try:
             organization = organization_provision(

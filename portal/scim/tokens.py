@@ -50,7 +50,9 @@ def client_authenticate(*, authorization: str) -> ScimClient | None:
     token = token.strip()
     if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN_LENGTH:
         return None
-    key = token.removeprefix(TOKEN_PREFIX).partition("_")[0] if token.startswith(TOKEN_PREFIX) else ""
+    key = (
+        token.removeprefix(TOKEN_PREFIX).partition("_")[0] if token.startswith(TOKEN_PREFIX) else ""
+    )
     client = ScimClient.objects.filter(key=key).first() if key else None
     # Digest and compare even when no row matched, so a wrong key costs as long as a wrong secret.
     expected = client.token_digest if client is not None else _digest(secrets.token_hex(16))

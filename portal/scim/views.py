@@ -79,7 +79,10 @@ def scim_endpoint(*methods: str) -> Callable[[View], View]:
                 return _error(error)
             if request.method not in {"GET", "HEAD"} and response.status_code < 300:
                 logger.info(
-                    "SCIM %s %s by %s: %d", request.method, request.path, client.name,
+                    "SCIM %s %s by %s: %d",
+                    request.method,
+                    request.path,
+                    client.name,
                     response.status_code,
                 )
             return response
@@ -188,7 +191,9 @@ def users(request: HttpRequest) -> HttpResponse:
         return _answer(resource, status=201, location=resource["meta"]["location"])
     start, count = _paging(request)
     attributes, excluded = _projection(request, urn=USER_SCHEMA)
-    page = selectors.user_page(filter_text=request.GET.get("filter"), start_index=start, count=count)
+    page = selectors.user_page(
+        filter_text=request.GET.get("filter"), start_index=start, count=count
+    )
     resources = [
         project(
             user_resource(u, location=locate, groups="groups" not in excluded),
@@ -239,10 +244,14 @@ def groups(request: HttpRequest) -> HttpResponse:
         filter_text=request.GET.get("filter"), start_index=start, count=count
     )
     wants_members = "members" not in excluded and (not attributes or "members" in attributes)
-    members = selectors.group_members_of(organizations=page.items) if wants_members else {}
+    members_by_group = selectors.group_members_of(organizations=page.items) if wants_members else {}
     resources = [
         project(
-            group_resource(org, location=locate, members=members.get(org.pk) if wants_members else None),
+            group_resource(
+                org,
+                location=locate,
+                members=members_by_group.get(org.pk) if wants_members else None,
+            ),
             attributes=attributes,
             excluded=excluded,
         )
@@ -260,7 +269,9 @@ def group(request: HttpRequest, scim_id: str) -> HttpResponse:
         services.group_delete(organization=found)
         return HttpResponse(status=204)
     if request.method == "PUT":
-        found = services.group_update(organization=found, draft=group_draft_from_body(_body(request)))
+        found = services.group_update(
+            organization=found, draft=group_draft_from_body(_body(request))
+        )
     elif request.method == "PATCH":
         body = _body(request)
         current = [portal_id for portal_id, _ in selectors.group_members(organization=found)]

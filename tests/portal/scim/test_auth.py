@@ -95,8 +95,6 @@ def test_no_csrf_token_is_needed(provisioning_client):
     from django.test import Client
 
     strict = Client(enforce_csrf_checks=True)
-    response = ScimApi(strict, provisioning_client[1]).post(
-        "Users", {"userName": "csrf@acme.test"}
-    )
+    response = ScimApi(strict, provisioning_client[1]).post("Users", {"userName": "csrf@acme.test"})
 
     assert response.status_code == 201

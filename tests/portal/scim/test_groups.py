@@ -32,7 +32,9 @@ def members_of(organization: Organization) -> set[str]:
 
 def test_okta_creates_a_group_mapped_to_a_tenant_by_the_admin_rule(scim):
     # Okta's group push names no externalId.
-    response = scim.post("Groups", {"schemas": [GROUP_SCHEMA], "displayName": "Acme Corp", "members": []})
+    response = scim.post(
+        "Groups", {"schemas": [GROUP_SCHEMA], "displayName": "Acme Corp", "members": []}
+    )
 
     assert response.status_code == 201, response.content
     organization = Organization.objects.get(pk=response.data["id"])
@@ -73,7 +75,9 @@ def test_a_second_group_with_the_same_name_gets_its_own_tenant(scim):
 def test_a_used_external_id_is_a_conflict(scim):
     OrganizationFactory(name="Acme", slug="acme", external_id="g1")
 
-    assert_scim_error(scim.post("Groups", {"displayName": "X", "externalId": "g1"}), 409, "uniqueness")
+    assert_scim_error(
+        scim.post("Groups", {"displayName": "X", "externalId": "g1"}), 409, "uniqueness"
+    )
 
 
 def test_an_existing_organisation_is_found_by_display_name(scim):
@@ -126,7 +130,8 @@ def test_entra_adds_and_removes_members(scim, ada, bob):
     assert members_of(organization) == {"ada@acme.test", "bob@acme.test"}
 
     response = scim.patch(
-        path, patch_op({"op": "Remove", "path": "members", "value": [{"value": str(bob.portal_id)}]})
+        path,
+        patch_op({"op": "Remove", "path": "members", "value": [{"value": str(bob.portal_id)}]}),
     )
     assert response.status_code == 200, response.content
     assert members_of(organization) == {"ada@acme.test"}
@@ -174,7 +179,12 @@ def test_renames_okta_and_entra(scim):
     organization = OrganizationFactory(name="Acme", slug="acme")
     path = f"Groups/{organization.pk}"
 
-    scim.patch(path, patch_op({"op": "replace", "value": {"id": str(organization.pk), "displayName": "Acme Inc"}}))
+    scim.patch(
+        path,
+        patch_op(
+            {"op": "replace", "value": {"id": str(organization.pk), "displayName": "Acme Inc"}}
+        ),
+    )
     organization.refresh_from_db()
     assert organization.name == "Acme Inc"
 
@@ -216,8 +226,12 @@ def test_put_replaces_name_and_members(scim, ada, bob):
 
     response = scim.put(
         f"Groups/{organization.pk}",
-        {"schemas": [GROUP_SCHEMA], "displayName": "Acme 2", "externalId": "g1",
-         "members": [{"value": str(bob.portal_id)}]},
+        {
+            "schemas": [GROUP_SCHEMA],
+            "displayName": "Acme 2",
+            "externalId": "g1",
+            "members": [{"value": str(bob.portal_id)}],
+        },
     )
 
     assert response.status_code == 200, response.content

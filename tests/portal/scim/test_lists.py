@@ -82,7 +82,9 @@ def test_paging_edges(scim, users, settings):
 
 
 def test_attributes_selects_what_is_returned(scim, users):
-    body = scim.get("Users", {"filter": 'userName eq "user1@acme.test"', "attributes": "userName"}).data
+    body = scim.get(
+        "Users", {"filter": 'userName eq "user1@acme.test"', "attributes": "userName"}
+    ).data
 
     [resource] = body["Resources"]
     assert set(resource) == {"id", "schemas", "meta", "userName"}
@@ -126,7 +128,11 @@ def test_resource_types_and_schemas(scim):
     assert user_type["schema"] == "urn:ietf:params:scim:schemas:core:2.0:User"
     assert types["totalResults"] == 2
     assert {s["name"] for s in schemas["Resources"]} == {"User", "Group"}
-    assert {a["name"] for a in group_schema["attributes"]} == {"displayName", "externalId", "members"}
+    assert {a["name"] for a in group_schema["attributes"]} == {
+        "displayName",
+        "externalId",
+        "members",
+    }
     assert scim.get("ResourceTypes/Nope").status_code == 404
     assert scim.get("Schemas/urn:nope").status_code == 404
 

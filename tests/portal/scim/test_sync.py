@@ -43,18 +43,22 @@ def test_an_okta_provisioning_run_reaches_plains_tenants(scim, sync, plain):
     assert tenant_members(plain, "org-acme") == {"ada@acme.test", "bob@acme.test"}
 
     with sync():
-        scim.patch(f"Groups/{group['id']}", patch_op({"op": "remove", "path": f'members[value eq "{bob["id"]}"]'}))
+        scim.patch(
+            f"Groups/{group['id']}",
+            patch_op({"op": "remove", "path": f'members[value eq "{bob["id"]}"]'}),
+        )
     assert tenant_members(plain, "org-acme") == {"ada@acme.test"}
 
     with sync():
-        scim.patch(f"Groups/{group['id']}", patch_op({"op": "replace", "value": {"displayName": "Acme Inc"}}))
+        scim.patch(
+            f"Groups/{group['id']}",
+            patch_op({"op": "replace", "value": {"displayName": "Acme Inc"}}),
+        )
     assert tenant_names(plain)["org-acme"] == "Acme Inc"
     assert not SyncEvent.objects.exclude(status="done").exists()
 
 
-def test_deactivating_takes_the_customer_out_of_the_tenant_and_reactivating_back(
-    scim, sync, plain
-):
+def test_deactivating_takes_the_customer_out_of_the_tenant_and_reactivating_back(scim, sync, plain):
     with sync():
         group = scim.post("Groups", {"displayName": "Acme", "externalId": "g1"}).data
         ada = scim.post("Users", {"userName": "ada@acme.test", "externalId": "a1"}).data
@@ -65,11 +69,15 @@ def test_deactivating_takes_the_customer_out_of_the_tenant_and_reactivating_back
     assert tenant_members(plain, "org-acme") == {"ada@acme.test"}
 
     with sync():
-        scim.patch(f"Users/{ada['id']}", patch_op({"op": "Replace", "path": "active", "value": "False"}))
+        scim.patch(
+            f"Users/{ada['id']}", patch_op({"op": "Replace", "path": "active", "value": "False"})
+        )
     assert tenant_members(plain, "org-acme") == set()
 
     with sync():
-        scim.patch(f"Users/{ada['id']}", patch_op({"op": "Replace", "path": "active", "value": "True"}))
+        scim.patch(
+            f"Users/{ada['id']}", patch_op({"op": "Replace", "path": "active", "value": "True"})
+        )
     assert tenant_members(plain, "org-acme") == {"ada@acme.test"}
 
 
@@ -106,6 +114,9 @@ def test_a_renamed_user_is_renamed_in_plain(scim, sync, plain):
         )
 
     with sync():
-        scim.patch(f"Users/{ada['id']}", patch_op({"op": "replace", "path": "userName", "value": "ada@new.test"}))
+        scim.patch(
+            f"Users/{ada['id']}",
+            patch_op({"op": "replace", "path": "userName", "value": "ada@new.test"}),
+        )
 
     assert tenant_members(plain, "org-acme") == {"ada@new.test"}

@@ -128,8 +128,13 @@ def test_a_local_account_found_by_filter_is_linked_by_the_first_update(scim):
 
     response = scim.put(
         f"Users/{local.portal_id}",
-        {"schemas": [USER_SCHEMA], "userName": "bob@acme.test", "externalId": "00u2",
-         "name": {"givenName": "Bob", "familyName": "Builder"}, "active": True},
+        {
+            "schemas": [USER_SCHEMA],
+            "userName": "bob@acme.test",
+            "externalId": "00u2",
+            "name": {"givenName": "Bob", "familyName": "Builder"},
+            "active": True,
+        },
     )
 
     assert response.status_code == 200
@@ -146,8 +151,12 @@ def test_put_replaces_the_name_and_email(scim):
 
     response = scim.put(
         f"Users/{user_id}",
-        {**OKTA_CREATE, "userName": "ada.king@acme.test",
-         "name": {"givenName": "Ada", "familyName": "King"}, "displayName": None},
+        {
+            **OKTA_CREATE,
+            "userName": "ada.king@acme.test",
+            "name": {"givenName": "Ada", "familyName": "King"},
+            "displayName": None,
+        },
     )
 
     assert response.status_code == 200, response.content
