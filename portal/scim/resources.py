@@ -231,14 +231,14 @@ def _user_set(draft: UserDraft, name: str, value: object, *, op: str) -> UserDra
             if isinstance(key, str):
                 draft = _user_set(draft, f"name.{key.lower()}", item, op=op)
         return draft
+    if name not in {"name.givenname", "name.familyname", "name.formatted"}:
+        return draft  # an attribute the portal does not keep
     text = "" if removing else _string(value, attribute=name)
     if name == "name.givenname":
         return replace(draft, given_name=text)
     if name == "name.familyname":
         return replace(draft, family_name=text)
-    if name == "name.formatted":
-        return replace(draft, formatted=text)
-    return draft  # an attribute the portal does not keep
+    return replace(draft, formatted=text)
 
 
 # --- groups ----------------------------------------------------------------------------------
