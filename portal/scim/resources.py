@@ -114,6 +114,8 @@ def _string(value: object, *, attribute: str, limit: int = MAX_NAME_PART) -> str
         raise ScimError.bad("invalidValue", f"{attribute} must be a string.")
     if len(value) > limit:
         raise ScimError.bad("invalidValue", f"{attribute} is over {limit} characters.")
+    if "\x00" in value:  # PostgreSQL cannot store it
+        raise ScimError.bad("invalidValue", f"{attribute} contains a NUL character.")
     return value.strip()
 
 

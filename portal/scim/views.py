@@ -102,7 +102,7 @@ def _body(request: HttpRequest) -> Any:
         raise ScimError(413, f"The request body is over {limit} bytes.")
     try:
         return json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise ScimError.bad("invalidSyntax", "The request body is not JSON.") from None
 
 
@@ -124,7 +124,8 @@ def _paging(request: HttpRequest) -> tuple[int, int]:
     except ValueError:
         raise ScimError.bad("invalidValue", "startIndex and count must be integers.") from None
     # RFC 7644 3.4.2.4: below 1 means 1; a negative count means 0; more than we give is capped.
-    return max(start, 1), min(max(count, 0), limit)
+    # A start past any real offset is kept within what a database integer holds.
+    return min(max(start, 1), 2**31), min(max(count, 0), limit)
 
 
 def _projection(request: HttpRequest, *, urn: str) -> tuple[frozenset[str], frozenset[str]]:

@@ -57,7 +57,9 @@ class ScimApi:
     def get(self, path: str, params: dict[str, str] | None = None) -> Any:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token is not None else {}
         response = self.client.get(BASE + path.lstrip("/"), params or {}, headers=headers)
-        response.data = json.loads(response.content) if response.content else None
+        response.data = (
+            json.loads(response.content) if response["Content-Type"].startswith(SCIM_JSON) else None
+        )
         return response
 
     def post(self, path: str, body: Any) -> Any:

@@ -25,6 +25,8 @@ pytestmark = pytest.mark.django_db
         ({"userName": "a@acme.test", "displayName": "x" * 201}, "invalidValue"),
         ({"userName": "a@acme.test", "externalId": "x" * 256}, "invalidValue"),
         ({"userName": "a@acme.test", "externalId": "scim-generated:1"}, "invalidValue"),
+        ({"userName": "a@acme.test", "displayName": "A\u0000B"}, "invalidValue"),
+        ("[" * 100_000 + "]" * 100_000, "invalidSyntax"),
     ],
 )
 def test_bad_user_bodies(scim, body, scim_type):

@@ -73,12 +73,14 @@ def test_paging_edges(scim, users, settings):
     below_one = scim.get("Users", {"startIndex": "-4", "count": "1"}).data
     capped = scim.get("Users").data
     beyond = scim.get("Users", {"startIndex": "99"}).data
+    far_beyond = scim.get("Users", {"startIndex": str(10**30)}).data
 
     assert (zero["totalResults"], zero["Resources"]) == (5, [])
     assert below_one["startIndex"] == 1
     assert [r["id"] for r in below_one["Resources"]] == users[:1]
     assert capped["itemsPerPage"] == 3
     assert (beyond["totalResults"], beyond["Resources"]) == (5, [])
+    assert (far_beyond["totalResults"], far_beyond["Resources"]) == (5, [])
 
 
 def test_attributes_selects_what_is_returned(scim, users):
