@@ -41,6 +41,9 @@ keepalive = 2
 _SHM = "/dev/shm"  # noqa: S108 (gunicorn's documented choice for its heartbeat files)
 worker_tmp_dir = _SHM if os.path.isdir(_SHM) else None
 accesslog = "-"
+# gunicorn's default format without the query string (%(U)s, not %(r)s): a single sign-on token
+# arrives in one (/sso/jwt/?token=...), and searches carry customers' words.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(f)s" "%(a)s"'
 errorlog = "-"
 # Restart workers now and then, staggered, so a slow leak never grows without end.
 max_requests = 2000

@@ -410,6 +410,32 @@ PORTAL_AGENT_EVENTS = env.list(
     ],
 )
 
+# --- Single sign-on (JWT) ---
+# The product signs a short-lived token and sends the browser to /sso/jwt/ (portal/accounts/sso.py).
+# One of the two keys turns it on: a shared secret (HS256 only) or the product's JWKS URL (RS256 or
+# ES256 only, keys cached). Off (404) when neither is set, except with DEBUG over the embedded
+# emulator, where a demo secret lets `make run` sign in (`manage.py sso_token EMAIL`).
+SSO_JWT_SECRET = env.str("SSO_JWT_SECRET", default="")
+SSO_JWT_JWKS_URL = env.str("SSO_JWT_JWKS_URL", default="")
+# The token's `aud` and `iss` must equal these.
+SSO_JWT_AUDIENCE = env.str("SSO_JWT_AUDIENCE", default="support-portal")
+SSO_JWT_ISSUER = env.str("SSO_JWT_ISSUER", default="product")
+# `exp - iat` at most this; clock skew tolerated on `iat` and `exp`.
+SSO_JWT_MAX_AGE_SECONDS = env.int("SSO_JWT_MAX_AGE_SECONDS", default=300)
+SSO_JWT_LEEWAY_SECONDS = env.int("SSO_JWT_LEEWAY_SECONDS", default=30)
+# Password sign-in on the customers' login page (staff keep /admin/'s). Off: the page sends
+# people to the product (PORTAL_SSO_LOGIN_URL, when set) and password reset is off too.
+PORTAL_PASSWORD_LOGIN = env.bool("PORTAL_PASSWORD_LOGIN", default=True)
+PORTAL_SSO_LOGIN_URL = env.str("PORTAL_SSO_LOGIN_URL", default="")
+# Where logging out sends the browser (the product's absolute URL); blank: the login page.
+PORTAL_LOGOUT_REDIRECT_URL = env.str("PORTAL_LOGOUT_REDIRECT_URL", default="")
+# Password sign-in refuses accounts managed by SSO or provisioning (portal/accounts/backends.py):
+# the gate goes just before Django's ModelBackend.
+AUTHENTICATION_BACKENDS.insert(
+    AUTHENTICATION_BACKENDS.index("django.contrib.auth.backends.ModelBackend"),
+    "portal.accounts.backends.ManagedAccountGate",
+)
+
 # --- SCIM ---
 # SCIM 2.0 provisioning under /scim/v2/ (portal/scim/): bearer tokens per client, made in the
 # admin (SCIM clients). The most resources one list answer holds, and the largest request body.

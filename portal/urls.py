@@ -14,5 +14,6 @@ urlpatterns = [
     path("", include("portal.agent_context.urls")),
     path("", include("portal.notifications.urls")),
     path("", include("portal.support.urls")),
+    path("sso/", include("portal.accounts.sso_urls")),
     path("scim/v2/", include("portal.scim.urls")),
 ]

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from portal.accounts.models import User
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+from tests.portal.support.pages import elements
 
 pytestmark = pytest.mark.django_db
 
@@ -124,3 +125,28 @@ def test_non_staff_users_are_sent_to_the_admin_login(client):
 
     assert response.status_code == 302
     assert reverse("admin:login") in response.url
+
+
+def test_change_page_shows_the_sign_in_source_read_only(staff_client):
+    user = UserFactory(external_id="product-user-9", auth_source="jwt")
+
+    response = staff_client.get(reverse("admin:accounts_user_change", args=[user.pk]))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    field_names = {e.get("name") for tag in ("input", "select") for e in elements(html, tag)}
+    assert not {"external_id", "auth_source"} & field_names
+    readonly = response.context["adminform"].readonly_fields
+    assert {"external_id", "auth_source"} <= set(readonly)
+    assert "product-user-9" in html
+    assert "Single sign-on (signed handoff)" in html
+
+
+def test_user_list_filters_by_sign_in_source(staff_client):
+    UserFactory(email="sso@acme.test", external_id="p-1", auth_source="jwt")
+    UserFactory(email="local@acme.test")
+
+    response = staff_client.get(CHANGELIST, {"auth_source__exact": "jwt"})
+
+    emails = {user.email for user in response.context["cl"].result_list}
+    assert emails == {"sso@acme.test"}

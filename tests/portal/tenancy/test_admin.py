@@ -331,3 +331,22 @@ def test_staff_without_permission_cannot_map_or_sync(client, acme):
     assert client.get(url).status_code == 403
     url = reverse("admin:tenancy_organization_sync_now", args=[acme.pk])
     assert client.post(url).status_code == 403
+
+
+def test_staff_can_give_an_organisation_the_products_id(staff_client, acme):
+    response = staff_client.post(change_url(acme), inline_post(acme, [], external_id="prod-7"))
+
+    assert response.status_code == 302
+    acme.refresh_from_db()
+    assert acme.external_id == "prod-7"
+
+
+def test_two_organisations_cannot_share_the_products_id(staff_client, acme):
+    Organization.objects.create(name="Globex", slug="globex", external_id="prod-7")
+
+    response = staff_client.post(change_url(acme), inline_post(acme, [], external_id="prod-7"))
+
+    assert response.status_code == 200  # the form again, with the error
+    assert response.context["adminform"].form.errors
+    acme.refresh_from_db()
+    assert acme.external_id == ""
