@@ -311,3 +311,20 @@ def test_groups_are_listed_on_the_user(scim):
     groups = scim.get(f"Users/{user_id}").data["groups"]
 
     assert [(g["value"], g["display"]) for g in groups] == [(str(organization.pk), "Acme")]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param({"name.givenName": "Augusta", "displayName": None}, id="dotted-key"),
+        pytest.param({f"{USER_SCHEMA}:name": {"givenName": "Augusta"}}, id="urn-key"),
+        pytest.param({USER_SCHEMA: {"name": {"givenName": "Augusta"}}}, id="urn-object"),
+    ],
+)
+def test_pathless_patches_with_schema_spellings(scim, value):
+    user_id = create(scim, {**OKTA_CREATE, "displayName": None}).data["id"]
+
+    response = scim.patch(f"Users/{user_id}", patch_op({"op": "Replace", "value": value}))
+
+    assert response.status_code == 200, response.content
+    assert User.objects.get(portal_id=user_id).full_name == "Augusta Lovelace"
