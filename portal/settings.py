@@ -477,3 +477,16 @@ OIDC_TOKEN_USE_BASIC_AUTH = env.bool("OIDC_TOKEN_USE_BASIC_AUTH", default=False)
 OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=10.0)
 # Listed always, so sessions it started stay valid; it answers only the OIDC callback.
 AUTHENTICATION_BACKENDS += ["portal.accounts.oidc.OIDCBackend"]
+
+# --- SCIM ---
+# SCIM 2.0 provisioning under /scim/v2/ (portal/scim/): bearer tokens per client, made in the
+# admin (SCIM clients). The most resources one list answer holds, and the largest request body.
+INSTALLED_APPS += ["portal.scim"]
+# Right after AuthenticationMiddleware: a deactivated user's session ends on their next request,
+# whichever backend signed them in (portal/accounts/deactivation.py).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "portal.accounts.deactivation.DeactivatedUserMiddleware",
+)
+SCIM_MAX_PAGE_SIZE = env.int("SCIM_MAX_PAGE_SIZE", default=200)
+SCIM_MAX_BODY_BYTES = env.int("SCIM_MAX_BODY_BYTES", default=1024 * 1024)

@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("portal.helpcenter.urls")),
     path("sso/", include("portal.accounts.sso_urls")),
     path("oidc/", include("portal.accounts.oidc")),
+    path("scim/v2/", include("portal.scim.urls")),
 ]
