@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("portal.agent_context.urls")),
     path("", include("portal.notifications.urls")),
     path("", include("portal.support.urls")),
+    path("", include("portal.brand.urls")),
 ]
