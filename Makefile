@@ -22,6 +22,7 @@ run: $(BIN)/.installed var
 	@echo "  Support portal: http://127.0.0.1:$(PORT)/  (admin: http://127.0.0.1:$(PORT)/admin/)"
 	@echo "  Logins (password portal-demo): alice@acme.test, bob@acme.test (Acme), carol@globex.test (Globex),"
 	@echo "  admin@portal.test (staff)"
+	@echo "  Single sign-on as the product would: DJANGO_DEBUG=true $(BIN)/python manage.py sso_token bob@acme.test  (prints a one-time sign-in link)"
 	@echo ""
 	@echo "  Delivery: a Celery worker and beat run alongside (manage.py run_embedded); both stop with it."
 	@echo ""

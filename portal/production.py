@@ -8,11 +8,14 @@ With DEBUG off, a serving process refuses to start when:
   count on its own, and the limits multiply by the worker count;
 - email goes to the console or to files (no EMAIL_URL): reset links would land in the log;
 - background work goes through the embedded default's filesystem transport (no
-  CELERY_BROKER_URL): it is one machine's folder, with no redelivery, meant for `make run`.
+  CELERY_BROKER_URL): it is one machine's folder, with no redelivery, meant for `make run`;
+- single sign-on is on with a weak SSO_JWT_SECRET (short, or the demo one): anyone who guesses it
+  signs in as anyone; or it is misconfigured (both keys, no audience or issuer), or fetches its
+  JWKS over plain http (a network attacker could serve their own keys).
 
 gunicorn and Celery run no system checks, so portal/wsgi.py and the Celery worker
 (portal/celery.py) call refuse_unsafe_production() as they start; `manage.py check --deploy`
-reports the same problems as errors portal.E001-E004. The test suite runs with DEBUG off and the
+reports the same problems as errors portal.E001-E006. The test suite runs with DEBUG off and the
 checkout defaults but never loads portal.wsgi nor starts a worker in-process, so it is not
 refused; tests that start a real server or worker give it a production environment.
 """
@@ -81,7 +84,28 @@ def production_problems() -> list[tuple[str, str]]:
                 "`make run`): set CELERY_BROKER_URL to the Redis your workers consume.",
             )
         )
+    problems.extend(_sso_problems())
     return problems
+
+
+def _sso_problems() -> list[tuple[str, str]]:
+    from portal.accounts.sso import DEMO_SECRET, sso_configuration_problem
+
+    secret: str = settings.SSO_JWT_SECRET
+    if secret and (secret == DEMO_SECRET or _weak_secret_key(secret)):
+        return [
+            (
+                "portal.E005",
+                "SSO_JWT_SECRET is weak or the demo one: set a long random value (at least 50 "
+                "characters) shared with the product only.",
+            )
+        ]
+    problem = sso_configuration_problem()
+    if problem:
+        return [("portal.E006", f"Single sign-on is misconfigured: {problem}")]
+    if settings.SSO_JWT_JWKS_URL and not settings.SSO_JWT_JWKS_URL.startswith("https://"):
+        return [("portal.E006", "SSO_JWT_JWKS_URL must be an https:// URL.")]
+    return []
 
 
 def refuse_unsafe_production() -> None:

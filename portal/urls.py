@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("portal.notifications.urls")),
     path("", include("portal.support.urls")),
     path("", include("portal.brand.urls")),
+    path("sso/", include("portal.accounts.sso_urls")),
 ]

@@ -35,6 +35,7 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Personal info", {"fields": ("full_name",)}),
+        ("Sign-in", {"fields": ("auth_source", "external_id")}),
         ("Organisations", {"fields": ("organisation_links",)}),
         (
             "Permissions",
@@ -61,6 +62,9 @@ class UserAdmin(DjangoUserAdmin):
         ),
     )
     readonly_fields = (
+        # Set by provisioning (portal/accounts/provisioning.py): the product owns them.
+        "auth_source",
+        "external_id",
         "organisation_links",
         "portal_id",
         "plain_external_id",
@@ -76,8 +80,14 @@ class UserAdmin(DjangoUserAdmin):
         "is_active",
         "last_login",
     )
-    list_filter = ("is_staff", "is_superuser", "is_active", "memberships__organization")
-    search_fields = ("email", "full_name")
+    list_filter = (
+        "is_staff",
+        "is_superuser",
+        "is_active",
+        "auth_source",
+        "memberships__organization",
+    )
+    search_fields = ("email", "full_name", "external_id")
     ordering = ("email",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:

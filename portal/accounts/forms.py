@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import AdminUserCreationForm, AuthenticationForm, UserChangeForm
+from django.contrib.auth.forms import (
+    AdminUserCreationForm,
+    AuthenticationForm,
+    PasswordResetForm,
+    UserChangeForm,
+)
 from django.core.exceptions import ValidationError
 
 from portal.accounts.models import User
@@ -76,3 +82,12 @@ class UserAdminChangeForm(UserChangeForm):
 
     def clean_email(self) -> str:
         return _clean_unique_email(self)
+
+
+class ManagedAwarePasswordResetForm(PasswordResetForm):
+    """Django's reset form, mailing no account managed by SSO or provisioning: their source
+    decides who they are, so a reset link would be a way to take them over. The view answers
+    exactly as for an unknown address."""
+
+    def get_users(self, email: str) -> Iterator[Any]:
+        return (user for user in super().get_users(email) if not user.auth_source)

@@ -54,7 +54,18 @@ class UserManager(BaseUserManager["User"]):
 
 
 class User(AbstractBaseUser, PermissionsMixin):
-    """A person who logs in to the portal. The email address is the login."""
+    """A person who logs in to the portal. The email address is the login.
+
+    An account with an `auth_source` is managed by the company's product or identity provider
+    (portal/accounts/provisioning.py): it signs in only through that source, never with a
+    password, and its email, name and memberships follow what the source says.
+    """
+
+    class AuthSource(models.TextChoices):
+        LOCAL = "", "Portal password"
+        JWT = "jwt", "Single sign-on (signed handoff)"
+        OIDC = "oidc", "OpenID Connect"
+        SCIM = "scim", "SCIM provisioning"
 
     email = models.EmailField("email address", unique=True)
     full_name = models.CharField(max_length=200, blank=True)
@@ -74,6 +85,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         validators=[validate_time_zone],
         help_text="An IANA name such as Europe/Paris; blank for the site's default.",
     )
+    # The product's (or identity provider's) id of this person: the JWT `sub`. Blank for a local
+    # account; unique otherwise, so one subject is always one account.
+    external_id = models.CharField("external id", max_length=255, blank=True, default="")
+    # Where the account is managed; blank: a local account with a password.
+    auth_source = models.CharField(
+        "managed by", max_length=16, blank=True, default="", choices=AuthSource.choices
+    )
 
     objects = UserManager()
 
@@ -83,9 +101,21 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~models.Q(external_id=""),
+                name="unique_user_external_id",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.email
+
+    @property
+    def is_externally_managed(self) -> bool:
+        """Whether the account comes from SSO or provisioning (no password login, no reset)."""
+        return bool(self.auth_source)
 
     @property
     def plain_external_id(self) -> str:
@@ -96,3 +126,23 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.get_full_name().split(" ")[0]
+
+
+class UsedSsoToken(models.Model):
+    """The id (`jti`) of a single sign-on token that has been accepted, kept until it expires.
+
+    The unique jti makes a replay fail on insert; the insert shares the transaction that
+    provisions and signs the user in, so of two concurrent uses of one token exactly one commits.
+    Rows past `expires_at` are pruned: by then the token itself is refused as expired.
+    """
+
+    jti = models.CharField(max_length=255, unique=True)
+    subject = models.CharField(max_length=255, blank=True, default="")
+    expires_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "used single sign-on token"
+
+    def __str__(self) -> str:
+        return self.jti

@@ -1,8 +1,8 @@
 """Authentication URLs, mounted at /accounts/. URL names are Django's own (login, logout, ...).
 
-Logout accepts POST only (Django's LogoutView). Password reset mails go through EMAIL_URL (the
-console in a checkout; production must choose a real one, see portal/production.py) and are
-rate-limited (portal/accounts/throttling.py).
+Logout accepts POST only (Django's LogoutView), then goes to PORTAL_LOGOUT_REDIRECT_URL when
+set. Password reset mails go through EMAIL_URL (the console in a checkout; production must choose
+a real one, see portal/production.py) and are rate-limited (portal/accounts/throttling.py).
 """
 
 from django.contrib.auth import views as auth_views
@@ -10,6 +10,7 @@ from django.urls import path
 
 from portal.accounts.views import (
     LoginView,
+    LogoutView,
     PasswordResetConfirmView,
     PasswordResetView,
     time_zone_set,
@@ -17,7 +18,7 @@ from portal.accounts.views import (
 
 urlpatterns = [
     path("login/", LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", LogoutView.as_view(), name="logout"),
     path("time-zone/", time_zone_set, name="time_zone"),
     path("password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path(

@@ -71,7 +71,7 @@ class OrganizationAdmin(admin.ModelAdmin):
         "last_synced_at",
     )
     list_display_links = ("name",)
-    search_fields = ("name", "slug", "tenant_external_id", "plain_tenant_id")
+    search_fields = ("name", "slug", "external_id", "tenant_external_id", "plain_tenant_id")
     ordering = ("name",)
     prepopulated_fields = {"slug": ("name",)}
     inlines = [MembershipInline]
@@ -86,6 +86,17 @@ class OrganizationAdmin(admin.ModelAdmin):
     )
     fieldsets = (
         (None, {"fields": ("name", "slug")}),
+        (
+            "Product",
+            {
+                "fields": ("external_id",),
+                "description": (
+                    "Single sign-on and provisioning find the organisation by this id, and keep "
+                    "its name and members as the product says. Set it to let the product take "
+                    "over an organisation created here."
+                ),
+            },
+        ),
         (
             "Plain tenant",
             {

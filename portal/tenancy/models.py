@@ -31,6 +31,16 @@ class Organization(models.Model):
         blank=True,
         help_text="Leave blank to derive it from the slug.",
     )
+    # The product's id of this organisation (a JWT's `orgs[].id`, an identity provider's group):
+    # blank for one made by staff; unique otherwise. Provisioning matches organisations on it.
+    external_id = models.CharField(
+        "external id",
+        max_length=255,
+        blank=True,
+        default="",
+        help_text="The product's id of this organisation; single sign-on and provisioning match "
+        "on it. Leave blank for an organisation managed here.",
+    )
     # Plain's tenant id, once known.
     plain_tenant_id = models.CharField("Plain tenant id", max_length=64, blank=True, default="")
     # When Plain last confirmed this organisation's tenant or memberships (a delivered outbox row
@@ -45,6 +55,13 @@ class Organization(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~models.Q(external_id=""),
+                name="unique_organization_external_id",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

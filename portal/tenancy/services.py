@@ -105,11 +105,16 @@ def _customer_upsert(*, user: User, tenants: Sequence[str] = ()) -> tuple[str, s
 # === organisations and memberships (the contract seed_demo and the admin use) ================
 
 
-def organization_create(*, name: str, slug: str = "", tenant_external_id: str = "") -> Organization:
-    """Create an organisation; its Plain tenant is upserted on commit (outbox)."""
+def organization_create(
+    *, name: str, slug: str = "", tenant_external_id: str = "", external_id: str = ""
+) -> Organization:
+    """Create an organisation; its Plain tenant is upserted on commit (outbox).
+
+    `external_id` is the product's id of it (set by provisioning, portal/accounts/provisioning.py).
+    """
     with transaction.atomic():
         return Organization.objects.create(
-            name=name, slug=slug, tenant_external_id=tenant_external_id
+            name=name, slug=slug, tenant_external_id=tenant_external_id, external_id=external_id
         )
 
 
