@@ -410,7 +410,33 @@ PORTAL_AGENT_EVENTS = env.list(
     ],
 )
 
-<<<<<<< HEAD
+# --- Single sign-on (JWT) ---
+# The product signs a short-lived token and sends the browser to /sso/jwt/ (portal/accounts/sso.py).
+# One of the two keys turns it on: a shared secret (HS256 only) or the product's JWKS URL (RS256 or
+# ES256 only, keys cached). Off (404) when neither is set, except with DEBUG over the embedded
+# emulator, where a demo secret lets `make run` sign in (`manage.py sso_token EMAIL`).
+SSO_JWT_SECRET = env.str("SSO_JWT_SECRET", default="")
+SSO_JWT_JWKS_URL = env.str("SSO_JWT_JWKS_URL", default="")
+# The token's `aud` and `iss` must equal these.
+SSO_JWT_AUDIENCE = env.str("SSO_JWT_AUDIENCE", default="support-portal")
+SSO_JWT_ISSUER = env.str("SSO_JWT_ISSUER", default="product")
+# `exp - iat` at most this; clock skew tolerated on `iat` and `exp`.
+SSO_JWT_MAX_AGE_SECONDS = env.int("SSO_JWT_MAX_AGE_SECONDS", default=300)
+SSO_JWT_LEEWAY_SECONDS = env.int("SSO_JWT_LEEWAY_SECONDS", default=30)
+# Password sign-in on the customers' login page (staff keep /admin/'s). Off: the page sends
+# people to the product (PORTAL_SSO_LOGIN_URL, when set) and password reset is off too.
+PORTAL_PASSWORD_LOGIN = env.bool("PORTAL_PASSWORD_LOGIN", default=True)
+PORTAL_SSO_LOGIN_URL = env.str("PORTAL_SSO_LOGIN_URL", default="")
+# Where logging out sends the browser (the product's absolute URL); blank: the login page.
+PORTAL_LOGOUT_REDIRECT_URL = env.str("PORTAL_LOGOUT_REDIRECT_URL", default="")
+# Password sign-in refuses accounts managed by SSO or provisioning (portal/accounts/backends.py).
+AUTHENTICATION_BACKENDS = [
+    "portal.accounts.backends.AccountBackend"
+    if backend == "django.contrib.auth.backends.ModelBackend"
+    else backend
+    for backend in AUTHENTICATION_BACKENDS
+]
+
 # --- Brand (portal/brand/) ---------------------------------------------------------------------
 # The company's name, logo, colours, support address and footer text on every page, email and
 # error page (customers never read "Plain"). Malformed values stop the process at start; colours
@@ -442,31 +468,3 @@ if _brand_problems:
 if (_logo_source := logo_csp_source(PORTAL_BRAND_LOGO_URL)) is not None:
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] = [_SELF, _logo_source]
 INSTALLED_APPS += ["portal.brand"]
-=======
-# --- Single sign-on (JWT) ---
-# The product signs a short-lived token and sends the browser to /sso/jwt/ (portal/accounts/sso.py).
-# One of the two keys turns it on: a shared secret (HS256 only) or the product's JWKS URL (RS256 or
-# ES256 only, keys cached). Off (404) when neither is set, except with DEBUG over the embedded
-# emulator, where a demo secret lets `make run` sign in (`manage.py sso_token EMAIL`).
-SSO_JWT_SECRET = env.str("SSO_JWT_SECRET", default="")
-SSO_JWT_JWKS_URL = env.str("SSO_JWT_JWKS_URL", default="")
-# The token's `aud` and `iss` must equal these.
-SSO_JWT_AUDIENCE = env.str("SSO_JWT_AUDIENCE", default="support-portal")
-SSO_JWT_ISSUER = env.str("SSO_JWT_ISSUER", default="product")
-# `exp - iat` at most this; clock skew tolerated on `iat` and `exp`.
-SSO_JWT_MAX_AGE_SECONDS = env.int("SSO_JWT_MAX_AGE_SECONDS", default=300)
-SSO_JWT_LEEWAY_SECONDS = env.int("SSO_JWT_LEEWAY_SECONDS", default=30)
-# Password sign-in on the customers' login page (staff keep /admin/'s). Off: the page sends
-# people to the product (PORTAL_SSO_LOGIN_URL, when set) and password reset is off too.
-PORTAL_PASSWORD_LOGIN = env.bool("PORTAL_PASSWORD_LOGIN", default=True)
-PORTAL_SSO_LOGIN_URL = env.str("PORTAL_SSO_LOGIN_URL", default="")
-# Where logging out sends the browser (the product's absolute URL); blank: the login page.
-PORTAL_LOGOUT_REDIRECT_URL = env.str("PORTAL_LOGOUT_REDIRECT_URL", default="")
-# Password sign-in refuses accounts managed by SSO or provisioning (portal/accounts/backends.py).
-AUTHENTICATION_BACKENDS = [
-    "portal.accounts.backends.AccountBackend"
-    if backend == "django.contrib.auth.backends.ModelBackend"
-    else backend
-    for backend in AUTHENTICATION_BACKENDS
-]
->>>>>>> sso
