@@ -86,10 +86,12 @@ def _mode_properties(mode: Mode) -> str:
 
 
 def _header_rule(primary: Rgb, on_primary: Rgb) -> str:
-    # The header band: every colour its contents use becomes the one that reads on it.
+    # The header band: every colour its contents use becomes the one that reads on it (`color`
+    # too: text that inherits it took the body's value, not the variable).
     return (
         ".site-header {\n"
         f"  background: {primary};\n"
+        f"  color: {on_primary};\n"
         f"  border-bottom-color: {primary};\n"
         f"  --surface: {primary};\n"
         f"  --text: {on_primary};\n"
