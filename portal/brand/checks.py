@@ -20,7 +20,9 @@ def brand_colors_check(app_configs: Any = None, **kwargs: Any) -> list[checks.Ch
     if not palette.accent_adjusted:
         return []
     configured, shown = palette.accent_configured, palette.light.accent
-    worst = min(contrast_ratio(configured, bg) for bg in (LIGHT_BASE.surface, LIGHT_BASE.background))
+    worst = min(
+        contrast_ratio(configured, bg) for bg in (LIGHT_BASE.surface, LIGHT_BASE.background)
+    )
     return [
         checks.Info(
             f"PORTAL_BRAND_ACCENT_COLOR {configured} reads at only {worst:.2f}:1 on the light "

@@ -90,13 +90,18 @@ def contrast_ratio(a: Rgb, b: Rgb) -> float:
 
 def text_on(background: Rgb) -> Rgb:
     """Black or white, whichever has the more contrast on `background` (never under 4.5:1)."""
-    return BLACK if contrast_ratio(BLACK, background) >= contrast_ratio(WHITE, background) else WHITE
+    return (
+        BLACK if contrast_ratio(BLACK, background) >= contrast_ratio(WHITE, background) else WHITE
+    )
 
 
 def toward(color: Rgb, target: Rgb, amount: float) -> Rgb:
     """`color` moved `amount` (0..1) of the way to `target`, channel by channel, rounded."""
     return Rgb(
-        *(round(c + (t - c) * amount) for c, t in zip(_channels(color), _channels(target)))
+        *(
+            round(c + (t - c) * amount)
+            for c, t in zip(_channels(color), _channels(target), strict=True)
+        )
     )
 
 

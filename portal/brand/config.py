@@ -73,7 +73,9 @@ def brand_settings_problems(
         except ValueError as error:
             problems.append(f"{setting}: {error}.")
     if support_email and not _EMAIL.fullmatch(support_email):
-        problems.append("PORTAL_BRAND_SUPPORT_EMAIL must be an email address such as help@example.com.")
+        problems.append(
+            "PORTAL_BRAND_SUPPORT_EMAIL must be an email address such as help@example.com."
+        )
     return problems
 
 

@@ -635,13 +635,14 @@ def plain_error_message(exc: Exception, *, sending: bool) -> str:
         " Your message was not sent; it is still below, so you can try again." if sending else ""
     )
     if isinstance(exc, PlainMutationError):
-        return "Our support system did not accept this. Please check what you entered and try again."
+        return (
+            "Our support system did not accept this. Please check what you entered and try again."
+        )
     if isinstance(exc, PlainTimeoutError):
         if sending:
             return (
                 "Our support system did not answer in time, so we cannot tell whether your message "
-                "arrived. "
-                "Your text is still below: check the conversation before sending it again."
+                "arrived. Your text is still below: check the conversation before sending it again."
             )
         return "Our support system did not answer in time. Please try again in a moment."
     if isinstance(exc, PlainRateLimitError):

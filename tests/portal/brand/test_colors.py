@@ -55,7 +55,13 @@ def test_relative_luminance_ends_and_middle():
 
 @pytest.mark.parametrize(
     ("background", "text"),
-    [("#ffff00", BLACK), ("#111111", WHITE), ("#1d4ed8", WHITE), ("#00ff00", BLACK), ("#777777", BLACK)],
+    [
+        ("#ffff00", BLACK),
+        ("#111111", WHITE),
+        ("#1d4ed8", WHITE),
+        ("#00ff00", BLACK),
+        ("#777777", BLACK),
+    ],
 )
 def test_text_on_a_colour_is_black_or_white_whichever_reads(background, text):
     assert text_on(color_parse(background)) == text

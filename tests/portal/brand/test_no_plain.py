@@ -130,7 +130,9 @@ def test_the_support_pages(alice_client, alice, acme, make_thread, seen):
     detail = reverse("support:thread_detail", args=[thread.id])
 
     seen.page("list", alice_client.get(reverse("support:thread_list")))
-    seen.page("list, htmx", alice_client.get(reverse("support:thread_list") + "?status=all", **HTMX))
+    seen.page(
+        "list, htmx", alice_client.get(reverse("support:thread_list") + "?status=all", **HTMX)
+    )
     seen.page("thread", alice_client.get(detail))
     seen.page("new", alice_client.get(reverse("support:thread_create")))
     seen.page(
@@ -185,7 +187,9 @@ def test_the_pages_while_our_support_system_is_down(
     assert "Waiting to be sent" in seen.texts["saved request, waiting"]
     seen.page(
         "reply saved, htmx",
-        alice_client.post(reverse("support:thread_reply", args=[thread.id]), {"text": "Hi"}, **HTMX),
+        alice_client.post(
+            reverse("support:thread_reply", args=[thread.id]), {"text": "Hi"}, **HTMX
+        ),
     )
     seen.page("thread with a waiting reply", alice_client.get(detail))
     seen.page("list with a waiting request", alice_client.get(reverse("support:thread_list")))
@@ -263,7 +267,9 @@ def test_the_sign_in_and_password_pages_and_the_reset_emails(alice, seen, settin
     seen.page("logged out", signed_in.post(reverse("logout"), follow=True))
     seen.text(
         "logged out template",
-        visible_text(render_to_string("registration/logged_out.html", request=RequestFactory().get("/"))),
+        visible_text(
+            render_to_string("registration/logged_out.html", request=RequestFactory().get("/"))
+        ),
     )
     seen.page("not found, anonymous", anonymous.get("/no-such-page/"), status=404)
 
@@ -321,9 +327,7 @@ def test_the_error_pages_need_no_database(seen):
     seen.page("csrf failure", csrf.csrf_failure(request, reason="no token"), status=403)
     seen.page("server error", defaults.server_error(request), status=500)
     seen.page("bad request", defaults.bad_request(request, Exception("x")), status=400)
-    seen.page(
-        "forbidden", defaults.permission_denied(request, Exception("x")), status=403
-    )
+    seen.page("forbidden", defaults.permission_denied(request, Exception("x")), status=403)
     seen.page("not found", defaults.page_not_found(request, Exception("x")), status=404)
     assert "help@acme.example" in seen.texts["server error"]
     assert "help@acme.example" in seen.texts["csrf failure"]

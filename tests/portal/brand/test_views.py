@@ -107,7 +107,10 @@ class _Header(HTMLParser):
             self.logo = values.get("src")
 
     def handle_endtag(self, tag):
-        if self._in and {"title": "title", "a": "brand", "footer": "footer"}.get(tag) == self._in[-1]:
+        if (
+            self._in
+            and {"title": "title", "a": "brand", "footer": "footer"}.get(tag) == self._in[-1]
+        ):
             self._in.pop()
 
     def handle_data(self, data):
@@ -151,7 +154,9 @@ def test_the_check_says_which_colour_is_shown_instead(settings):
     messages = [m for m in checks.run_checks() if m.id == "brand.I001"]
     (message,) = messages
     assert message.level == checks.INFO
-    assert "#ffff00 reads at only 1.00:1" in message.msg and "#757500 is shown instead" in message.msg
+    assert (
+        "#ffff00 reads at only 1.00:1" in message.msg and "#757500 is shown instead" in message.msg
+    )
 
     settings.PORTAL_BRAND_ACCENT_COLOR = "#1d4ed8"
     assert [m for m in checks.run_checks() if m.id == "brand.I001"] == []
