@@ -279,6 +279,7 @@ def test_the_sign_in_and_password_pages_and_the_reset_emails(alice, seen, settin
     settings.SSO_JWT_SECRET = "s" * 64
     seen.page("sign-in refused", anonymous.get("/sso/jwt/?token=not-a-token"), status={400, 403})
 
+    assert "reset email: html" in seen.texts  # the HTML version beside the text one
     seen.assert_clean()
 
 

@@ -6,7 +6,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from django.core import checks
+from django.core import checks, mail
 from django.test import Client
 from django.urls import reverse
 
@@ -160,3 +160,26 @@ def test_the_check_says_which_colour_is_shown_instead(settings):
 
     settings.PORTAL_BRAND_ACCENT_COLOR = "#1d4ed8"
     assert [m for m in checks.run_checks() if m.id == "brand.I001"] == []
+
+
+def test_an_https_logo_is_used_as_it_is(client, settings):
+    settings.PORTAL_BRAND_LOGO_URL = "https://cdn.acme.example/brand/logo.svg"
+    assert _Header(page_text(client.get(reverse("login")))).logo == (
+        "https://cdn.acme.example/brand/logo.svg"
+    )
+
+
+def test_the_reset_email_has_the_band_and_an_absolute_logo(client, alice, acme_brand, settings):
+    settings.PORTAL_PUBLIC_URL = "https://support.acme.example"
+
+    client.post(reverse("password_reset"), {"email": alice.email})
+
+    (message,) = mail.outbox
+    assert message.subject == "Reset your Acme Cloud Support password"
+    ((html, mimetype),) = message.alternatives
+    assert mimetype == "text/html"
+    (logo,) = elements(html, "img")
+    assert logo["src"] == "https://support.acme.example/static/img/favicon.svg"
+    (band,) = [t for t in elements(html, "table") if "background" in t.get("style", "")]
+    assert "background: #ffff00; color: #000000;" in band["style"]
+    assert "Questions: help@acme.example" in message.body
