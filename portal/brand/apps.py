@@ -16,4 +16,4 @@ class BrandConfig(AppConfig):
         # Lazy: read when a page is drawn, so the name follows settings (and tests overriding them).
         admin.site.site_header = lazy(lambda: f"{brand_current().name} admin", str)()
         admin.site.site_title = lazy(lambda: f"{brand_current().name} admin", str)()
-        admin.site.index_title = "Administration"
+        # index_title stays Django's "Site administration": it names no product.
