@@ -59,7 +59,7 @@ THREAD_SORT_CHOICES = (
     ("newest", "Newest"),
     ("priority", "Priority"),
 )
-SAVED_MESSAGE = "Saved - we'll send it as soon as Plain is reachable."
+SAVED_MESSAGE = "Saved - we'll send it as soon as our support system is reachable."
 ATTACH_AGAIN = " Please attach your files again."
 # A MIME type as Plain reports it; anything else is served as opaque bytes.
 
