@@ -491,14 +491,6 @@ MIDDLEWARE.insert(
 SCIM_MAX_PAGE_SIZE = env.int("SCIM_MAX_PAGE_SIZE", default=200)
 SCIM_MAX_BODY_BYTES = env.int("SCIM_MAX_BODY_BYTES", default=1024 * 1024)
 
-# Password sign-in refuses accounts managed by SSO or provisioning (portal/accounts/backends.py).
-AUTHENTICATION_BACKENDS = [
-    "portal.accounts.backends.AccountBackend"
-    if backend == "django.contrib.auth.backends.ModelBackend"
-    else backend
-    for backend in AUTHENTICATION_BACKENDS
-]
-
 # --- Brand (portal/brand/) ---------------------------------------------------------------------
 # The company's name, logo, colours, support address and footer text on every page, email and
 # error page (customers never read "Plain"). Malformed values stop the process at start; colours
