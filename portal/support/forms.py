@@ -119,12 +119,24 @@ def attachments_check(files: Sequence[UploadedFile]) -> None:
         raise forms.ValidationError(problems)
 
 
+REQUIRED_MARK = " (required)"
+
+
 class _PortalForm(forms.Form):
-    """Labels without Django's trailing colon, as the rest of the site writes them."""
+    """Labels without Django's trailing colon, as the rest of the site writes them; a required
+    field's label says so in words (inside the <label>, so it is read with the field), besides
+    the `required` attribute the browser and screen readers know."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        self._required_mark()
+
+    def _required_mark(self) -> None:
+        """Mark the required fields' labels (again, after fields were added)."""
+        for field in self.fields.values():
+            if field.required and not field.widget.is_hidden:
+                field.label_suffix = REQUIRED_MARK
 
 
 class _RequestFieldsMixin:
@@ -184,6 +196,7 @@ class RequestFieldsForm(_RequestFieldsMixin, _PortalForm):
     def __init__(self, *args: Any, options: RequestOptions, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._request_fields_add(options)
+        self._required_mark()
 
 
 class ThreadCreateForm(_RequestFieldsMixin, _PortalForm):
@@ -229,7 +242,8 @@ class ThreadCreateForm(_RequestFieldsMixin, _PortalForm):
     organization = forms.ModelChoiceField(
         queryset=Organization.objects.none(),
         label="Organisation",
-        empty_label=None,
+        # Chosen by the customer, never pre-filled with the first one.
+        empty_label="Choose an organisation",
     )
     attachments = AttachmentsField()
 
@@ -254,6 +268,7 @@ class ThreadCreateForm(_RequestFieldsMixin, _PortalForm):
         self.order_fields(
             ["organization", "title", "category", "priority", "message", *self._field_schemas]
         )
+        self._required_mark()
 
     def posted_request_fields(self) -> dict[str, str]:
         """The category and thread-field values as posted, for resolving at delivery.
@@ -305,9 +320,10 @@ def _thread_field(schema: Any) -> forms.Field | None:
         # Unticked is an answer too (false), so even a required field is always present.
         return forms.BooleanField(required=False, **common)
     if schema.type == "ENUM" and schema.enum_values:
-        choices = [(value, value) for value in schema.enum_values]
-        if not schema.is_required:
-            choices.insert(0, ("", "—"))
+        # An empty first choice, required or not: a required choice is the customer's to make,
+        # never pre-filled with the first option (the browser and the form refuse it empty).
+        choices = [("", "Choose one" if schema.is_required else "—")]
+        choices += [(value, value) for value in schema.enum_values]
         return forms.ChoiceField(required=schema.is_required, choices=choices, **common)
     return None
 

@@ -177,3 +177,32 @@ def class_texts(html: str, css_class: str) -> list[str]:
     parser.feed(html)
     parser.close()
     return parser.texts
+
+
+class _Labels(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.labels: dict[str, str] = {}
+        self._for: str | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "label":
+            self._for, self._text = dict(attrs).get("for") or "", []
+
+    def handle_endtag(self, tag):
+        if tag == "label" and self._for is not None:
+            self.labels[self._for] = " ".join("".join(self._text).split())
+            self._for = None
+
+    def handle_data(self, data):
+        if self._for is not None:
+            self._text.append(data)
+
+
+def label_texts(html: str) -> dict[str, str]:
+    """Each <label>'s text, by the id of the field it is `for`."""
+    parser = _Labels()
+    parser.feed(html)
+    parser.close()
+    return parser.labels

@@ -13,7 +13,14 @@ import portal.plain
 from portal.support import services
 from portal.support.forms import THREAD_FIELD_TEXT_MAX_LENGTH
 from portal.support.models import Submission
-from tests.portal.support.pages import elements, input_value, page_text, select_options
+from tests.factories import MembershipFactory
+from tests.portal.support.pages import (
+    elements,
+    input_value,
+    label_texts,
+    page_text,
+    select_options,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -93,8 +100,10 @@ def test_the_form_offers_the_workspaces_categories_priorities_and_fields(alice_c
         ("2", "Normal"),
         ("3", "Low"),
     ]
-    # A required choice has no empty option; the text field and the checkbox are there.
+    # A required choice starts empty (issue 15.4: never pre-filled with its first option); the
+    # text field and the checkbox are there.
     assert _select_options(html, "field__product_area") == [
+        ("", "Choose one"),
         ("Billing", "Billing"),
         ("API", "API"),
         ("Dashboard", "Dashboard"),
@@ -377,3 +386,34 @@ def test_a_request_saved_in_plains_camel_case_before_is_still_delivered(
         "product_area": "API",
         "is_blocking": False,
     }
+
+
+def test_no_required_choice_is_pre_filled_and_required_fields_say_so(
+    client, alice, acme, globex, workspace
+):
+    # With two organisations the organisation is asked for: it must start unchosen too.
+    MembershipFactory(user=alice, organization=globex)
+    client.force_login(alice)
+    html = page_text(client.get(reverse("support:thread_create")))
+
+    for name in ("field__product_area", "organization"):
+        options = select_options(html, name)
+        assert options[0][0] == ""
+        assert not any(selected for value, _, selected in options if value)
+        [select] = [s for s in elements(html, "select") if s.get("name") == name]
+        assert "required" in select
+    labels = label_texts(html)
+    assert labels["id_title"] == "Title (required)"
+    assert labels["id_message"] == "Message (required)"
+    assert labels["id_organization"] == "Organisation (required)"
+    assert labels["id_field__product_area"].endswith("(required)")
+    assert not labels["id_category"].endswith("(required)")
+    assert not labels["id_attachments"].endswith("(required)")
+    # Posting without choosing is refused beside the field.
+    response = client.post(
+        reverse("support:thread_create"),
+        {"title": "t", "message": "m", "organization": "", "field__product_area": ""},
+    )
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert set(form.errors) >= {"organization", "field__product_area"}
