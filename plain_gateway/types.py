@@ -61,6 +61,7 @@ __all__ = [
     "ThreadFieldSchema",
     "ThreadStatus",
     "ThreadWithTimeline",
+    "ThreadFieldValue",
     "ThreadsSortField",
     "TimelineEntry",
     "UpsertResult",
@@ -292,6 +293,25 @@ class Label:
 
 
 @dataclass(frozen=True, slots=True)
+class ThreadFieldValue:
+    """One answered thread field of a thread (the portal reads text and yes/no answers)."""
+
+    key: str
+    type: str  # STRING | BOOL | ENUM | NUMBER | CURRENCY | DATE
+    string_value: str | None = None
+    boolean_value: bool | None = None
+
+    @classmethod
+    def from_graphql(cls, data: Mapping[str, Any]) -> ThreadFieldValue:
+        return cls(
+            key=data.get("key") or "",
+            type=data.get("type") or "",
+            string_value=data.get("stringValue"),
+            boolean_value=data.get("booleanValue"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Thread:
     id: str
     ref: str
@@ -316,6 +336,7 @@ class Thread:
     # Plain's MessageSource of the last inbound/outbound message (CHAT, EMAIL, API, SLACK, ...).
     last_inbound_source: str | None = None
     last_outbound_source: str | None = None
+    thread_fields: tuple[ThreadFieldValue, ...] = ()
 
     @classmethod
     def from_graphql(cls, data: Mapping[str, Any]) -> Thread:
@@ -336,6 +357,9 @@ class Thread:
             preview_text=data.get("previewText"),
             external_id=data.get("externalId"),
             labels=tuple(Label.from_graphql(label) for label in data.get("labels") or ()),
+            thread_fields=tuple(
+                ThreadFieldValue.from_graphql(field) for field in data.get("threadFields") or ()
+            ),
             last_inbound_at=parse_datetime(
                 (data.get("lastInboundMessageInfo") or {}).get("timestamp")
             ),

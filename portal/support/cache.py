@@ -63,8 +63,9 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# v2: entries are pickled bytes (v1 held the objects).
-_PREFIX = "support:read:v2"
+# v2: entries are pickled bytes (v1 held the objects); v3: threads carry their thread fields
+# (a v2 pickle of a Thread lacks the slot).
+_PREFIX = "support:read:v3"
 # Set while Plain is failing: reads that have a last good answer serve it without asking.
 _FAILING_KEY = f"{_PREFIX}:plain-failing"
 # The version of a scope that was never invalidated.

@@ -19,7 +19,13 @@ from plain_gateway.types import Attachment
 from portal.outbox.models import OutboxRow
 from portal.tenancy.models import Organization
 
-__all__ = ["PortalStatusChange", "ReadCacheStamp", "Submission", "new_submission_key"]
+__all__ = [
+    "PortalStatusChange",
+    "ReadCacheStamp",
+    "RequestChoices",
+    "Submission",
+    "new_submission_key",
+]
 
 SUBMISSION_KEY_PREFIX = "sub_"
 
@@ -149,3 +155,22 @@ class PortalStatusChange(models.Model):
     def __str__(self) -> str:
         verb = "resolved" if self.resolved else "reopened"
         return f"{self.thread_id} {verb} at {self.changed_at:%Y-%m-%d %H:%M:%S}"
+
+
+class RequestChoices(models.Model):
+    """Which categories and thread fields the customer chose when opening a thread through the
+    portal: the ones shown back to customers (presentation.request_answers), with their values
+    as Plain has them now. Labels and fields agents add are theirs and stay out of the portal;
+    Plain cannot tell them apart (both come through the API key), so this row does. Kept for
+    as long as the thread (a submission row is pruned after delivery)."""
+
+    thread_id = models.CharField("Plain thread id", max_length=64, unique=True)
+    label_type_ids = models.JSONField(default=list, blank=True)
+    field_keys = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "request choices"
+
+    def __str__(self) -> str:
+        return f"Choices of {self.thread_id}"

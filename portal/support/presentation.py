@@ -45,8 +45,8 @@ from portal.support.markdown import (
 )
 
 if TYPE_CHECKING:  # the selectors' data types; the selectors call nothing here
-    from portal.support.models import PortalStatusChange
-    from portal.support.selectors import ThreadListing
+    from portal.support.models import PortalStatusChange, RequestChoices
+    from portal.support.selectors import RequestOptions, ThreadListing
 
 __all__ = [
     "PRIORITY_CHOICES",
@@ -61,6 +61,7 @@ __all__ = [
     "plain_error_message",
     "priority_label",
     "reply_item",
+    "request_answers",
     "status_credits",
     "status_label",
     "status_tone",
@@ -158,6 +159,48 @@ def opened_by(thread: Thread) -> str:
     return thread.customer.full_name or thread.created_by.name
 
 
+# The thread field types the portal asks customers (forms._thread_field), so shows back.
+_ANSWERED_FIELD_TYPES = frozenset({"STRING", "BOOL", "ENUM"})
+
+
+def request_answers(
+    thread: Thread, *, options: RequestOptions | None, choices: RequestChoices | None
+) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """What the customer chose when opening the thread: (the category, or "", and the answered
+    fields as (question, answer) pairs in the form's order), with the values Plain has now.
+
+    Only what the customer chose (`choices`, recorded when the portal opened the thread) is
+    shown, and only of the kinds the form asks: labels and fields agents add are theirs. A
+    thread opened elsewhere (no choices) shows nothing; without the options (the questions'
+    labels), only the category, whose name the label carries.
+    """
+    if choices is None:
+        return "", ()
+    chosen_labels = set(choices.label_type_ids)
+    category = ", ".join(
+        label.label_type.name for label in thread.labels if label.label_type.id in chosen_labels
+    )
+    if options is None:
+        return category, ()
+    chosen_keys = set(choices.field_keys)
+    values = {field.key: field for field in thread.thread_fields if field.key in chosen_keys}
+    answers = []
+    for schema in options.field_schemas:
+        value = values.get(schema.key)
+        if value is None or schema.type not in _ANSWERED_FIELD_TYPES:
+            continue
+        if schema.type == "BOOL":
+            if value.boolean_value is None:
+                continue
+            answer = "Yes" if value.boolean_value else "No"
+        else:
+            answer = (value.string_value or "").strip()
+            if not answer:
+                continue
+        answers.append((schema.label or schema.key, answer))
+    return category, tuple(answers)
+
+
 def _thread_url_builder() -> Callable[[str], str]:
     """thread id -> its page's URL, with one reverse() per list instead of one per row."""
     # Shaped like a thread id, so the route takes it.
@@ -198,9 +241,14 @@ def thread_rows(
     *,
     organization_names: Mapping[str, str] | None,
     sort: str = "activity",
+    options: RequestOptions | None = None,
+    choices: Mapping[str, RequestChoices] | None = None,
 ) -> list[ThreadRow]:
     """Rows for the list; organization_names (tenant external id -> name) only for several orgs;
-    `sort` is the list's order (which date each row shows)."""
+    `sort` is the list's order (which date each row shows); `options` the workspace's questions
+    and `choices` (thread id -> what the customer chose), for each row's answers
+    (request_answers)."""
+    choices = choices or {}
     thread_url = _thread_url_builder()
     return [
         ThreadRow(
@@ -217,12 +265,23 @@ def thread_rows(
                 if organization_names is not None and thread.tenant is not None
                 else None
             ),
+            category=(
+                answered := request_answers(
+                    thread, options=options, choices=choices.get(thread.id)
+                )
+            )[0],
+            answers=answered[1],
         )
         for thread in threads
     ]
 
 
-def thread_list_rows(*, listing: ThreadListing) -> list[ThreadRow]:
+def thread_list_rows(
+    *,
+    listing: ThreadListing,
+    options: RequestOptions | None = None,
+    choices: Mapping[str, RequestChoices] | None = None,
+) -> list[ThreadRow]:
     """The list page's rows for one page of threads; each names its organisation when the user
     is in several."""
     names = (
@@ -230,7 +289,13 @@ def thread_list_rows(*, listing: ThreadListing) -> list[ThreadRow]:
         if listing.shows_organization
         else None
     )
-    return thread_rows(listing.threads, organization_names=names, sort=listing.sort)
+    return thread_rows(
+        listing.threads,
+        organization_names=names,
+        sort=listing.sort,
+        options=options,
+        choices=choices,
+    )
 
 
 # --- timeline ---------------------------------------------------------------------------------

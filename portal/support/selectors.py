@@ -49,7 +49,7 @@ from plain_gateway.types import (
 from portal.accounts.models import User
 from portal.plain import get_plain_client
 from portal.support import cache as read_cache
-from portal.support.models import PortalStatusChange, Submission
+from portal.support.models import PortalStatusChange, RequestChoices, Submission
 from portal.support.presentation import STATUS_CREDIT_WINDOW
 from portal.tenancy.models import Organization
 from portal.tenancy.selectors import organizations_of_user
@@ -67,6 +67,7 @@ __all__ = [
     "attachment_get_for_user",
     "request_options_cached",
     "request_options_fetch",
+    "request_choices_for_threads",
     "request_options_get",
     "status_changes_for_timeline",
     "submission_get_for_user",
@@ -538,3 +539,14 @@ def status_changes_for_timeline(
             changed_at__lte=max(moments) + STATUS_CREDIT_WINDOW,
         ).select_related("user")
     )
+
+
+def request_choices_for_threads(*, thread_ids: Sequence[str]) -> dict[str, RequestChoices]:
+    """What the customers chose when opening these threads in the portal, by thread id (one
+    query; threads opened elsewhere have none). Only for threads the caller may show."""
+    if not thread_ids:
+        return {}
+    return {
+        choices.thread_id: choices
+        for choices in RequestChoices.objects.filter(thread_id__in=list(thread_ids))
+    }

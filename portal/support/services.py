@@ -79,7 +79,7 @@ from portal.outbox.registry import Attempt, Kind, Permanent
 from portal.plain import get_plain_client
 from portal.support import cache as read_cache
 from portal.support import selectors
-from portal.support.models import PortalStatusChange, Submission
+from portal.support.models import PortalStatusChange, RequestChoices, Submission
 from portal.tenancy.models import Organization
 from portal.tenancy.selectors import organization_list_for_user, organizations_of_user
 from portal.tenancy.services import plain_customer_ensure
@@ -286,8 +286,23 @@ def _submission_send(attempt: Attempt) -> Thread:
         raise Permanent(f"The answers no longer fit the form ({problems})") from exc
     Submission.objects.filter(pk=submission.pk).update(thread_id=thread.id)
     submission.thread_id = thread.id
+    if submission.kind == Submission.Kind.THREAD:
+        _request_choices_record(submission)
     _read_cache_forget(thread)
     return thread
+
+
+def _request_choices_record(submission: Submission) -> None:
+    """Remember which categories and fields the customer chose (RequestChoices), for showing
+    them back; the submission row itself is pruned after delivery."""
+    payload = submission.payload
+    RequestChoices.objects.update_or_create(
+        thread_id=submission.thread_id,
+        defaults={
+            "label_type_ids": [str(value) for value in payload.get("label_type_ids") or ()],
+            "field_keys": [str(field.get("key")) for field in payload.get("thread_fields") or ()],
+        },
+    )
 
 
 def _read_cache_forget(thread: Thread) -> None:

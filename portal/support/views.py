@@ -39,6 +39,7 @@ from portal.support.presentation import (
     plain_error_message,
     priority_label,
     reply_item,
+    request_answers,
     status_credits,
     status_label,
     status_tone,
@@ -166,6 +167,15 @@ def _timeline_items(request: AuthenticatedHttpRequest, found: ThreadWithTimeline
     )
 
 
+def _request_options_for(thread: Thread) -> RequestOptions | None:
+    """The workspace's questions, to show the thread's answers under: from the cache, and from
+    Plain only when the cache is cold and the thread has something to show."""
+    options = selectors.request_options_cached()
+    if options is None and (thread.labels or thread.thread_fields):
+        options = selectors.request_options_get()
+    return options
+
+
 def _thread_list_context(request: AuthenticatedHttpRequest) -> dict[str, Any] | HttpResponse:
     """The list page's context, or the page to answer with instead (no organisation, or Plain
     failed). The list's news token is read before Plain, so a page is never newer than it."""
@@ -184,7 +194,14 @@ def _thread_list_context(request: AuthenticatedHttpRequest) -> dict[str, Any] | 
         return _render(request, "support/no_organisation.html", {})
     return {
         "listing": listing,
-        "rows": thread_list_rows(listing=listing),
+        # The questions from the cache only: a list view asks Plain one thing, its page.
+        "rows": thread_list_rows(
+            listing=listing,
+            options=selectors.request_options_cached(),
+            choices=selectors.request_choices_for_threads(
+                thread_ids=[t.id for t in listing.threads if t.labels or t.thread_fields]
+            ),
+        ),
         "unread_ids": news.unread_ids,
         "list_version": news.version,
         "list_cursor": (
@@ -271,8 +288,19 @@ def thread_detail(request: AuthenticatedHttpRequest, thread_id: str) -> HttpResp
     found = thread_page.found
     live.thread_seen(user=request.user, thread=found.thread, peek=peek)
     page_info = found.timeline.page_info
+    # Read only when there is something to show (a label or a field on the thread).
+    choices = selectors.request_choices_for_threads(
+        thread_ids=[found.thread.id] if found.thread.labels or found.thread.thread_fields else []
+    )
+    category, answers = request_answers(
+        found.thread,
+        options=_request_options_for(found.thread) if choices else None,
+        choices=choices.get(found.thread.id),
+    )
     context = {
         **_thread_context(found.thread),
+        "category": category,
+        "answers": answers,
         "stale_as_of": thread_page.stale_as_of,
         "items": _timeline_items(request, found),
         "earlier_cursor": page_info.start_cursor if page_info.has_previous_page else None,

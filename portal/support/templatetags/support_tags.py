@@ -149,6 +149,7 @@ def _thread_row(row: ThreadRow, unread_ids: Collection[str], clock: Clock) -> Sa
         "    {}\n"
         '    <span class="ref">{}</span>\n'
         "  </div>\n"
+        "{}"
         '  <div class="thread-row__meta">\n'
         '    <span class="badge badge--{}">{}</span>\n'
         '    <span class="priority priority--{}"><span class="visually-hidden">Priority: </span>'
@@ -163,6 +164,7 @@ def _thread_row(row: ThreadRow, unread_ids: Collection[str], clock: Clock) -> Sa
         thread.title or "(no title)",
         _UNREAD_BADGE if unread else _NOTHING,
         thread.ref,
+        _answers(row),
         row.status_tone,
         row.status,
         thread.priority,
@@ -176,6 +178,21 @@ def _thread_row(row: ThreadRow, unread_ids: Collection[str], clock: Clock) -> Sa
         row.moment_label,
         clock.relative_tag(row.moment),
     )
+
+
+def _answers(row: ThreadRow) -> SafeString:
+    """The category and the answers the customer gave, on one line ("" when none)."""
+    parts = []
+    if row.category:
+        parts.append(html_format('<span class="answer">Category: {}</span>', row.category))
+    parts.extend(
+        html_format('<span class="answer">{}: {}</span>', question, answer)
+        for question, answer in row.answers
+    )
+    if not parts:
+        return _NOTHING
+    joined = mark_safe(" ".join(parts))  # noqa: S308 - each part is escaped by html_format
+    return html_format('  <p class="thread-row__answers muted">{}</p>\n', joined)
 
 
 @register.simple_tag(takes_context=True)

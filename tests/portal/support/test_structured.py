@@ -15,6 +15,7 @@ from portal.support.forms import THREAD_FIELD_TEXT_MAX_LENGTH
 from portal.support.models import Submission
 from tests.factories import MembershipFactory
 from tests.portal.support.pages import (
+    class_texts,
     elements,
     input_value,
     label_texts,
@@ -417,3 +418,38 @@ def test_no_required_choice_is_pre_filled_and_required_fields_say_so(
     assert response.status_code == 200
     form = response.context["form"]
     assert set(form.errors) >= {"organization", "field__product_area"}
+
+
+def test_the_category_and_answers_are_shown_back_on_the_thread_and_in_the_list(
+    alice_client, workspace, plain
+):
+    response = alice_client.post(
+        reverse("support:thread_create"),
+        {
+            "title": "Invoice is wrong",
+            "message": "Charged twice.",
+            "category": workspace["bug"].id,
+            "field__product_area": "Billing",
+            "field__order_number": "INV-42",
+            "field__is_blocking": "on",
+        },
+    )
+    thread_id = _thread_id(response)
+    # A label an agent adds is theirs: not shown as what the customer chose.
+    plain.add_labels(thread_id=thread_id, label_type_ids=[workspace["question"].id])
+
+    page = alice_client.get(reverse("support:thread_detail", args=[thread_id])).content.decode()
+    details = list(zip(class_texts(page, "answers__q"), class_texts(page, "answers__a")))
+    assert details == [
+        ("Category", "Bug report"),
+        ("Product area", "Billing"),
+        ("Order number", "INV-42"),
+        ("This blocks my work", "Yes"),
+    ]
+
+    listing = alice_client.get(reverse("support:thread_list")).content.decode()
+    [row] = class_texts(listing, "thread-row__answers")
+    assert row == (
+        "Category: Bug report Product area: Billing Order number: INV-42 "
+        "This blocks my work: Yes"
+    )
