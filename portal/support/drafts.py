@@ -27,7 +27,7 @@ __all__ = ["DRAFT_SESSION_KEY", "draft_take", "login_required_keeping_draft"]
 DRAFT_SESSION_KEY = "support_drafts"
 # Fields never kept: the CSRF token (the login issues a new one) and the idempotency key of a
 # form (a restored form is a new submission, with a new key).
-_SKIPPED_FIELDS = frozenset({"csrfmiddlewaretoken"})
+_SKIPPED_FIELDS = frozenset({"csrfmiddlewaretoken", "form_key"})
 # Bounds on what one draft holds (the forms' own limits are smaller than these).
 _MAX_FIELDS = 60
 _MAX_VALUE_LENGTH = 25_000

@@ -17,6 +17,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse_lazy
 from django.utils.html import escape
+from ulid import ULID
 
 from plain_gateway import limits
 from plain_gateway.inputs import ThreadFieldInput, ThreadFieldType
@@ -60,6 +61,16 @@ ATTACHMENT_HINT = (
     f"Up to {ATTACHMENT_MAX_COUNT} files, "
     f"{ATTACHMENT_MAX_TOTAL_BYTES // (1024 * 1024)} MB in total."
 )
+
+
+FORM_KEY_PREFIX = "fk_"
+FORM_KEY_MAX_LENGTH = 40
+_FORM_KEY = re.compile(r"fk_[0-9A-Za-z]{26}")
+
+
+def new_form_key() -> str:
+    """A fresh key for one rendering of a form."""
+    return f"{FORM_KEY_PREFIX}{ULID()}"
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -246,6 +257,14 @@ class ThreadCreateForm(_RequestFieldsMixin, _PortalForm):
         empty_label="Choose an organisation",
     )
     attachments = AttachmentsField()
+    # One key per rendered form (see Submission.form_key): a second POST of the same form
+    # becomes the first one's submission, not a second thread.
+    form_key = forms.CharField(
+        widget=forms.HiddenInput,
+        required=False,
+        max_length=FORM_KEY_MAX_LENGTH,
+        initial=new_form_key,
+    )
 
     def __init__(
         self,
@@ -287,6 +306,12 @@ class ThreadCreateForm(_RequestFieldsMixin, _PortalForm):
             name: str(self.data.get(name) or "")[:POSTED_VALUE_MAX_LENGTH]
             for name in names[:POSTED_FIELDS_MAX_COUNT]
         }
+
+    def clean_form_key(self) -> str | None:
+        """The form's key, or None for a missing or malformed one (then the POST is taken as it
+        is, as before keys existed: a page rendered before a deploy still sends)."""
+        key = str(self.cleaned_data.get("form_key") or "")
+        return key if _FORM_KEY.fullmatch(key) else None
 
     @property
     def chosen_organization(self) -> Organization:

@@ -57,7 +57,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -123,6 +123,8 @@ class SubmitResult:
 
     submission: Submission
     thread: Thread | None = None
+    # The form had been sent before: `submission` is that first one, made by another request.
+    duplicate: bool = False
 
     @property
     def is_pending(self) -> bool:
@@ -140,6 +142,7 @@ def thread_submit(
     thread_fields: Sequence[ThreadFieldInput] = (),
     files: Sequence[UploadedFile] = (),
     posted_request_fields: Mapping[str, str] | None = None,
+    form_key: str | None = None,
 ) -> SubmitResult:
     """Save a new request for the organisation's tenant, then try to open it in Plain at once.
 
@@ -148,6 +151,10 @@ def thread_submit(
     (a cold cache: a POST never asks Plain before the row is saved). They are kept in the payload
     as typed and checked against Plain's label types and thread field schemas at delivery; see
     `_request_fields_resolve`.
+
+    `form_key` is the key of the form it came from: when the user already has a submission
+    with it (the same form sent twice: a double click, a resend, two tabs), nothing new is made,
+    and the result is that submission (`duplicate`), sent or still on its way.
 
     Raises PermissionDenied when the user is not a member of `organization` now, the PlainError
     when Plain refuses the request for good, and RequestFieldsInvalid when the posted answers do
@@ -164,14 +171,27 @@ def thread_submit(
     }
     if posted_request_fields is not None:
         payload["request_fields"] = dict(posted_request_fields)
-    submission = _submission_save(
-        kind=Submission.Kind.THREAD,
-        user=user,
-        organization=organization,
-        payload=payload,
-        files=files,
-    )
-    return _deliver_inline(submission)
+    # Twice at most: a first row with the key that is gone by the time it is looked for was
+    # refused by Plain and deleted, so this one is the form's only submission after all.
+    for _ in range(2):
+        try:
+            submission = _submission_save(
+                kind=Submission.Kind.THREAD,
+                user=user,
+                organization=organization,
+                payload=payload,
+                files=files,
+                form_key=form_key,
+            )
+        except IntegrityError:
+            if form_key is None:
+                raise
+            existing = Submission.objects.filter(user=user, form_key=form_key).first()
+            if existing is not None:
+                return SubmitResult(submission=existing, duplicate=True)
+            continue
+        return _deliver_inline(submission)
+    raise RuntimeError("A form's submission could be neither saved nor found")
 
 
 def reply_submit(
@@ -201,13 +221,16 @@ def _submission_save(
     files: Sequence[UploadedFile],
     organization: Organization | None = None,
     thread_id: str = "",
+    form_key: str | None = None,
 ) -> Submission:
     """Store the files and the row, with the first attempt claimed (leased).
 
     The row must be committed before Plain is called, so callers hold no transaction (the
     project keeps ATOMIC_REQUESTS off).
     """
-    submission = Submission(kind=kind, user=user, organization=organization, thread_id=thread_id)
+    submission = Submission(
+        kind=kind, user=user, organization=organization, thread_id=thread_id, form_key=form_key
+    )
     stored = []
     try:
         for index, upload in enumerate(files):

@@ -436,6 +436,7 @@ def thread_create(request: AuthenticatedHttpRequest) -> HttpResponse:
             thread_fields=form.thread_field_inputs(),
             files=files,
             posted_request_fields=None if form.options_known else form.posted_request_fields(),
+            form_key=form.cleaned_data.get("form_key"),
         )
     except services.RequestFieldsInvalid:
         # The questions are known now (read at delivery): the same form, with them, says what.
@@ -448,6 +449,15 @@ def thread_create(request: AuthenticatedHttpRequest) -> HttpResponse:
             request, form, exc, action="opening a thread", had_files=bool(files)
         )
         return _render(request, "support/thread_create.html", {"form": form}, status=status)
+    if result.duplicate:
+        # The same form again: where the first sending of it is (its thread, or its saved
+        # page while it is on its way, which leads to the thread once sent).
+        submission = result.submission
+        if submission.status == Submission.Status.DONE and submission.thread_id:
+            return _redirect(
+                request, reverse("support:thread_detail", args=[submission.thread_id])
+            )
+        return _redirect(request, reverse("support:submission_detail", args=[submission.key]))
     if result.is_pending:
         messages.info(request, SAVED_MESSAGE)
         return _redirect(
