@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+import uuid
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
@@ -62,6 +63,7 @@ __all__ = [
     "priority_label",
     "reply_item",
     "request_answers",
+    "status_change_item",
     "status_credits",
     "status_label",
     "status_tone",
@@ -765,6 +767,21 @@ def reply_item(
         body_html=markdown_to_html(text),
         attachments=tuple(attachments),
         attachment_url=_attachment_url_builder(thread_id) if thread_id else None,
+    )
+
+
+def status_change_item(
+    *, resolved: bool, author: str, timestamp: datetime | None
+) -> TimelineItem:
+    """The status change just made in the portal, shown at once after an htmx resolve or
+    reopen, in the words its timeline entry will have."""
+    return _item(
+        # Unique on the page: the customer may resolve and reopen more than once.
+        id=f"status-just-changed-{uuid.uuid4().hex[:12]}",
+        kind="status",
+        timestamp=timestamp,
+        actor=Actor("customer", "", author),
+        status_words="marked this as resolved" if resolved else "reopened this",
     )
 
 

@@ -40,6 +40,7 @@ from portal.support.presentation import (
     priority_label,
     reply_item,
     request_answers,
+    status_change_item,
     status_credits,
     status_label,
     status_tone,
@@ -514,6 +515,9 @@ def thread_reply(request: AuthenticatedHttpRequest, thread_id: str) -> HttpRespo
         if result.is_pending:
             context["saved_notice"] = SAVED_MESSAGE
         else:
+            # The header's status moved with the reply ("Waiting for support", a resolved
+            # thread reopened): it is read again and swapped out of band.
+            context["header_oob"] = _thread_after_write(request, thread_id)
             context["sent_items"] = [
                 reply_item(
                     text=form.cleaned_data["text"],
@@ -529,6 +533,19 @@ def thread_reply(request: AuthenticatedHttpRequest, thread_id: str) -> HttpRespo
         return redirect("support:submission_detail", key=result.submission.key)
     messages.success(request, "Your reply has been sent.")
     return redirect(reverse("support:thread_detail", args=[thread_id]) + "#reply")
+
+
+def _thread_after_write(request: AuthenticatedHttpRequest, thread_id: str) -> dict[str, Any]:
+    """The header's context for the thread as Plain has it after a write of ours; {} when
+    Plain cannot say now (the page's check for news brings it later)."""
+    try:
+        found = selectors.thread_get_for_user(
+            user=request.user, thread_id=thread_id, timeline_size=1
+        )
+    except PlainError as exc:
+        _log_plain_failure(exc, action="reading a thread after a reply")
+        return {}
+    return _thread_context(found.thread)
 
 
 def _reply_form_again(
@@ -610,9 +627,21 @@ def _thread_status_change(
         _log_plain_failure(exc, action=action)
         messages.error(request, plain_error_message(exc, sending=False))
         return redirect("support:thread_detail", thread_id=thread_id)
+    done_message = "Marked as resolved." if resolve else "Reopened."
     if _is_partial(request):
-        return _render(request, "support/_thread_header.html", _thread_context(thread))
-    messages.success(request, "Marked as resolved." if resolve else "Reopened.")
+        # The header, and out of band: the change in the timeline (credited to the viewer, as
+        # the page will show it from Plain) and the confirmation in the message area.
+        context = {
+            **_thread_context(thread),
+            "status_items": [
+                status_change_item(
+                    resolved=resolve, author="You", timestamp=thread.status_changed_at
+                )
+            ],
+            "done_message": done_message,
+        }
+        return _render(request, "support/_thread_status_changed.html", context)
+    messages.success(request, done_message)
     return redirect("support:thread_detail", thread_id=thread.id)
 
 
