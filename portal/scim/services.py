@@ -133,7 +133,7 @@ def _user_write(*, user: User | None, draft: UserDraft) -> User:
         },
     )
     # The reverse one-to-one cache, so callers read the profile without a query.
-    provisioned.scim_profile = profile  # type: ignore[attr-defined]
+    provisioned.scim_profile = profile
     return provisioned
 
 

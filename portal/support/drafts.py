@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from typing import Any, Concatenate, ParamSpec
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -34,6 +34,7 @@ _MAX_VALUE_LENGTH = 25_000
 _MAX_PAGES = 5
 
 P = ParamSpec("P")
+R = TypeVar("R", bound=HttpRequest)
 
 
 def _page_url(view_name: str, kwargs: Mapping[str, Any]) -> str:
@@ -74,8 +75,8 @@ def draft_take(request: HttpRequest, *, page: str) -> dict[str, Any] | None:
 def login_required_keeping_draft(
     *, page: str, action: str
 ) -> Callable[
-    [Callable[Concatenate[HttpRequest, P], HttpResponse]],
-    Callable[Concatenate[HttpRequest, P], HttpResponse],
+    [Callable[Concatenate[R, P], HttpResponse]],
+    Callable[Concatenate[R, P], HttpResponse],
 ]:
     """login_required for a form's POST view: without a user, the draft is kept and the login
     page's `next` is `page` (a URL name, reversed with the view's own arguments).
@@ -86,10 +87,10 @@ def login_required_keeping_draft(
     """
 
     def decorator(
-        view: Callable[Concatenate[HttpRequest, P], HttpResponse],
-    ) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
+        view: Callable[Concatenate[R, P], HttpResponse],
+    ) -> Callable[Concatenate[R, P], HttpResponse]:
         @functools.wraps(view)
-        def wrapped(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        def wrapped(request: R, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
             if request.user.is_authenticated:
                 return view(request, *args, **kwargs)
             url = _page_url(page, kwargs)

@@ -65,8 +65,11 @@ class Submission(OutboxRow):
     payload = models.JSONField(default=dict, blank=True)
     # The key of the form this came from (a hidden field, one per rendered form): two POSTs of
     # the same form (a double click, a browser or proxy resending) make one submission, as the
-    # database refuses a second row with the same user and key. Null for callers without a form.
-    form_key = models.CharField(max_length=40, null=True, blank=True, editable=False)
+    # database refuses a second row with the same user and key. Null (not "") for callers
+    # without a form: nulls never collide in the unique constraint, empty strings would.
+    form_key = models.CharField(  # noqa: DJ001
+        max_length=40, null=True, blank=True, editable=False
+    )
     # The delivery state (status, attempts, due time, lease, last error) is OutboxRow's.
 
     class Meta:
@@ -139,9 +142,7 @@ class PortalStatusChange(models.Model):
     """
 
     thread_id = models.CharField("Plain thread id", max_length=64)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     resolved = models.BooleanField(help_text="Resolved (true) or reopened (false).")
     # Plain's statusChangedAt of the thread it returned, which its status entry carries too.
     changed_at = models.DateTimeField()

@@ -7,10 +7,10 @@ kept cheap (one URL reversal per list, not per row).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-import uuid
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
@@ -268,9 +268,7 @@ def thread_rows(
                 else None
             ),
             category=(
-                answered := request_answers(
-                    thread, options=options, choices=choices.get(thread.id)
-                )
+                answered := request_answers(thread, options=options, choices=choices.get(thread.id))
             )[0],
             answers=answered[1],
         )
@@ -333,7 +331,10 @@ def status_credits(
 
 
 def _credited_actor(
-    actor: Actor, body: StatusChangeEntry, timestamp: datetime | None, credits: Sequence[StatusCredit]
+    actor: Actor,
+    body: StatusChangeEntry,
+    timestamp: datetime | None,
+    credits: Sequence[StatusCredit],
 ) -> Actor:
     """The person who made a status change in the portal, when `body` is that change; else
     `actor`. Only the machine user's entries are credited: a change an agent (a user) or Plain
@@ -350,6 +351,8 @@ def _credited_actor(
         return actor
     best = min(matches, key=lambda credit: abs(credit.at - timestamp))
     return Actor("customer", "", best.name)
+
+
 #
 # Which entry types reach this point is decided in plain_gateway.types (CUSTOMER_VISIBLE_ENTRY_TYPES
 # and HIDDEN_ENTRY_TYPES, with reasons); here each visible one becomes a TimelineItem whose HTML
@@ -770,9 +773,7 @@ def reply_item(
     )
 
 
-def status_change_item(
-    *, resolved: bool, author: str, timestamp: datetime | None
-) -> TimelineItem:
+def status_change_item(*, resolved: bool, author: str, timestamp: datetime | None) -> TimelineItem:
     """The status change just made in the portal, shown at once after an htmx resolve or
     reopen, in the words its timeline entry will have."""
     return _item(

@@ -18,9 +18,9 @@ user's own saved submissions (our database only).
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -65,9 +65,9 @@ __all__ = [
     "ThreadPage",
     "attachment_content_get",
     "attachment_get_for_user",
+    "request_choices_for_threads",
     "request_options_cached",
     "request_options_fetch",
-    "request_choices_for_threads",
     "request_options_get",
     "status_changes_for_timeline",
     "submission_get_for_user",

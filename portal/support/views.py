@@ -455,9 +455,7 @@ def thread_create(request: AuthenticatedHttpRequest) -> HttpResponse:
         # page while it is on its way, which leads to the thread once sent).
         submission = result.submission
         if submission.status == Submission.Status.DONE and submission.thread_id:
-            return _redirect(
-                request, reverse("support:thread_detail", args=[submission.thread_id])
-            )
+            return _redirect(request, reverse("support:thread_detail", args=[submission.thread_id]))
         return _redirect(request, reverse("support:submission_detail", args=[submission.key]))
     if result.is_pending:
         messages.info(request, SAVED_MESSAGE)

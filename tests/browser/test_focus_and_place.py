@@ -94,9 +94,7 @@ def test_a_long_thread_opens_at_the_newest_and_show_earlier_keeps_the_place(
     assert abs(top_after - top_before) < 2
     # ...and focus is on the message just before it, not on <body>.
     assert _focused(page)["tag"] == "LI"
-    assert page.evaluate(
-        "(id) => document.activeElement.nextElementSibling.id === id", first_id
-    )
+    assert page.evaluate("(id) => document.activeElement.nextElementSibling.id === id", first_id)
 
 
 def test_on_a_phone_a_server_side_error_is_focused_and_scrolled_to(

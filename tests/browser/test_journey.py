@@ -46,7 +46,8 @@ def test_customer_opens_a_request_replies_resolves_and_reopens(
     expect(threads.get_by_role("link", name="Invoice shows the wrong VAT number")).to_be_visible()
 
     # A new request, in a category, with a log file; the upload shows its progress.
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="New request", exact=True).click()
+    main_nav = page.get_by_role("navigation", name="Main")
+    main_nav.get_by_role("link", name="New request", exact=True).click()
     expect(page.get_by_role("heading", name="New request")).to_be_visible()
     page.get_by_label("Title").fill("Webhooks arrive twice")
     page.get_by_label("Message").fill("Every `order.created` webhook reaches us **twice**.")

@@ -42,7 +42,8 @@ def test_reply_and_resolve_by_plain_form_posts(page: Page, alice, acme, make_thr
 
 def test_new_request_with_a_file_by_a_plain_multipart_post(page: Page, alice, acme) -> None:
     log_in(page, email=alice.email)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="New request", exact=True).click()
+    main_nav = page.get_by_role("navigation", name="Main")
+    main_nav.get_by_role("link", name="New request", exact=True).click()
     page.get_by_label("Title").fill("Receipts missing the PO number")
     page.get_by_label("Message").fill("See the attached receipt.")
     page.get_by_label("Attachments").set_input_files(

@@ -439,7 +439,8 @@ def test_the_category_and_answers_are_shown_back_on_the_thread_and_in_the_list(
     plain.add_labels(thread_id=thread_id, label_type_ids=[workspace["question"].id])
 
     page = alice_client.get(reverse("support:thread_detail", args=[thread_id])).content.decode()
-    details = list(zip(class_texts(page, "answers__q"), class_texts(page, "answers__a")))
+    questions, answers = class_texts(page, "answers__q"), class_texts(page, "answers__a")
+    details = list(zip(questions, answers, strict=True))
     assert details == [
         ("Category", "Bug report"),
         ("Product area", "Billing"),
@@ -450,6 +451,5 @@ def test_the_category_and_answers_are_shown_back_on_the_thread_and_in_the_list(
     listing = alice_client.get(reverse("support:thread_list")).content.decode()
     [row] = class_texts(listing, "thread-row__answers")
     assert row == (
-        "Category: Bug report Product area: Billing Order number: INV-42 "
-        "This blocks my work: Yes"
+        "Category: Bug report Product area: Billing Order number: INV-42 This blocks my work: Yes"
     )
