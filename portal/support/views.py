@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -30,7 +31,7 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 from plain_gateway import PlainError, PlainMutationError
 from plain_gateway.types import Thread
 from portal.accounts.requests import AuthenticatedHttpRequest
-from portal.support import live, selectors, services
+from portal.support import live, search, selectors, services
 from portal.support.forms import ReplyForm, ThreadCreateForm, add_plain_field_errors
 from portal.support.models import Submission
 from portal.support.presentation import (
@@ -146,20 +147,30 @@ def _thread_list_context(request: AuthenticatedHttpRequest) -> dict[str, Any] | 
     """The list page's context, or the page to answer with instead (no organisation, or Plain
     failed). The list's news token is read before Plain, so a page is never newer than it."""
     news = live.thread_list_news(user=request.user)
+    typed = search.search_term_clean(request.GET.get("q"))
     try:
         listing = selectors.thread_list_for_user(
             user=request.user,
             status=request.GET.get("status"),
             after=request.GET.get("after"),
             before=request.GET.get("before"),
+            term=typed,
+            organization=request.GET.get("org") or None,
         )
     except PlainError as exc:
         return _plain_unavailable(request, exc, action="listing threads")
     if listing is None:
         return _render(request, "support/no_organisation.html", {})
+    # What the tabs, the pager and the poller carry along, so they stay within the search.
+    kept = {"q": listing.term, "org": listing.organization.slug if listing.organization else ""}
     return {
         "listing": listing,
         "rows": thread_list_rows(listing=listing),
+        "previews": search.search_index_list_page(threads=listing.threads),
+        "search_typed": typed,
+        "search_too_short": bool(typed) and not listing.term,
+        "search_min_length": search.SEARCH_MIN_LENGTH,
+        "list_query": urlencode({key: value for key, value in kept.items() if value}),
         "unread_ids": news.unread_ids,
         "list_version": news.version,
         "list_cursor": (
@@ -174,7 +185,7 @@ def _thread_list_context(request: AuthenticatedHttpRequest) -> dict[str, Any] | 
         # New requests not in Plain yet, atop the first page of the tabs they belong to.
         "pending_submissions": (
             selectors.submission_list_for_user(user=request.user)
-            if listing.is_first_page and listing.status != "done"
+            if listing.is_first_page and listing.status != "done" and not listing.term
             else []
         ),
     }
@@ -245,6 +256,9 @@ def thread_detail(request: AuthenticatedHttpRequest, thread_id: str) -> HttpResp
     found = thread_page.found
     live.thread_seen(user=request.user, thread=found.thread, peek=peek)
     page_info = found.timeline.page_info
+    if thread_page.stale_as_of is None:
+        # What the page shows becomes searchable (portal/support/search.py).
+        search.search_index_page(found=found, starts_thread=not page_info.has_previous_page)
     context = {
         **_thread_context(found.thread),
         "stale_as_of": thread_page.stale_as_of,

@@ -1,0 +1,253 @@
+"""Search over what customers can see: our own index of each thread's visible content.
+
+Why an index of our own rather than Plain's `searchThreads`: Plain does not say whether that
+query matches internal notes (the emulator does, by default), and a hit proven afterwards
+against the timeline still leaks through what surrounds it (a short page with a "next" link, a
+count, a page of hits that all failed the proof). Here nothing but visible text is ever stored,
+so a search cannot match anything else, and it costs Plain nothing: the ids come from our
+database, then one `threads` call (threadIds within the user's tenants and the status tab,
+through the read cache) reads the rows fresh, so status, tenant and title are Plain's of now.
+
+What is stored (SearchThread, SearchText): the title, and the texts of the entries the thread
+page shows, chosen by the same default-deny selection (presentation.timeline_items): chats,
+emails of the customer's categories (subject and text, never BCC or addresses), custom entries'
+titles and component texts, messages from other channels unless deleted. Never notes, internal
+discussions, or anything the gateway parses as hidden. Beside it, the first line of the newest
+visible message: the list's preview line, read in one query for a page of rows.
+
+What feeds it: every thread page the portal reads (the newest page, and earlier ones on "show
+earlier"), every list page (titles of threads not yet indexed), and Plain's thread events (the
+handler reads the thread's newest page again on the worker, one call per event), plus
+`manage.py search_index --rebuild` for threads from before the portal listened. Entries older
+than the newest page of a thread nobody opened are found once someone reads them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils.html import strip_tags
+
+from plain_gateway import limits
+from plain_gateway.types import Thread, ThreadWithTimeline
+from portal.support.models import SearchText, SearchThread
+from portal.support.presentation import (
+    ComponentView,
+    TimelineItem,
+    thread_last_activity,
+    timeline_items,
+)
+
+__all__ = [
+    "SEARCH_MAX_HITS",
+    "SEARCH_MAX_LENGTH",
+    "SEARCH_MIN_LENGTH",
+    "search_index_drop",
+    "search_index_list_page",
+    "search_index_page",
+    "search_index_refresh",
+    "search_previews",
+    "search_term_clean",
+    "search_thread_ids",
+]
+
+logger = logging.getLogger(__name__)
+
+# Plain's own minimum for searchThreads; shorter terms match too much to be useful.
+SEARCH_MIN_LENGTH = 2
+SEARCH_MAX_LENGTH = 200
+# Each word must appear somewhere in the thread; more words than this are ignored.
+SEARCH_MAX_WORDS = 8
+# The most recently active hits a search reads from Plain (threadIds in one `threads` call).
+SEARCH_MAX_HITS = 100
+PREVIEW_MAX_LENGTH = 200
+# One entry's searchable text is cut here: enough for any message a person writes.
+TEXT_MAX_LENGTH = 20_000
+
+_MESSAGE_KINDS = frozenset({"chat", "email", "custom", "message"})
+
+
+def search_term_clean(term: str | None) -> str:
+    """The term as searched: whitespace collapsed, at most SEARCH_MAX_LENGTH characters."""
+    return " ".join((term or "").split())[:SEARCH_MAX_LENGTH]
+
+
+def search_thread_ids(*, tenant_ids: Iterable[str], term: str) -> list[str]:
+    """Ids of the indexed threads of these tenants whose title or visible entries hold every
+    word of `term` (case-insensitive substrings), most recently active first, at most
+    SEARCH_MAX_HITS. A term under SEARCH_MIN_LENGTH characters matches nothing."""
+    term = search_term_clean(term)
+    tenants = sorted(set(tenant_ids))
+    if len(term) < SEARCH_MIN_LENGTH or not tenants:
+        return []
+    query = SearchThread.objects.filter(tenant_external_id__in=tenants)
+    for word in term.casefold().split()[:SEARCH_MAX_WORDS]:
+        in_texts = SearchText.objects.filter(folded__contains=word).values("thread_id")
+        query = query.filter(Q(title_folded__contains=word) | Q(pk__in=in_texts))
+    ordered = query.order_by("-activity_at", "-pk").values_list("thread_id", flat=True)
+    return list(ordered[:SEARCH_MAX_HITS])
+
+
+def search_previews(*, thread_ids: Iterable[str]) -> dict[str, str]:
+    """thread id -> the first line of its newest visible message, for the threads that have
+    one indexed (one query)."""
+    rows = SearchThread.objects.filter(thread_id__in=set(thread_ids)).exclude(preview="")
+    return dict(rows.values_list("thread_id", "preview"))
+
+
+def search_index_list_page(*, threads: Sequence[Thread]) -> dict[str, str]:
+    """Index the threads of a list page (title and tenant; a thread not indexed yet becomes
+    findable by its title) and return their previews (thread id -> first line).
+
+    One query when every thread is indexed and unchanged; writes only what differs.
+    """
+    wanted = {t.id: t for t in threads if t.tenant is not None}
+    if not wanted:
+        return {}
+    known = {
+        row[0]: row[1:]
+        for row in SearchThread.objects.filter(thread_id__in=wanted).values_list(
+            "thread_id", "title", "tenant_external_id", "preview"
+        )
+    }
+    for thread_id, thread in wanted.items():
+        assert thread.tenant is not None
+        title, tenant = thread.title or "", thread.tenant.external_id
+        if thread_id not in known:
+            _thread_row_save(thread, activity_at=thread_last_activity(thread))
+        elif known[thread_id][:2] != (title, tenant):
+            SearchThread.objects.filter(thread_id=thread_id).update(
+                title=title, title_folded=title.casefold(), tenant_external_id=tenant
+            )
+    return {thread_id: row[2] for thread_id, row in known.items() if row[2]}
+
+
+def search_index_page(*, found: ThreadWithTimeline, starts_thread: bool) -> None:
+    """Index one page of a thread's timeline as the thread page shows it.
+
+    Entries on the page that the page does not show with text (notes, internal discussions, a
+    deleted message) lose any text stored for them; entries of other pages keep theirs. The
+    preview moves only to a newer message, so reading an earlier page never rolls it back.
+    """
+    thread = found.thread
+    if thread.tenant is None:
+        search_index_drop(thread_id=thread.id)
+        return
+    entries = found.timeline.items
+    items = timeline_items(entries, thread=thread, starts_thread=starts_thread)
+    texts = {item.id: text for item in items if (text := _item_text(item))}
+    newest = _newest_message(items)
+    moments = [m for m in (thread_last_activity(thread), *(i.timestamp for i in items)) if m]
+    with transaction.atomic():
+        row = _thread_row_save(thread, activity_at=max(moments) if moments else None)
+        if newest is not None and (
+            row.preview_at is None or (newest.timestamp and newest.timestamp >= row.preview_at)
+        ):
+            SearchThread.objects.filter(pk=row.pk).update(
+                preview=_first_line(newest), preview_at=newest.timestamp
+            )
+        on_page = {entry.id for entry in entries}
+        SearchText.objects.filter(thread=row, entry_id__in=on_page - texts.keys()).delete()
+        stored = dict(
+            SearchText.objects.filter(thread=row, entry_id__in=texts).values_list(
+                "entry_id", "folded"
+            )
+        )
+        for entry_id, text in texts.items():
+            folded = text.casefold()
+            if entry_id not in stored:
+                SearchText.objects.create(thread=row, entry_id=entry_id, folded=folded)
+            elif stored[entry_id] != folded:
+                SearchText.objects.filter(thread=row, entry_id=entry_id).update(folded=folded)
+
+
+def search_index_refresh(*, thread_id: str) -> None:
+    """Index the thread's newest page as Plain has it now (one call; for the worker applying
+    Plain's events, never a web request). A thread Plain no longer has is forgotten."""
+    from portal.plain import get_plain_client
+
+    found = get_plain_client().thread(thread_id=thread_id, last=limits.TIMELINE_PAGE_SIZE)
+    if found is None:
+        search_index_drop(thread_id=thread_id)
+        return
+    starts_thread = not found.timeline.page_info.has_previous_page
+    search_index_page(found=found, starts_thread=starts_thread)
+
+
+def search_index_drop(*, thread_id: str) -> None:
+    """Forget a thread (gone from Plain, or in no tenant: no customer can see it)."""
+    SearchThread.objects.filter(thread_id=thread_id).delete()
+
+
+def _thread_row_save(thread: Thread, *, activity_at: datetime | None) -> SearchThread:
+    assert thread.tenant is not None
+    title = thread.title or ""
+    row, created = SearchThread.objects.get_or_create(
+        thread_id=thread.id,
+        defaults={
+            "title": title,
+            "title_folded": title.casefold(),
+            "tenant_external_id": thread.tenant.external_id,
+            "activity_at": activity_at,
+        },
+    )
+    if created:
+        return row
+    changes: dict[str, object] = {}
+    if (row.title, row.tenant_external_id) != (title, thread.tenant.external_id):
+        changes.update(
+            title=title, title_folded=title.casefold(), tenant_external_id=thread.tenant.external_id
+        )
+    if activity_at is not None and (row.activity_at is None or activity_at > row.activity_at):
+        changes["activity_at"] = activity_at
+    if changes:
+        SearchThread.objects.filter(pk=row.pk).update(**changes)
+        for name, value in changes.items():
+            setattr(row, name, value)
+    return row
+
+
+def _component_texts(components: Sequence[ComponentView]) -> list[str]:
+    found: list[str] = []
+    for component in components:
+        if component.text:
+            found.append(component.text)
+        if component.html:
+            found.append(strip_tags(component.html))
+        found += _component_texts(component.content) + _component_texts(component.aside)
+    return found
+
+
+def _item_text(item: TimelineItem) -> str:
+    """The searchable text of a shown entry ("" for events and deleted messages)."""
+    if item.kind not in _MESSAGE_KINDS or item.deleted:
+        return ""
+    parts = [item.subject or "", item.title, item.text]
+    if item.kind == "custom":
+        parts += _component_texts(item.components)
+    return "\n".join(part for part in parts if part)[:TEXT_MAX_LENGTH]
+
+
+def _newest_message(items: Sequence[TimelineItem]) -> TimelineItem | None:
+    messages = [item for item in items if item.kind in _MESSAGE_KINDS and _first_line(item)]
+    return messages[-1] if messages else None
+
+
+def _first_line(item: TimelineItem) -> str:
+    """The first non-empty line of the message's text (a custom entry: of its components)."""
+    if item.deleted:
+        return ""
+    texts: Iterable[str] = [item.text]
+    if item.kind == "custom":
+        texts = _component_texts(item.components)
+    for text in texts:
+        for line in text.splitlines():
+            line = " ".join(line.split())
+            if line:
+                return line[:PREVIEW_MAX_LENGTH]
+    return ""
+
