@@ -214,10 +214,9 @@ def _thread_row_save(thread: Thread, *, activity_at: datetime | None) -> SearchT
 def _component_texts(components: Sequence[ComponentView]) -> list[str]:
     found: list[str] = []
     for component in components:
-        if component.text:
-            found.append(component.text)
-        if component.html:
-            found.append(strip_tags(component.html))
+        # A Text component carries its markdown as `text` and its rendering as `html`.
+        if component.text or component.html:
+            found.append(component.text or strip_tags(component.html))
         found += _component_texts(component.content) + _component_texts(component.aside)
     return found
 
