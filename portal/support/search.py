@@ -24,10 +24,12 @@ than the newest page of a thread nobody opened are found once someone reads them
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.utils.html import strip_tags
@@ -48,6 +50,7 @@ __all__ = [
     "SEARCH_MIN_LENGTH",
     "search_index_drop",
     "search_index_list_page",
+    "search_index_found",
     "search_index_page",
     "search_index_refresh",
     "search_previews",
@@ -67,6 +70,9 @@ SEARCH_MAX_HITS = 100
 PREVIEW_MAX_LENGTH = 200
 # One entry's searchable text is cut here: enough for any message a person writes.
 TEXT_MAX_LENGTH = 20_000
+
+# How long a page indexed as it is stays known as done (then one more check costs a few queries).
+INDEXED_PAGE_MEMO_SECONDS = 24 * 60 * 60
 
 _MESSAGE_KINDS = frozenset({"chat", "email", "custom", "message"})
 
@@ -126,31 +132,37 @@ def search_index_list_page(*, threads: Sequence[Thread]) -> dict[str, str]:
     return {thread_id: row[2] for thread_id, row in known.items() if row[2]}
 
 
-def search_index_page(*, found: ThreadWithTimeline, starts_thread: bool) -> None:
-    """Index one page of a thread's timeline as the thread page shows it.
+def search_index_page(
+    *, thread: Thread, items: Sequence[TimelineItem], entry_ids: Iterable[str]
+) -> None:
+    """Index one page of a thread's timeline as the thread page shows it: `items` are that
+    page's presentation.timeline_items (the view passes the ones it renders), `entry_ids` the
+    ids of every entry on the page, shown or not.
 
     Entries on the page that the page does not show with text (notes, internal discussions, a
     deleted message) lose any text stored for them; entries of other pages keep theirs. The
-    preview moves only to a newer message, so reading an earlier page never rolls it back.
+    preview moves only to a newer message, so reading an earlier page never rolls it back. A
+    page indexed as it is now is not written again (a cache entry, no database query), so a
+    view of an unchanged thread costs the index nothing.
     """
-    thread = found.thread
     if thread.tenant is None:
         search_index_drop(thread_id=thread.id)
         return
-    entries = found.timeline.items
-    items = timeline_items(entries, thread=thread, starts_thread=starts_thread)
+    on_page = set(entry_ids)
     texts = {item.id: text for item in items if (text := _item_text(item))}
+    done_key = _page_key(thread, on_page, texts)
+    if cache.get(done_key) is not None:
+        return
     newest = _newest_message(items)
     moments = [m for m in (thread_last_activity(thread), *(i.timestamp for i in items)) if m]
     with transaction.atomic():
         row = _thread_row_save(thread, activity_at=max(moments) if moments else None)
         if newest is not None and (
-            row.preview_at is None or (newest.timestamp and newest.timestamp >= row.preview_at)
+            row.preview_at is None or (newest.timestamp and newest.timestamp > row.preview_at)
         ):
             SearchThread.objects.filter(pk=row.pk).update(
                 preview=_first_line(newest), preview_at=newest.timestamp
             )
-        on_page = {entry.id for entry in entries}
         SearchText.objects.filter(thread=row, entry_id__in=on_page - texts.keys()).delete()
         stored = dict(
             SearchText.objects.filter(thread=row, entry_id__in=texts).values_list(
@@ -163,6 +175,19 @@ def search_index_page(*, found: ThreadWithTimeline, starts_thread: bool) -> None
                 SearchText.objects.create(thread=row, entry_id=entry_id, folded=folded)
             elif stored[entry_id] != folded:
                 SearchText.objects.filter(thread=row, entry_id=entry_id).update(folded=folded)
+    cache.set(done_key, True, INDEXED_PAGE_MEMO_SECONDS)
+
+
+def _page_key(thread: Thread, on_page: set[str], texts: Mapping[str, str]) -> str:
+    assert thread.tenant is not None
+    parts = (
+        thread.id,
+        thread.title,
+        thread.tenant.external_id,
+        sorted(on_page),
+        sorted(texts.items()),
+    )
+    return f"support:search:indexed:{hashlib.sha256(repr(parts).encode()).hexdigest()[:32]}"
 
 
 def search_index_refresh(*, thread_id: str) -> None:
@@ -174,8 +199,15 @@ def search_index_refresh(*, thread_id: str) -> None:
     if found is None:
         search_index_drop(thread_id=thread_id)
         return
+    search_index_found(found=found)
+
+
+def search_index_found(*, found: ThreadWithTimeline) -> None:
+    """search_index_page for a page read from Plain outside the thread page."""
     starts_thread = not found.timeline.page_info.has_previous_page
-    search_index_page(found=found, starts_thread=starts_thread)
+    entries = found.timeline.items
+    items = timeline_items(entries, thread=found.thread, starts_thread=starts_thread)
+    search_index_page(thread=found.thread, items=items, entry_ids=(e.id for e in entries))
 
 
 def search_index_drop(*, thread_id: str) -> None:
@@ -249,4 +281,3 @@ def _first_line(item: TimelineItem) -> str:
             if line:
                 return line[:PREVIEW_MAX_LENGTH]
     return ""
-

@@ -256,17 +256,18 @@ def thread_detail(request: AuthenticatedHttpRequest, thread_id: str) -> HttpResp
     found = thread_page.found
     live.thread_seen(user=request.user, thread=found.thread, peek=peek)
     page_info = found.timeline.page_info
+    items = timeline_items(
+        found.timeline.items, thread=found.thread, starts_thread=not page_info.has_previous_page
+    )
     if thread_page.stale_as_of is None:
         # What the page shows becomes searchable (portal/support/search.py).
-        search.search_index_page(found=found, starts_thread=not page_info.has_previous_page)
+        search.search_index_page(
+            thread=found.thread, items=items, entry_ids=(e.id for e in found.timeline.items)
+        )
     context = {
         **_thread_context(found.thread),
         "stale_as_of": thread_page.stale_as_of,
-        "items": timeline_items(
-            found.timeline.items,
-            thread=found.thread,
-            starts_thread=not page_info.has_previous_page,
-        ),
+        "items": items,
         "earlier_cursor": page_info.start_cursor if page_info.has_previous_page else None,
         "showing_earlier": before is not None,
         "reply_form": ReplyForm(),

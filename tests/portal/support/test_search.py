@@ -310,7 +310,7 @@ def test_reading_an_earlier_page_never_rolls_the_preview_back(
     # Only the first entry, as "show earlier" reads an older page.
     earlier = plain.thread(thread_id=opened.id, first=1)
     assert earlier is not None
-    search.search_index_page(found=earlier, starts_thread=True)
+    search.search_index_found(found=earlier)
     assert SearchThread.objects.get(thread_id=opened.id).preview == "Newest words."
 
 
