@@ -477,3 +477,48 @@ OIDC_TOKEN_USE_BASIC_AUTH = env.bool("OIDC_TOKEN_USE_BASIC_AUTH", default=False)
 OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=10.0)
 # Listed always, so sessions it started stay valid; it answers only the OIDC callback.
 AUTHENTICATION_BACKENDS += ["portal.accounts.oidc.OIDCBackend"]
+
+# --- SCIM ---
+# SCIM 2.0 provisioning under /scim/v2/ (portal/scim/): bearer tokens per client, made in the
+# admin (SCIM clients). The most resources one list answer holds, and the largest request body.
+INSTALLED_APPS += ["portal.scim"]
+# Right after AuthenticationMiddleware: a deactivated user's session ends on their next request,
+# whichever backend signed them in (portal/accounts/deactivation.py).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "portal.accounts.deactivation.DeactivatedUserMiddleware",
+)
+SCIM_MAX_PAGE_SIZE = env.int("SCIM_MAX_PAGE_SIZE", default=200)
+SCIM_MAX_BODY_BYTES = env.int("SCIM_MAX_BODY_BYTES", default=1024 * 1024)
+
+# --- Brand (portal/brand/) ---------------------------------------------------------------------
+# The company's name, logo, colours, support address and footer text on every page, email and
+# error page (customers never read "Plain"). Malformed values stop the process at start; colours
+# that would not read are adjusted to 4.5:1 (README, "The company's brand").
+from django.core.exceptions import ImproperlyConfigured  # noqa: E402
+
+from portal.brand.config import brand_settings_problems, logo_csp_source  # noqa: E402
+
+PORTAL_BRAND_NAME = env.str("PORTAL_BRAND_NAME", default="Support portal")
+# An https URL (allowed, exactly, by the CSP's img-src) or a static file's path (img/logo.svg).
+PORTAL_BRAND_LOGO_URL = env.str("PORTAL_BRAND_LOGO_URL", default="")
+# The header band's colour (text on it is black or white); unset, the header keeps the page's.
+PORTAL_BRAND_PRIMARY_COLOR = env.str("PORTAL_BRAND_PRIMARY_COLOR", default="")
+# Links, buttons and badges; darkened (light theme) or lightened (dark theme) until it reads.
+PORTAL_BRAND_ACCENT_COLOR = env.str("PORTAL_BRAND_ACCENT_COLOR", default="#1d4ed8")
+PORTAL_BRAND_SUPPORT_EMAIL = env.str("PORTAL_BRAND_SUPPORT_EMAIL", default="")
+PORTAL_BRAND_FOOTER_TEXT = env.str(
+    "PORTAL_BRAND_FOOTER_TEXT", default="Every request of your organisation, in one place."
+)
+_brand_problems = brand_settings_problems(
+    name=PORTAL_BRAND_NAME,
+    logo_url=PORTAL_BRAND_LOGO_URL,
+    primary_color=PORTAL_BRAND_PRIMARY_COLOR,
+    accent_color=PORTAL_BRAND_ACCENT_COLOR,
+    support_email=PORTAL_BRAND_SUPPORT_EMAIL,
+)
+if _brand_problems:
+    raise ImproperlyConfigured(" ".join(_brand_problems))
+if (_logo_source := logo_csp_source(PORTAL_BRAND_LOGO_URL)) is not None:
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] = [_SELF, _logo_source]
+INSTALLED_APPS += ["portal.brand"]

@@ -15,6 +15,8 @@ urlpatterns = [
     path("", include("portal.notifications.urls")),
     path("", include("portal.support.urls")),
     path("", include("portal.helpcenter.urls")),
+    path("", include("portal.brand.urls")),
     path("sso/", include("portal.accounts.sso_urls")),
     path("oidc/", include("portal.accounts.oidc")),
+    path("scim/v2/", include("portal.scim.urls")),
 ]

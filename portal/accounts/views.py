@@ -99,6 +99,8 @@ class PasswordResetView(auth_views.PasswordResetView):
     """
 
     form_class = ManagedAwarePasswordResetForm
+    # The brand's HTML version beside the text one (templates/registration/).
+    html_email_template_name = "registration/password_reset_email_rich.html"
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if _password_login_off():

@@ -627,26 +627,31 @@ def reply_item(
 
 
 def plain_error_message(exc: Exception, *, sending: bool) -> str:
-    """What to tell the user when Plain failed; `sending` when their text was on its way."""
+    """What to tell the user when Plain failed; `sending` when their text was on its way.
+
+    The words say "our support system", never "Plain": customers know the company, not its tools.
+    """
     not_sent = (
         " Your message was not sent; it is still below, so you can try again." if sending else ""
     )
     if isinstance(exc, PlainMutationError):
-        return "Plain did not accept this. Please check what you entered and try again."
+        return (
+            "Our support system did not accept this. Please check what you entered and try again."
+        )
     if isinstance(exc, PlainTimeoutError):
         if sending:
             return (
-                "Plain did not answer in time, so we cannot tell whether your message arrived. "
-                "Your text is still below: check the conversation before sending it again."
+                "Our support system did not answer in time, so we cannot tell whether your message "
+                "arrived. Your text is still below: check the conversation before sending it again."
             )
-        return "Plain did not answer in time. Please try again in a moment."
+        return "Our support system did not answer in time. Please try again in a moment."
     if isinstance(exc, PlainRateLimitError):
         wait = getattr(exc, "retry_after", None)
         when = f"in {int(wait)} seconds" if wait else "in a moment"
-        return f"Plain is busy right now.{not_sent} Please try again {when}."
+        return f"Our support system is busy right now.{not_sent} Please try again {when}."
     if isinstance(exc, PlainAuthenticationError | PlainForbiddenError):
         return (
             "The connection to our support system is not set up correctly."
             f"{not_sent} We have been told; please try again later."
         )
-    return f"Plain is not answering right now.{not_sent} Please try again in a moment."
+    return f"Our support system is not answering right now.{not_sent} Please try again in a moment."

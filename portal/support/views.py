@@ -52,7 +52,7 @@ logger = logging.getLogger(__name__)
 # The status of a page that could not be completed because Plain failed.
 PLAIN_UNAVAILABLE_STATUS = 503
 
-SAVED_MESSAGE = "Saved - we'll send it as soon as Plain is reachable."
+SAVED_MESSAGE = "Saved - we'll send it as soon as our support system is reachable."
 ATTACH_AGAIN = " Please attach your files again."
 # A MIME type as Plain reports it; anything else is served as opaque bytes.
 

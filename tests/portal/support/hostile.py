@@ -52,13 +52,15 @@ DANGEROUS_TAGS = {
     "style", "iframe", "object", "embed", "img", "svg", "math", "frame", "frameset", "base",
     "video", "audio", "source", "picture", "applet", "template",
 }  # fmt: skip
+OWN_STYLESHEETS = ("/static/", "/brand.css?v=")
 DANGEROUS_ATTRIBUTES = {"style", "srcdoc", "formaction", "xlink:href", "background", "poster"}
 
 
 class PageAudit(HTMLParser):
     """Everything in a page that could run, load or lead somewhere unsafe, as a list of problems.
 
-    The page's own chrome is allowed: scripts and the stylesheet from /static/, forms posting to
+    The page's own chrome is allowed: scripts and stylesheets from /static/, the brand's colours
+    (/brand.css, generated from settings: portal/brand/), forms posting to
     our own paths, meta tags in the head."""
 
     def __init__(self) -> None:
@@ -80,7 +82,7 @@ class PageAudit(HTMLParser):
             self.problems.append(f"<{tag}> {attributes}")
         elif tag in ("meta", "link") and self.in_body:
             self.problems.append(f"<{tag}> in the body")
-        elif tag == "link" and not (attributes.get("href") or "").startswith("/static/"):
+        elif tag == "link" and not (attributes.get("href") or "").startswith(OWN_STYLESHEETS):
             self.problems.append(f"link {attributes}")
         for name, value in attributes.items():
             if name.startswith("on") or name in DANGEROUS_ATTRIBUTES:

@@ -336,7 +336,7 @@ def test_a_download_while_plain_fails_says_so_without_a_500(
     )
 
     assert response.status_code == 503
-    assert "Plain is not answering right now" in page_text(response)
+    assert "Our support system is not answering right now" in page_text(response)
 
 
 def test_a_malformed_attachment_id_never_reaches_plain(

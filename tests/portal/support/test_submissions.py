@@ -25,7 +25,7 @@ from tests.portal.support.pages import input_value, page_text, textarea_value
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-SAVED = "Saved - we&#x27;ll send it as soon as Plain is reachable."
+SAVED = "Saved - we&#x27;ll send it as soon as our support system is reachable."
 
 
 def _calls(emulator_control) -> list[str]:

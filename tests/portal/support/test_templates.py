@@ -73,7 +73,7 @@ def test_password_reset_mail_links_to_the_confirm_page(client, mailoutbox):
 
     assert response.status_code == 302
     (mail,) = mailoutbox
-    assert mail.subject == "Reset your support portal password"
+    assert mail.subject == "Reset your Support portal password"
     assert "/accounts/reset/" in mail.body
     assert "&amp;" not in mail.body
 

@@ -474,7 +474,7 @@ def test_status_routes_refuse_get(alice_client, alice, acme, make_thread):
 # --- Plain failing --------------------------------------------------------------------------------
 
 
-SAVED = "Saved - we&#x27;ll send it as soon as Plain is reachable."
+SAVED = "Saved - we&#x27;ll send it as soon as our support system is reachable."
 
 
 @pytest.mark.parametrize("status", [503, 429])
@@ -591,7 +591,7 @@ def test_list_and_thread_pages_while_plain_fails_say_so_without_a_500(
     ):
         response = alice_client.get(url)
         assert response.status_code == 503
-        assert "Plain is not answering right now" in page_text(response)
+        assert "Our support system is not answering right now" in page_text(response)
 
 
 def test_resolve_while_plain_fails_says_so(
@@ -606,7 +606,7 @@ def test_resolve_while_plain_fails_says_so(
     assert plain_post.status_code == 302
     assert htmx_post.status_code == 200
     assert htmx_post["HX-Retarget"] == "#flash"
-    assert "Plain is not answering right now" in page_text(htmx_post)
+    assert "Our support system is not answering right now" in page_text(htmx_post)
     emulator_control.clear_faults()
     assert plain.thread(thread_id=thread.id).thread.status == "TODO"
 
