@@ -34,7 +34,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.html import strip_tags
 
-from plain_gateway import limits
+from plain_gateway import iter_items, limits
 from plain_gateway.types import Thread, ThreadWithTimeline
 from portal.support.models import SearchText, SearchThread
 from portal.support.presentation import (
@@ -52,6 +52,7 @@ __all__ = [
     "search_index_list_page",
     "search_index_found",
     "search_index_page",
+    "search_index_rebuild",
     "search_index_refresh",
     "search_previews",
     "search_term_clean",
@@ -71,6 +72,9 @@ PREVIEW_MAX_LENGTH = 200
 # One entry's searchable text is cut here: enough for any message a person writes.
 TEXT_MAX_LENGTH = 20_000
 
+# search_index_rebuild's bound per organisation.
+REBUILD_MAX_THREADS = 2_000
+_REBUILD_PAGE_SIZE = 50
 # How long a page indexed as it is stays known as done (then one more check costs a few queries).
 INDEXED_PAGE_MEMO_SECONDS = 24 * 60 * 60
 
@@ -208,6 +212,31 @@ def search_index_found(*, found: ThreadWithTimeline) -> None:
     entries = found.timeline.items
     items = timeline_items(entries, thread=found.thread, starts_thread=starts_thread)
     search_index_page(thread=found.thread, items=items, entry_ids=(e.id for e in entries))
+
+
+def search_index_rebuild(*, max_threads_per_organization: int = REBUILD_MAX_THREADS) -> int:
+    """Index the newest page of every thread of every organisation's tenant, most recently
+    changed first, at most `max_threads_per_organization` each: for threads from before the
+    portal listened to Plain's events. One call per page of threads and one per thread; Plain's
+    rate limits are the client's to wait out. Returns how many threads were indexed."""
+    from portal.plain import get_plain_client
+    from portal.tenancy.models import Organization
+
+    client = get_plain_client()
+    indexed = 0
+    for organization in Organization.objects.order_by("pk"):
+        threads = iter_items(
+            lambda after, tenant=organization.tenant_external_id: client.threads(
+                tenant_external_ids=[tenant], first=_REBUILD_PAGE_SIZE, after=after
+            ),
+            max_pages=max_threads_per_organization // _REBUILD_PAGE_SIZE + 1,
+        )
+        for count, thread in enumerate(threads):
+            if count >= max_threads_per_organization:
+                break
+            search_index_refresh(thread_id=thread.id)
+            indexed += 1
+    return indexed
 
 
 def search_index_drop(*, thread_id: str) -> None:

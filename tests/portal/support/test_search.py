@@ -8,11 +8,13 @@ index holds only what the thread page shows.
 
 from __future__ import annotations
 
+import io
 import re
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
@@ -320,3 +322,21 @@ def test_hostile_text_in_a_preview_is_escaped(alice, acme, make_thread, alice_cl
     html = page_text(alice_client.get(LIST))
     assert not re.search(r"<img src=x", html)
     assert _previews(alice_client.get(LIST)) == ['<img src=x onerror="alert(1)">']
+
+
+# --- filling the index for threads from before it listened ----------------------------------
+
+
+def test_rebuild_indexes_what_no_page_read_and_no_event_announced(
+    alice_client, alice, acme, make_thread, plain
+):
+    thread = make_thread(user=alice, organization=acme, title="Old thread", text="Ancient words.")
+    plain.create_note(customer_id=thread.customer.id, thread_id=thread.id, text="Hidden words.")
+    assert _titles(_search(alice_client, "ancient")) == []
+
+    out = io.StringIO()
+    call_command("search_index", "--rebuild", stdout=out)
+
+    assert out.getvalue().strip() == "Indexed 1 threads."
+    assert _titles(_search(alice_client, "ancient")) == ["Old thread"]
+    assert _titles(_search(alice_client, "hidden")) == []
