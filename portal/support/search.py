@@ -25,6 +25,7 @@ than the newest page of a thread nobody opened are found once someone reads them
 from __future__ import annotations
 
 import hashlib
+import html
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -36,6 +37,7 @@ from django.utils.html import strip_tags
 
 from plain_gateway import iter_items, limits
 from plain_gateway.types import Thread, ThreadWithTimeline
+from portal.support.markdown import markdown_to_html
 from portal.support.models import SearchText, SearchThread
 from portal.support.presentation import (
     ComponentView,
@@ -307,6 +309,9 @@ def _first_line(item: TimelineItem) -> str:
     for text in texts:
         for line in text.splitlines():
             line = " ".join(line.split())
+            if line and item.markdown:
+                # The words as the page shows them, without the markdown's marks.
+                line = " ".join(html.unescape(strip_tags(markdown_to_html(line))).split())
             if line:
                 return line[:PREVIEW_MAX_LENGTH]
     return ""

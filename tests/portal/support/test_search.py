@@ -299,6 +299,14 @@ def test_the_preview_is_the_first_line_of_the_newest_visible_message_never_a_not
     assert calls == ["threads"]  # one call for the page, none per row
 
 
+def test_the_preview_shows_words_without_markdown_marks(
+    alice_client, agent, deliver, opened  # noqa: F811
+):
+    deliver()
+    agent(opened, "Set *Audience URI* to `https://app.test/saml` &amp; retry.", deliver=deliver)
+    assert _previews(alice_client.get(LIST)) == ["Set Audience URI to https://app.test/saml & retry."]
+
+
 def test_a_thread_opened_in_the_portal_previews_its_first_message(alice_client, opened):
     assert _previews(alice_client.get(LIST)) == ["Smoke from tray two."]
 
