@@ -24,6 +24,7 @@ than the newest page of a thread nobody opened are found once someone reads them
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import logging
@@ -35,8 +36,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.html import strip_tags
 
-from plain_gateway import iter_items, limits
-from plain_gateway.types import Thread, ThreadWithTimeline
+from plain_gateway import PlainClient, iter_items, limits
+from plain_gateway.types import Page, Thread, ThreadWithTimeline
 from portal.support.markdown import markdown_to_html
 from portal.support.models import SearchText, SearchThread
 from portal.support.presentation import (
@@ -51,8 +52,8 @@ __all__ = [
     "SEARCH_MAX_LENGTH",
     "SEARCH_MIN_LENGTH",
     "search_index_drop",
-    "search_index_list_page",
     "search_index_found",
+    "search_index_list_page",
     "search_index_page",
     "search_index_rebuild",
     "search_index_refresh",
@@ -228,8 +229,10 @@ def search_index_rebuild(*, max_threads_per_organization: int = REBUILD_MAX_THRE
     indexed = 0
     for organization in Organization.objects.order_by("pk"):
         threads = iter_items(
-            lambda after, tenant=organization.tenant_external_id: client.threads(
-                tenant_external_ids=[tenant], first=_REBUILD_PAGE_SIZE, after=after
+            functools.partial(
+                _threads_after,
+                client,
+                tenant=organization.tenant_external_id,
             ),
             max_pages=max_threads_per_organization // _REBUILD_PAGE_SIZE + 1,
         )
@@ -239,6 +242,10 @@ def search_index_rebuild(*, max_threads_per_organization: int = REBUILD_MAX_THRE
             search_index_refresh(thread_id=thread.id)
             indexed += 1
     return indexed
+
+
+def _threads_after(client: PlainClient, after: str | None, *, tenant: str) -> Page[Thread]:
+    return client.threads(tenant_external_ids=[tenant], first=_REBUILD_PAGE_SIZE, after=after)
 
 
 def search_index_drop(*, thread_id: str) -> None:

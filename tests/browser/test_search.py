@@ -14,9 +14,9 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
+from portal.accounts.models import User
 from portal.demo import data
 from portal.tenancy.models import Membership, Organization
-from portal.accounts.models import User
 from tests.browser.pages import DESKTOP, log_in
 from tests.browser.test_accessibility import _violations
 

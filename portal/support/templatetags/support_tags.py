@@ -174,11 +174,7 @@ def _thread_row(
         thread.title or "(no title)",
         _UNREAD_BADGE if unread else _NOTHING,
         thread.ref,
-        (
-            html_format('<p class="thread-row__preview">{}</p>\n', preview)
-            if preview
-            else _NOTHING
-        ),
+        (html_format('<p class="thread-row__preview">{}</p>\n', preview) if preview else _NOTHING),
         row.status_tone,
         row.status,
         thread.priority,

@@ -120,7 +120,12 @@ def test_a_word_only_in_an_internal_note_finds_nothing_and_the_page_is_that_of_n
 
 
 def test_bcc_addresses_and_internal_discussions_never_match(
-    alice_client, alice, emulator_control, agent, deliver, opened  # noqa: F811
+    alice_client,
+    alice,
+    emulator_control,
+    agent,  # noqa: F811
+    deliver,  # noqa: F811
+    opened,
 ):
     emulator_control.inbound_email(
         from_email=alice.email,
@@ -173,7 +178,12 @@ def test_a_thread_moved_to_another_tenant_is_not_found_even_while_the_index_lags
 
 
 def test_an_agents_reply_is_searchable_without_anyone_opening_the_thread(
-    alice_client, alice, acme, make_thread, agent, deliver  # noqa: F811
+    alice_client,
+    alice,
+    acme,
+    make_thread,
+    agent,  # noqa: F811
+    deliver,  # noqa: F811
 ):
     thread = make_thread(user=alice, organization=acme, title="Broken hinge")
     deliver()
@@ -204,9 +214,7 @@ def test_a_title_on_the_list_is_searchable_before_the_thread_is_opened(
     assert _titles(_search(alice_client, "invoice")) == ["Quarterly invoice missing"]
 
 
-def test_a_term_too_short_says_so_and_asks_plain_no_search(
-    alice_client, emulator_control, opened
-):
+def test_a_term_too_short_says_so_and_asks_plain_no_search(alice_client, emulator_control, opened):
     response, calls = _calls(emulator_control, lambda: _search(alice_client, "p"))
     html = page_text(response)
     assert response.status_code == 200
@@ -239,7 +247,7 @@ def test_the_live_check_of_a_search_answers_with_the_search(alice_client, opened
 
 
 def test_hostile_terms_are_escaped_and_never_an_error(alice_client, opened):
-    for term in ('<script>alert(1)</script>', "%_", "' OR 1=1 --", "x" * 1500):
+    for term in ("<script>alert(1)</script>", "%_", "' OR 1=1 --", "x" * 1500):
         response = _search(alice_client, term)
         assert response.status_code == 200
         assert "<script>alert(1)</script>" not in page_text(response)
@@ -287,7 +295,12 @@ def test_another_organisations_slug_is_the_same_404_as_a_slug_that_does_not_exis
 
 
 def test_the_preview_is_the_first_line_of_the_newest_visible_message_never_a_note(
-    alice_client, plain, emulator_control, agent, deliver, opened  # noqa: F811
+    alice_client,
+    plain,
+    emulator_control,
+    agent,  # noqa: F811
+    deliver,  # noqa: F811
+    opened,
 ):
     deliver()
     agent(opened, "\n  We are on our way.  \nBring a bucket.", deliver=deliver)
@@ -300,11 +313,15 @@ def test_the_preview_is_the_first_line_of_the_newest_visible_message_never_a_not
 
 
 def test_the_preview_shows_words_without_markdown_marks(
-    alice_client, agent, deliver, opened  # noqa: F811
+    alice_client,
+    agent,  # noqa: F811
+    deliver,  # noqa: F811
+    opened,
 ):
     deliver()
     agent(opened, "Set *Audience URI* to `https://app.test/saml` &amp; retry.", deliver=deliver)
-    assert _previews(alice_client.get(LIST)) == ["Set Audience URI to https://app.test/saml & retry."]
+    expected = "Set Audience URI to https://app.test/saml & retry."
+    assert _previews(alice_client.get(LIST)) == [expected]
 
 
 def test_a_thread_opened_in_the_portal_previews_its_first_message(alice_client, opened):
@@ -312,7 +329,10 @@ def test_a_thread_opened_in_the_portal_previews_its_first_message(alice_client, 
 
 
 def test_reading_an_earlier_page_never_rolls_the_preview_back(
-    plain, agent, deliver, opened  # noqa: F811
+    plain,
+    agent,  # noqa: F811
+    deliver,  # noqa: F811
+    opened,
 ):
     deliver()
     agent(opened, "Newest words.", deliver=deliver)
