@@ -488,6 +488,7 @@ class PlainClient:
         *,
         tenant_external_ids: Sequence[str] | None = None,
         customer_ids: Sequence[str] | None = None,
+        thread_ids: Sequence[str] | None = None,
         statuses: Sequence[ThreadStatus] | None = None,
         updated_after: datetime | None = None,
         sort_field: ThreadsSortField = ThreadsSortField.STATUS_CHANGED_AT,
@@ -500,8 +501,9 @@ class PlainClient:
         """One page of threads matching every filter given (None: no filter on that);
         `updated_after` keeps threads Plain updated at or after that moment.
 
-        An empty `tenant_external_ids` or `customer_ids` matches no thread, and Plain is not asked:
-        a caller with no tenants must never see every thread. Without paging arguments, the first
+        An empty `tenant_external_ids`, `customer_ids` or `thread_ids` matches no thread, and
+        Plain is not asked: a caller with no tenants (or no search hits) must never see every
+        thread. Without paging arguments, the first
         DEFAULT_PAGE_SIZE threads in sort order; `before` alone pages backwards. A status, sort
         field or direction Plain does not define raises ValueError before Plain is asked.
         """
@@ -520,6 +522,10 @@ class PlainClient:
             if not customer_ids:
                 return _empty_page()
             filters["customerIds"] = list(customer_ids)
+        if thread_ids is not None:
+            if not thread_ids:
+                return _empty_page()
+            filters["threadIds"] = list(thread_ids)
         if wanted is not None:
             filters["statuses"] = wanted
         if updated_after is not None:

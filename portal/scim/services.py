@@ -132,8 +132,10 @@ def _user_write(*, user: User | None, draft: UserDraft) -> User:
             "deleted_at": None,
         },
     )
-    # The reverse one-to-one cache, so callers read the profile without a query.
-    provisioned.scim_profile = profile
+    # The reverse one-to-one cache, so callers read the profile without a query. setattr: the
+    # django-stubs plugin sees the reverse accessor in some runs and not in others (its cache),
+    # so neither a plain assignment nor a type: ignore passes every run.
+    setattr(provisioned, "scim_profile", profile)  # noqa: B010
     return provisioned
 
 

@@ -18,12 +18,32 @@ from typing import TYPE_CHECKING, Any
 
 from plain_gateway.webhooks import WebhookEvent
 from portal.support import cache as read_cache
-from portal.webhooks.handlers import ANY, HandlerContext, handles
+from portal.support import search
+from portal.webhooks.handlers import ANY, RECONCILED, HandlerContext, handles
 
 if TYPE_CHECKING:
     from portal.tenancy.models import Organization
 
-__all__ = ["event_scopes", "read_cache_event_invalidate", "read_cache_invalidate"]
+__all__ = [
+    "SEARCH_INDEX_EVENTS",
+    "event_scopes",
+    "read_cache_event_invalidate",
+    "read_cache_invalidate",
+    "search_index_update",
+]
+
+# The events that add visible content to a thread or move it: the search index reads the
+# thread's newest page again for each (one call to Plain, on the worker). Others (labels,
+# priority, assignment, fields) change nothing the index holds.
+SEARCH_INDEX_EVENTS = (
+    "thread.thread_created",
+    "thread.chat_sent",
+    "thread.chat_received",
+    "thread.email_sent",
+    "thread.email_received",
+    "thread.thread_tenant_updated",
+    RECONCILED,
+)
 
 
 def _external_id(value: Any) -> str | None:
@@ -59,3 +79,9 @@ def read_cache_event_invalidate(
 @handles(ANY, name="support.read_cache_invalidate", echoes=True)
 def read_cache_invalidate(context: HandlerContext) -> None:
     read_cache_event_invalidate(event=context.event, organization=context.organization)
+
+
+@handles(*SEARCH_INDEX_EVENTS, name="support.search_index_update", echoes=True)
+def search_index_update(context: HandlerContext) -> None:
+    if context.event.thread_id:
+        search.search_index_refresh(thread_id=context.event.thread_id)

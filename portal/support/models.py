@@ -175,3 +175,44 @@ class RequestChoices(models.Model):
 
     def __str__(self) -> str:
         return f"Choices of {self.thread_id}"
+
+
+class SearchThread(models.Model):
+    """One thread in the search index (portal/support/search.py): what a customer can see of it.
+
+    Only text the thread page shows is ever stored here (its title and the texts of visible
+    timeline entries, chosen by presentation.timeline_items), so a search can match nothing
+    else. `tenant_external_id` is the tenant Plain last reported; search results are still read
+    from Plain filtered by the user's tenants, so a stale value can only hide a thread.
+    """
+
+    thread_id = models.CharField("Plain thread id", max_length=64, unique=True)
+    tenant_external_id = models.CharField(max_length=200, db_index=True)
+    title = models.TextField(blank=True, default="")
+    # casefold()ed copies, matched with `contains`: Unicode-correct on every database.
+    title_folded = models.TextField(blank=True, default="")
+    # The first line of the newest visible message, and when it was written.
+    preview = models.CharField(max_length=300, blank=True, default="")
+    preview_at = models.DateTimeField(null=True, blank=True)
+    # The newest moment seen on the thread: the order hits are capped in.
+    activity_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.thread_id
+
+
+class SearchText(models.Model):
+    """The searchable text of one visible timeline entry of an indexed thread."""
+
+    thread = models.ForeignKey(SearchThread, on_delete=models.CASCADE, related_name="texts")
+    entry_id = models.CharField(max_length=64)
+    folded = models.TextField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["thread", "entry_id"], name="search_text_unique_entry")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.thread_id}/{self.entry_id}"

@@ -49,6 +49,7 @@ from plain_gateway.types import (
 from portal.accounts.models import User
 from portal.plain import get_plain_client
 from portal.support import cache as read_cache
+from portal.support import search
 from portal.support.models import PortalStatusChange, RequestChoices, Submission
 from portal.support.presentation import STATUS_CREDIT_WINDOW
 from portal.tenancy.models import Organization
@@ -131,6 +132,9 @@ class ThreadListing:
     newer_cursor: str | None
     older_cursor: str | None
     organizations: list[Organization]
+    # The search term the threads matched ("" for none) and the organisation filtered to.
+    term: str = ""
+    organization: Organization | None = None
     # Whether this is the first page (no cursor given, or a refused one ignored).
     is_first_page: bool = True
     # When Plain could not be asked: the time of the last known content shown instead.
@@ -150,6 +154,8 @@ def thread_list_for_user(
     after: str | None = None,
     before: str | None = None,
     sort: str | None = None,
+    term: str = "",
+    organization: str | None = None,
 ) -> ThreadListing | None:
     """One page of the threads of all the user's organisations, in the order `sort` names
     (THREAD_SORTS; an unknown one means the default, the last status change first).
@@ -159,18 +165,50 @@ def thread_list_for_user(
     no organisation (and then calls Plain not at all). `after` pages towards older threads,
     `before` towards newer ones; an unknown status means the default tab (open). While Plain is
     down the last known page is returned with `stale_as_of` set.
+
+    `organization` (a slug) narrows the list to that one of the user's organisations; any other
+    slug, another organisation's or none's, raises Http404 alike. `term` (search.search_term_clean
+    first; under search.SEARCH_MIN_LENGTH characters it is ignored) keeps the threads whose
+    visible content holds it, found in our own index (portal/support/search.py): no hit, no
+    call to Plain; else one, for those threads within the user's tenants and the tab.
     """
     organizations = list(organizations_of_user(user=user))
     if not organizations:
         return None
+    chosen: Organization | None = None
+    if organization:
+        chosen = next((org for org in organizations if org.slug == organization), None)
+        if chosen is None:
+            raise Http404
     tab = status if status in STATUS_TABS else DEFAULT_STATUS_TAB
     order = sort if sort in THREAD_SORTS else DEFAULT_THREAD_SORT
     after, before = _clean_cursor(after), _clean_cursor(before)
-    tenant_ids = sorted(org.tenant_external_id for org in organizations)
+    tenant_ids = sorted(org.tenant_external_id for org in ([chosen] if chosen else organizations))
+    term = search.search_term_clean(term)
+    if len(term) < search.SEARCH_MIN_LENGTH:
+        term = ""
+    hits: list[str] | None = None
+    if term:
+        hits = search.search_thread_ids(tenant_ids=tenant_ids, term=term)
+        if not hits:
+            return ThreadListing(
+                status=tab,
+                threads=(),
+                page_info=PageInfo(
+                    has_next_page=False, has_previous_page=False, start_cursor=None, end_cursor=None
+                ),
+                newer_cursor=None,
+                older_cursor=None,
+                organizations=organizations,
+                term=term,
+                organization=chosen,
+                is_first_page=not (after or before),
+                sort=order,
+            )
     read = read_cache.read_through(
-        kind="thread-list",
+        kind="thread-list" if hits is None else "thread-search",
         scopes=[read_cache.tenant_scope(tenant_id) for tenant_id in tenant_ids],
-        params=(tuple(tenant_ids), tab, after, before, order),
+        params=(tuple(tenant_ids), tab, after, before, order, tuple(hits or ())),
         fetch=functools.partial(
             _thread_list_fetch,
             tenant_ids=tenant_ids,
@@ -178,6 +216,7 @@ def thread_list_for_user(
             after=after,
             before=before,
             order=order,
+            thread_ids=hits,
         ),
     )
     page, after, before = read.value
@@ -197,6 +236,8 @@ def thread_list_for_user(
         newer_cursor=info.start_cursor if has_newer and threads else None,
         older_cursor=info.end_cursor if has_older and threads else None,
         organizations=organizations,
+        term=term,
+        organization=chosen,
         is_first_page=not (after or before),
         stale_as_of=read.stale_as_of,
         sort=order,
@@ -204,12 +245,19 @@ def thread_list_for_user(
 
 
 def _thread_list_fetch(
-    *, tenant_ids: list[str], tab: str, after: str | None, before: str | None, order: str
+    *,
+    tenant_ids: list[str],
+    tab: str,
+    after: str | None,
+    before: str | None,
+    order: str = DEFAULT_THREAD_SORT,
+    thread_ids: list[str] | None = None,
 ) -> tuple[Page[Thread], str | None, str | None]:
     """One page from Plain, and the cursors it was read with (None when Plain refused one)."""
     threads_page = functools.partial(
         get_plain_client().threads,
         tenant_external_ids=tenant_ids,
+        thread_ids=thread_ids,
         statuses=STATUS_TABS[tab],
         sort_field=THREAD_SORTS[order][0],
         sort_direction=THREAD_SORTS[order][1],

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -30,7 +31,7 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 from plain_gateway import PlainError, PlainMutationError
 from plain_gateway.types import Thread, ThreadWithTimeline
 from portal.accounts.requests import AuthenticatedHttpRequest
-from portal.support import live, selectors, services
+from portal.support import live, search, selectors, services
 from portal.support.drafts import draft_take, login_required_keeping_draft
 from portal.support.forms import ReplyForm, ThreadCreateForm, add_plain_field_errors
 from portal.support.models import Submission
@@ -181,6 +182,7 @@ def _thread_list_context(request: AuthenticatedHttpRequest) -> dict[str, Any] | 
     """The list page's context, or the page to answer with instead (no organisation, or Plain
     failed). The list's news token is read before Plain, so a page is never newer than it."""
     news = live.thread_list_news(user=request.user)
+    typed = search.search_term_clean(request.GET.get("q"))
     try:
         listing = selectors.thread_list_for_user(
             user=request.user,
@@ -188,11 +190,16 @@ def _thread_list_context(request: AuthenticatedHttpRequest) -> dict[str, Any] | 
             after=request.GET.get("after"),
             before=request.GET.get("before"),
             sort=request.GET.get("sort"),
+            term=typed,
+            organization=request.GET.get("org") or None,
         )
     except PlainError as exc:
         return _plain_unavailable(request, exc, action="listing threads")
     if listing is None:
         return _render(request, "support/no_organisation.html", {})
+    # What the tabs, the pager and the poller carry along, so they stay within the search.
+    kept = {"q": listing.term, "org": listing.organization.slug if listing.organization else ""}
+    searched = {key: value for key, value in kept.items() if value}
     return {
         "listing": listing,
         # The questions from the cache only: a list view asks Plain one thing, its page.
@@ -203,6 +210,13 @@ def _thread_list_context(request: AuthenticatedHttpRequest) -> dict[str, Any] | 
                 thread_ids=[t.id for t in listing.threads if t.labels or t.thread_fields]
             ),
         ),
+        "previews": search.search_index_list_page(threads=listing.threads),
+        "search_typed": typed,
+        "search_too_short": bool(typed) and not listing.term,
+        "search_min_length": search.SEARCH_MIN_LENGTH,
+        # ...and the order (`sort`); the order's own links carry the rest.
+        "list_query": urlencode({**searched, "sort": listing.sort}),
+        "search_query": urlencode(searched),
         "unread_ids": news.unread_ids,
         "list_version": news.version,
         "list_cursor": (
@@ -218,7 +232,7 @@ def _thread_list_context(request: AuthenticatedHttpRequest) -> dict[str, Any] | 
         # New requests not in Plain yet, atop the first page of the tabs they belong to.
         "pending_submissions": (
             selectors.submission_list_for_user(user=request.user)
-            if listing.is_first_page and listing.status != "done"
+            if listing.is_first_page and listing.status != "done" and not listing.term
             else []
         ),
     }
@@ -298,12 +312,18 @@ def thread_detail(request: AuthenticatedHttpRequest, thread_id: str) -> HttpResp
         options=_request_options_for(found.thread) if choices else None,
         choices=choices.get(found.thread.id),
     )
+    items = _timeline_items(request, found)
+    if thread_page.stale_as_of is None:
+        # What the page shows becomes searchable (portal/support/search.py).
+        search.search_index_page(
+            thread=found.thread, items=items, entry_ids=(e.id for e in found.timeline.items)
+        )
     context = {
         **_thread_context(found.thread),
         "category": category,
         "answers": answers,
         "stale_as_of": thread_page.stale_as_of,
-        "items": _timeline_items(request, found),
+        "items": items,
         "earlier_cursor": page_info.start_cursor if page_info.has_previous_page else None,
         "showing_earlier": before is not None,
         "reply_form": ReplyForm(),

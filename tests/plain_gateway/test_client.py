@@ -308,6 +308,24 @@ def test_threads_filter_by_tenant_customer_and_status(plain):
     assert plain.threads(tenant_external_ids=[acme]).total_count == 2
 
 
+def test_threads_filter_by_thread_ids_within_the_tenants(plain):
+    alice, acme = _member(plain)
+    carol, globex = _member(plain)
+    a1 = _thread(plain, customer_id=alice, tenant=acme)
+    a2 = _thread(plain, customer_id=alice, tenant=acme)
+    c1 = _thread(plain, customer_id=carol, tenant=globex)
+
+    def ids(**filters) -> set[str]:
+        return {thread.id for thread in plain.threads(**filters).items}
+
+    assert ids(thread_ids=[a1.id, c1.id]) == {a1.id, c1.id}
+    # Every filter holds: another tenant's id named in thread_ids stays out.
+    assert ids(tenant_external_ids=[acme], thread_ids=[a1.id, c1.id]) == {a1.id}
+    assert a2.id not in ids(tenant_external_ids=[acme], thread_ids=[a1.id])
+    # No ids: no thread, and Plain is not asked for every thread.
+    assert plain.threads(tenant_external_ids=[acme], thread_ids=[]).items == ()
+
+
 def test_threads_updated_after_keeps_what_plain_changed_since(plain):
     alice, acme = _member(plain)
     old = _thread(plain, customer_id=alice, tenant=acme)

@@ -11,6 +11,7 @@ from plain_gateway import PlainClient
 from portal import plain
 from portal.demo.data import DEMO_PASSWORD
 from portal.demo.services import SeedSummary, demo_seed
+from portal.support.search import search_index_rebuild
 
 
 def _agent_client(api_key: str) -> PlainClient:
@@ -44,6 +45,9 @@ class Command(BaseCommand):
         finally:
             if control is not None:
                 control.close()
+        if summary.changed:
+            # Written through Plain's API, so no page has read it yet: make it searchable now.
+            search_index_rebuild()
         self._report(summary)
 
     def _report(self, summary: SeedSummary) -> None:

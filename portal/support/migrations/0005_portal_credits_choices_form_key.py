@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('support', '0003_read_cache_stamp'),
+        ('support', '0004_search_index'),
         ('tenancy', '0004_organization_external_id'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
