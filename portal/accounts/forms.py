@@ -38,6 +38,10 @@ class LoginForm(AuthenticationForm):
     def __init__(self, request: Any = None, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")  # labels read as the rest of the site writes them
         super().__init__(request, *args, **kwargs)
+        # The login is an email address: the right keyboard on a phone, and the browser's check.
+        username = self.fields["username"].widget
+        username.input_type = "email"
+        username.attrs["autocomplete"] = "email"
 
     def clean(self) -> dict[str, Any]:
         if self.request is not None and login_client_over_limit(self.request):

@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -89,6 +90,13 @@ class LogoutView(auth_views.LogoutView):
         if settings.PORTAL_LOGOUT_REDIRECT_URL:
             return str(settings.PORTAL_LOGOUT_REDIRECT_URL)
         return super().get_default_redirect_url()
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        if not settings.PORTAL_LOGOUT_REDIRECT_URL:
+            # The portal's own page comes next (the login page): it says what happened.
+            messages.success(request, "You are signed out.")
+        return response
 
 
 class PasswordResetView(auth_views.PasswordResetView):

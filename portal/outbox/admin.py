@@ -31,7 +31,7 @@ STATE_FIELDS = (
 
 
 class OutboxAdmin(admin.ModelAdmin):
-    """Rows are the record of what happened: viewable, never added or edited by hand."""
+    """Rows are the record of what happened: viewable, never added, edited or deleted by hand."""
 
     actions = ["retry"]
     retry_permission = ""  # a permission the retry needs beyond viewing ("" for none)
@@ -41,6 +41,26 @@ class OutboxAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+    # Read-only as it says: no delete is offered (a deleted row is a submission or message lost
+    # without a trace; pruning, portal/outbox/services.py, removes delivered rows). The delete
+    # permission itself stays, so deleting a user or an organisation in the admin still
+    # cascades to their rows rather than being refused for them.
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> Any:
+        return super().change_view(
+            request, object_id, form_url, {**(extra_context or {}), "show_delete": False}
+        )
 
     def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
         return [field.name for field in self.model._meta.fields]

@@ -628,8 +628,9 @@ def timeline_item(
         if child is None or not child.customer_id or child.customer_id != thread.customer.id:
             return None
         body, actor, timestamp = child.entry, child.actor, child.timestamp or timestamp
+        # By its title: Plain's ref (T-6) counts every customer's threads, so it is not shown.
         title = (merged.child_thread_title or "").strip()
-        merged_from = f"{merged.child_thread_ref} ({title})" if title else merged.child_thread_ref
+        merged_from = f"“{title}”" if title else "another request"
         # Its files belong to the other thread, which the download route does not serve.
         is_first, attachment_url = False, None
     if (

@@ -157,7 +157,6 @@ def _thread_row(
         '  <div class="thread-row__main">\n'
         '    <a class="thread-row__title" href="{}">{}</a>\n'
         "    {}\n"
-        '    <span class="ref">{}</span>\n'
         "  </div>\n"
         "{}"
         "  {}"
@@ -174,7 +173,6 @@ def _thread_row(
         row.url,
         thread.title or "(no title)",
         _UNREAD_BADGE if unread else _NOTHING,
-        thread.ref,
         _answers(row),
         (html_format('<p class="thread-row__preview">{}</p>\n', preview) if preview else _NOTHING),
         row.status_tone,

@@ -236,3 +236,24 @@ def test_password_reset_for_an_unknown_email_sends_nothing_and_looks_the_same(cl
     assert response.status_code == 302
     assert response.url == reverse("password_reset_done")
     assert mail.outbox == []
+
+
+def test_the_login_email_field_is_an_email_input(client):
+    from tests.portal.support.pages import elements
+
+    html = client.get(LOGIN_URL).content.decode()
+
+    [username] = [i for i in elements(html, "input") if i.get("name") == "username"]
+    assert (username["type"], username["autocomplete"]) == ("email", "email")
+
+
+def test_logging_out_says_so_on_the_page_it_leads_to(client):
+    from tests.portal.support.pages import class_texts
+
+    user = UserFactory()
+    client.force_login(user)
+
+    response = client.post(reverse("logout"), follow=True)
+
+    assert response.request["PATH_INFO"] == LOGIN_URL
+    assert class_texts(response.content.decode(), "alert--success") == ["You are signed out."]

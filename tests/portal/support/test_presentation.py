@@ -416,7 +416,8 @@ def test_merged_messages_of_the_same_customer_show_with_where_they_came_from():
     assert item.id == "ti_merged"
     assert (item.kind, item.author, item.timestamp) == ("chat", "Sam from Support", T0)
     assert "from the merged thread" in item.body_html
-    assert item.merged_from == "T-9 (Older request)"
+    # By title: Plain's refs number every customer's threads (issue 15.11).
+    assert item.merged_from == "“Older request”"
 
 
 @pytest.mark.parametrize(
