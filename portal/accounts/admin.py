@@ -29,6 +29,10 @@ def _organisation_link(membership: Membership) -> str:
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    # Plain multiple selects for groups and permissions: the two-box widget's help icons carry
+    # ARIA its spans may not have (axe: aria-prohibited-attr), and it sets inline styles the CSP
+    # refuses.
+    filter_horizontal = ()
     form = UserAdminChangeForm
     add_form = UserAdminCreationForm
 

@@ -46,12 +46,16 @@ def _sync_state_html(state: selectors.OrganizationSyncState) -> str:
     return html
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(admin.StackedInline):
+    """Stacked, not tabular: every field keeps its own <label> (a tabular inline's cells have
+    none, which axe reports as select-name and label), and it fits a phone. The user is an id
+    with a lookup link rather than select2's autocomplete, whose combobox has no name."""
+
     model = Membership
     extra = 1
     fields = ("user", "role", "created_at")
     readonly_fields = ("created_at",)
-    autocomplete_fields = ("user",)
+    raw_id_fields = ("user",)
     verbose_name = "member"
     verbose_name_plural = "members"
 
