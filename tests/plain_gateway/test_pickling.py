@@ -40,7 +40,7 @@ def test_a_thread_and_its_timeline_come_back_equal_built_by_their_constructors(p
 
     for value in (found, page):
         blob = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
-        assert pickle.loads(blob) == value  # noqa: S301 - our own bytes
+        assert pickle.loads(blob) == value
         # BUILD is how a __setstate__ (dataclasses' own) is applied: none is left.
         assert "BUILD" not in _opcodes(blob)
     kinds = {type(item.entry) for item in found.timeline.items}
@@ -72,4 +72,4 @@ def test_classes_whose_constructor_cannot_rebuild_them_are_left_alone():
 
     assert "__reduce__" not in _KeywordOnly.__dict__
     assert "__reduce__" not in _Derived.__dict__
-    assert pickle.loads(pickle.dumps(_KeywordOnly(1, b=2))) == _KeywordOnly(1, b=2)  # noqa: S301
+    assert pickle.loads(pickle.dumps(_KeywordOnly(1, b=2))) == _KeywordOnly(1, b=2)
