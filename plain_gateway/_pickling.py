@@ -36,4 +36,4 @@ def compact_pickling(classes: Iterable[object]) -> None:
         if all(field.init and not field.kw_only for field in fields) and (
             getattr(cls, "__match_args__", None) == names
         ):
-            cls.__reduce__ = _reduce  # type: ignore[method-assign,assignment]
+            cls.__reduce__ = _reduce  # type: ignore[method-assign]
