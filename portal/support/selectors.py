@@ -22,6 +22,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.core.cache import cache
 from django.core.exceptions import BadRequest
@@ -464,7 +465,7 @@ def _unsent(
     failed_since = connection.ops.adapt_datetimefield_value(
         timezone.now() - FAILED_SUBMISSION_VISIBLE_FOR
     )
-    params: list[object] = [user.pk, kind]
+    params: list[Any] = [user.pk, kind]
     for_thread = ""
     if thread_id is not None:
         for_thread = f"AND {quote('thread_id')} = %s "
