@@ -7,6 +7,8 @@ kept cheap (one URL reversal per list, not per row).
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -176,28 +178,59 @@ class ThreadRow:
     organization_name: str | None
 
 
+# id(thread) -> its row, most recently used last. A warm list view gets the very Thread objects
+# the last view had (portal.support.cache reuses what it decoded), and everything on a row but
+# the URL and the organisation's name is a function of the thread alone (frozen), so its row is
+# built once, not on every view. The row holds the thread, so an id is never reused while kept.
+_ROWS_KEPT = 512
+_rows: OrderedDict[int, ThreadRow] = OrderedDict()
+_rows_lock = threading.Lock()
+
+
 def thread_rows(
     threads: Iterable[Thread], *, organization_names: Mapping[str, str] | None
 ) -> list[ThreadRow]:
     """Rows for the list; organization_names (tenant external id -> name) only for several orgs."""
     thread_url = _thread_url_builder()
-    return [
-        ThreadRow(
-            thread=thread,
-            url=thread_url(thread.id),
-            status=(label := status_label(thread)),
-            status_tone=status_tone(thread, label=label),
-            priority=priority_label(thread.priority),
-            last_activity=thread_last_activity(thread),
-            opened_by=opened_by(thread),
-            organization_name=(
-                organization_names.get(thread.tenant.external_id)
-                if organization_names is not None and thread.tenant is not None
-                else None
-            ),
+    rows = []
+    for thread in threads:
+        url = thread_url(thread.id)
+        organization_name = (
+            organization_names.get(thread.tenant.external_id)
+            if organization_names is not None and thread.tenant is not None
+            else None
         )
-        for thread in threads
-    ]
+        with _rows_lock:
+            row = _rows.get(id(thread))
+            if row is not None:
+                _rows.move_to_end(id(thread))
+        if (
+            row is None
+            or row.thread is not thread
+            or row.url != url
+            or row.organization_name != organization_name
+        ):
+            row = _thread_row(thread, url=url, organization_name=organization_name)
+            with _rows_lock:
+                _rows[id(thread)] = row
+                while len(_rows) > _ROWS_KEPT:
+                    _rows.popitem(last=False)
+        rows.append(row)
+    return rows
+
+
+def _thread_row(thread: Thread, *, url: str, organization_name: str | None) -> ThreadRow:
+    label = status_label(thread)
+    return ThreadRow(
+        thread=thread,
+        url=url,
+        status=label,
+        status_tone=status_tone(thread, label=label),
+        priority=priority_label(thread.priority),
+        last_activity=thread_last_activity(thread),
+        opened_by=opened_by(thread),
+        organization_name=organization_name,
+    )
 
 
 def thread_list_rows(*, listing: ThreadListing) -> list[ThreadRow]:
