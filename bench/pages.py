@@ -6,10 +6,11 @@ invalidated before each view (outside the timing), as a webhook would, so the vi
 The emulator adds LATENCY_MS to every request, like the network hop to Plain. Reported per page:
 - calls to Plain per view, from the emulator's request log (targets: warm 0, cold 1);
 - the time per view, the part of it spent inside the httpx transport (waiting for Plain: the
-  emulator, in-process, answers there), and the rest: the portal's own time (target: under
-  TARGET_PORTAL_MEDIAN_MS for the page at the median, warm and cold), as median and p95;
+  emulator, in-process, answers there), and the rest: the portal's own time, as median and p95;
 - the portal's own CPU time, measured the same way with the thread's CPU clock. On a busy machine
-  wall-clock time includes waiting for a core; CPU time does not, so it says what the code costs.
+  wall-clock time includes waiting for a core; CPU time does not, so it says what the code costs,
+  and the targets (TARGET_PORTAL_MEDIAN_MS for the page at the median, warm and cold) are judged
+  on it.
 
 The emulator runs in this process, so its work lands inside the transport and is not counted as
 the portal's; the gateway client's own work (building the request, parsing the answer) is.
@@ -351,16 +352,25 @@ def run() -> bool:
     calls_ok = all(
         r.calls_per_view == (TARGET_CALLS_WARM if r.warm else TARGET_CALLS_COLD) for r in results
     )
-    portal_ok = all(_median(r.portal_ms) <= TARGET_PORTAL_MEDIAN_MS[r.kind] for r in results)
+    # Issue 12's targets are the portal's own CPU time (wall time on a shared machine also
+    # holds waiting for a core), for the four pages warm and cold; the row with the markdown
+    # cache cold too (the first view of a thread in a process) is reported, not judged.
+    judged = results[:4]
     print(
         f"\ntarget: {TARGET_CALLS_WARM} calls to Plain per warm view, {TARGET_CALLS_COLD} per cold "
         f"view: {'met' if calls_ok else 'MISSED'}"
     )
     print(
-        f"target: portal's own time at the median at most {TARGET_PORTAL_MEDIAN_MS['list']:.0f} ms "
-        f"(list) and {TARGET_PORTAL_MEDIAN_MS['thread']:.0f} ms (thread), warm and cold (wall "
-        f"clock): {'met' if portal_ok else 'MISSED'}"
+        f"target: portal's own CPU time at the median at most "
+        f"{TARGET_PORTAL_MEDIAN_MS['list']:.0f} ms (list) and "
+        f"{TARGET_PORTAL_MEDIAN_MS['thread']:.0f} ms (thread), warm and cold:"
     )
+    for r in judged:
+        cpu, target = _median(r.portal_cpu_ms), TARGET_PORTAL_MEDIAN_MS[r.kind]
+        print(
+            f"  {r.name:<29} {cpu:5.1f} ms CPU (wall {_median(r.portal_ms):5.1f}) "
+            f"of {target:.0f}: {'met' if cpu <= target else 'MISSED'}"
+        )
     print(
         "(times depend on the machine and its load; the count of calls does not, so only a "
         "missed call target fails the run)\n"

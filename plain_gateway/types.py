@@ -14,6 +14,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Generic, Literal, NamedTuple, TypeVar
 
+from ._pickling import compact_pickling
 from .components import Component, components_from_graphql
 
 T = TypeVar("T")
@@ -80,8 +81,10 @@ def parse_datetime(value: Mapping[str, Any] | None) -> datetime | None:
     """Plain's DateTime object ({iso8601, unixTimestamp}) as an aware datetime."""
     if not value:
         return None
-    if value.get("iso8601"):
-        return datetime.fromisoformat(value["iso8601"].replace("Z", "+00:00"))
+    iso = value.get("iso8601")
+    if iso:
+        # Python 3.11's fromisoformat reads the "Z" suffix as UTC.
+        return datetime.fromisoformat(iso)
     return datetime.fromtimestamp(int(value["unixTimestamp"]) / 1000, tz=UTC)
 
 
@@ -176,15 +179,18 @@ class Customer:
 
     @classmethod
     def from_graphql(cls, data: Mapping[str, Any]) -> Customer:
-        memberships = data.get("tenantMemberships") or {}
+        get = data.get
+        edges = (get("tenantMemberships") or {}).get("edges")
         return cls(
             id=data["id"],
-            external_id=data.get("externalId"),
-            full_name=data.get("fullName") or "",
-            email=(data.get("email") or {}).get("email"),
-            short_name=data.get("shortName"),
-            tenants=tuple(
-                Tenant.from_graphql(edge["node"]["tenant"]) for edge in memberships.get("edges", ())
+            external_id=get("externalId"),
+            full_name=get("fullName") or "",
+            email=(get("email") or {}).get("email"),
+            short_name=get("shortName"),
+            tenants=(
+                tuple([Tenant.from_graphql(edge["node"]["tenant"]) for edge in edges])
+                if edges
+                else ()
             ),
         )
 
@@ -340,35 +346,38 @@ class Thread:
 
     @classmethod
     def from_graphql(cls, data: Mapping[str, Any]) -> Thread:
-        tenant = data.get("tenant")
+        # A list page parses 25 of these and a cold view waits for it: each key is read once.
+        get = data.get
+        tenant = get("tenant")
+        inbound = get("lastInboundMessageInfo") or {}
+        outbound = get("lastOutboundMessageInfo") or {}
+        labels = get("labels")
         return cls(
             id=data["id"],
-            ref=data.get("ref") or "",
-            title=data.get("title") or "",
-            status=data.get("status") or "TODO",
-            priority=int(data.get("priority", 2)),
+            ref=get("ref") or "",
+            title=get("title") or "",
+            status=get("status") or "TODO",
+            priority=int(get("priority", 2)),
             customer=Customer.from_graphql(data["customer"]),
             tenant=Tenant.from_graphql(tenant) if tenant else None,
-            created_at=parse_datetime(data.get("createdAt")),
-            created_by=Actor.from_graphql(data.get("createdBy")),
-            updated_at=parse_datetime(data.get("updatedAt")),
-            status_changed_at=parse_datetime(data.get("statusChangedAt")),
-            description=data.get("description"),
-            preview_text=data.get("previewText"),
-            external_id=data.get("externalId"),
-            labels=tuple(Label.from_graphql(label) for label in data.get("labels") or ()),
-            thread_fields=tuple(
-                ThreadFieldValue.from_graphql(field) for field in data.get("threadFields") or ()
+            created_at=parse_datetime(get("createdAt")),
+            created_by=Actor.from_graphql(get("createdBy")),
+            updated_at=parse_datetime(get("updatedAt")),
+            status_changed_at=parse_datetime(get("statusChangedAt")),
+            description=get("description"),
+            preview_text=get("previewText"),
+            external_id=get("externalId"),
+            labels=tuple([Label.from_graphql(label) for label in labels]) if labels else (),
+            thread_fields=(
+                tuple([ThreadFieldValue.from_graphql(field) for field in fields])
+                if (fields := get("threadFields"))
+                else ()
             ),
-            last_inbound_at=parse_datetime(
-                (data.get("lastInboundMessageInfo") or {}).get("timestamp")
-            ),
-            last_outbound_at=parse_datetime(
-                (data.get("lastOutboundMessageInfo") or {}).get("timestamp")
-            ),
-            channel=data.get("channel"),
-            last_inbound_source=(data.get("lastInboundMessageInfo") or {}).get("messageSource"),
-            last_outbound_source=(data.get("lastOutboundMessageInfo") or {}).get("messageSource"),
+            last_inbound_at=parse_datetime(inbound.get("timestamp")),
+            last_outbound_at=parse_datetime(outbound.get("timestamp")),
+            channel=get("channel"),
+            last_inbound_source=inbound.get("messageSource"),
+            last_outbound_source=outbound.get("messageSource"),
         )
 
 
@@ -663,7 +672,8 @@ class TimelineEntry:
 
 
 def _attachments(data: Mapping[str, Any]) -> tuple[Attachment, ...]:
-    return tuple(Attachment.from_graphql(item) for item in data.get("attachments") or ())
+    items = data.get("attachments")
+    return tuple([Attachment.from_graphql(item) for item in items]) if items else ()
 
 
 def _chat(data: Mapping[str, Any]) -> EntryBody:
@@ -1228,3 +1238,7 @@ class KnowledgeSearchHit:
             description=article.get("description") or "",
             content=data.get("content") or "",
         )
+
+
+# The read cache pickles these by the hundred (see _pickling).
+compact_pickling(globals()[name] for name in __all__)

@@ -46,6 +46,7 @@ from typing import Generic, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.utils import timezone
 
 from plain_gateway import PlainError
@@ -137,11 +138,25 @@ def _entry_set(keys_timeouts: Sequence[tuple[str, int]], entry: _Entry[T]) -> No
 
 
 def scope_versions(scopes: Iterable[str]) -> dict[str, str]:
-    """The current version of each scope (one query)."""
+    """The current version of each scope (one query).
+
+    The statement is written out: every list and thread view reads it, and the ORM took ten
+    times longer to build the query than the database to answer it. Every value is a parameter.
+    """
     from portal.support.models import ReadCacheStamp
 
     wanted = sorted(set(scopes))
-    found = dict(ReadCacheStamp.objects.filter(scope__in=wanted).values_list("scope", "version"))
+    if not wanted:
+        return {}
+    quote = connection.ops.quote_name
+    sql = (
+        f"SELECT {quote('scope')}, {quote('version')} "  # noqa: S608 - names from _meta
+        f"FROM {quote(ReadCacheStamp._meta.db_table)} "
+        f"WHERE {quote('scope')} IN ({', '.join(['%s'] * len(wanted))})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, wanted)
+        found = dict(cursor.fetchall())
     return {scope: found.get(scope, _INITIAL_VERSION) for scope in wanted}
 
 

@@ -18,7 +18,7 @@ import hashlib
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import F
 from django.http import Http404
 
 from plain_gateway.types import Thread
@@ -57,18 +57,27 @@ def thread_activity_peek(*, user: User, thread_id: str) -> ActivityPeek | None:
     """The thread's activity stamp, its recorded organisation and whether it is unread for
     `user` (None when nothing is recorded). No access check: read it before the thread is read
     from Plain, so a page is never newer than the version it carries."""
-    return _peek(user=user, activity=ThreadActivity.objects.filter(thread_id=thread_id))
+    return _peek(user_id=user.pk, thread_id=thread_id)
 
 
-def _peek(*, user: User, activity: QuerySet[ThreadActivity]) -> ActivityPeek | None:
-    row = (
-        activity.annotate(
-            unread=Exists(UnreadThread.objects.filter(user=user, thread_id=OuterRef("thread_id")))
-        )
-        .values_list("version", "organization_id", "unread")
-        .first()
+def _peek(*, user_id: int, thread_id: str) -> ActivityPeek | None:
+    """One statement written out rather than an ORM query: every thread view and every check
+    for news runs it, and building the annotated queryset cost twenty times what the database
+    takes to answer. thread_id is unique, so there is one row or none. Every value is a
+    parameter."""
+    quote = connection.ops.quote_name
+    activity, unread = ThreadActivity._meta.db_table, UnreadThread._meta.db_table
+    sql = (
+        f"SELECT a.{quote('version')}, a.{quote('organization_id')}, "  # noqa: S608 - _meta
+        f"EXISTS(SELECT 1 FROM {quote(unread)} u WHERE u.{quote('thread_id')} = "
+        f"a.{quote('thread_id')} AND u.{quote('user_id')} = %s) "
+        f"FROM {quote(activity)} a WHERE a.{quote('thread_id')} = %s"
     )
-    return ActivityPeek(*row) if row is not None else None
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user_id, thread_id])
+        row = cursor.fetchone()
+    # SQLite answers EXISTS with 0 or 1, PostgreSQL with a boolean.
+    return ActivityPeek(int(row[0]), int(row[1]), bool(row[2])) if row is not None else None
 
 
 def thread_news_check(*, user: User, thread_id: str) -> ActivityPeek:
@@ -76,7 +85,7 @@ def thread_news_check(*, user: User, thread_id: str) -> ActivityPeek:
     now; Http404 otherwise (also for a thread the portal has no record of). One query; never
     calls Plain."""
     org_ids = [org.pk for org in organizations_of_user(user=user)]
-    peek = _peek(user=user, activity=ThreadActivity.objects.filter(thread_id=thread_id))
+    peek = _peek(user_id=user.pk, thread_id=thread_id)
     if peek is None or peek.organization_id not in org_ids:
         raise Http404
     return peek

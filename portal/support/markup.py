@@ -19,6 +19,9 @@ __all__ = ["html_escape", "html_format"]
 
 def html_escape(value: object) -> str:
     """`value` as HTML: its own `__html__()` when it is safe already, else escaped."""
+    if type(value) is str:
+        # Most values; a plain str has no __html__, and asking costs more than escaping.
+        return html.escape(value)
     as_html = getattr(value, "__html__", None)
     if as_html is not None:
         return str(as_html())

@@ -7,9 +7,11 @@ kept cheap (one URL reversal per list, not per row).
 
 from __future__ import annotations
 
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -238,6 +240,15 @@ def _row_moment(thread: Thread, sort: str) -> tuple[datetime | None, str]:
     return thread.created_at, "Opened"
 
 
+# id(thread) -> its row, most recently used last. A warm list view gets the very Thread objects
+# the last view had (portal.support.cache reuses what it decoded), and everything on a row but
+# the URL and the organisation's name is a function of the thread alone (frozen), so its row is
+# built once, not on every view. The row holds the thread, so an id is never reused while kept.
+_ROWS_KEPT = 512
+_rows: OrderedDict[int, ThreadRow] = OrderedDict()
+_rows_lock = threading.Lock()
+
+
 def thread_rows(
     threads: Iterable[Thread],
     *,
@@ -252,28 +263,68 @@ def thread_rows(
     (request_answers)."""
     choices = choices or {}
     thread_url = _thread_url_builder()
-    return [
-        ThreadRow(
-            thread=thread,
-            url=thread_url(thread.id),
-            status=(label := status_label(thread)),
-            status_tone=status_tone(thread, label=label),
-            priority=priority_label(thread.priority),
-            moment=(moment := _row_moment(thread, sort))[0],
-            moment_label=moment[1],
-            opened_by=opened_by(thread),
-            organization_name=(
-                organization_names.get(thread.tenant.external_id)
-                if organization_names is not None and thread.tenant is not None
-                else None
-            ),
-            category=(
-                answered := request_answers(thread, options=options, choices=choices.get(thread.id))
-            )[0],
-            answers=answered[1],
+    rows = []
+    for thread in threads:
+        url = thread_url(thread.id)
+        organization_name = (
+            organization_names.get(thread.tenant.external_id)
+            if organization_names is not None and thread.tenant is not None
+            else None
         )
-        for thread in threads
-    ]
+        with _rows_lock:
+            row = _rows.get(id(thread))
+            if row is not None:
+                _rows.move_to_end(id(thread))
+        if (
+            row is None
+            or row.thread is not thread
+            or row.url != url
+            or row.organization_name != organization_name
+        ):
+            row = _thread_row(thread, url=url, organization_name=organization_name)
+            with _rows_lock:
+                _rows[id(thread)] = row
+                while len(_rows) > _ROWS_KEPT:
+                    _rows.popitem(last=False)
+        # What depends on the view, not on the thread alone: the date the order shows, and the
+        # answers (kept rows hold the default order's date and none).
+        moment, moment_label = _row_moment(thread, sort)
+        category, answers = (
+            request_answers(thread, options=options, choices=choices[thread.id])
+            if thread.id in choices
+            else ("", ())
+        )
+        if (row.moment, row.moment_label, row.category, row.answers) != (
+            moment,
+            moment_label,
+            category,
+            answers,
+        ):
+            row = replace(
+                row,
+                moment=moment,
+                moment_label=moment_label,
+                category=category,
+                answers=answers,
+            )
+        rows.append(row)
+    return rows
+
+
+def _thread_row(thread: Thread, *, url: str, organization_name: str | None) -> ThreadRow:
+    label = status_label(thread)
+    moment, moment_label = _row_moment(thread, "activity")
+    return ThreadRow(
+        thread=thread,
+        url=url,
+        status=label,
+        status_tone=status_tone(thread, label=label),
+        priority=priority_label(thread.priority),
+        moment=moment,
+        moment_label=moment_label,
+        opened_by=opened_by(thread),
+        organization_name=organization_name,
+    )
 
 
 def thread_list_rows(

@@ -12,6 +12,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import QuerySet
 
 from plain_gateway import iter_pages
@@ -57,8 +58,25 @@ def organizations_of_user(*, user: User) -> tuple[Organization, ...]:
     if memo is None or user.pk is None:
         return tuple(organization_list_for_user(user=user))
     if user.pk not in memo:
-        memo[user.pk] = tuple(organization_list_for_user(user=user))
+        memo[user.pk] = _organizations_read(user=user)
     return memo[user.pk]
+
+
+def _organizations_read(*, user: User) -> tuple[Organization, ...]:
+    """What organization_list_for_user returns, the same rows in the same order, from a
+    statement written out: every page view asks this (the access check), and building the
+    ORM's join costs several times what the database takes to answer it."""
+    if not user.is_authenticated or not user.is_active:
+        return ()
+    quote = connection.ops.quote_name
+    organization, membership = Organization._meta.db_table, Membership._meta.db_table
+    sql = (
+        f"SELECT o.* FROM {quote(organization)} o "  # noqa: S608 - names from _meta
+        f"INNER JOIN {quote(membership)} m ON m.{quote('organization_id')} = o.{quote('id')} "
+        f"WHERE m.{quote('user_id')} = %s ORDER BY o.{quote('name')} ASC"
+    )
+    # raw() applies the fields' converters (aware datetimes on SQLite too), as a queryset does.
+    return tuple(Organization.objects.raw(sql, [user.pk]))
 
 
 # === the sync state staff see ================================================================

@@ -7,6 +7,8 @@ request by portal.accounts.middleware.TimeZoneMiddleware, else settings.TIME_ZON
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime, tzinfo
 
@@ -138,7 +140,9 @@ def thread_rows(
 
     Written by hand rather than as a template, as the timeline's entries are
     (timeline_tags.py): a list shows 25 rows, and through the template engine each cost about
-    80 microseconds. Every value goes through html_format, which escapes it.
+    80 microseconds. Every value goes through html_format, which escapes it. What a row shows
+    but its unread mark, its preview and its time relative to now is kept per row (see
+    _row_parts): the preview comes from our search index, not from the row, so it is never kept.
     """
     clock = Clock()
     previews = previews or {}
@@ -147,34 +151,37 @@ def thread_rows(
     )
 
 
-def _thread_row(
-    row: ThreadRow, unread_ids: Collection[str], clock: Clock, preview: str | None
-) -> SafeString:
+# The parts of a row that are the same on every view, by id(row), most recently used last:
+# presentation.thread_rows hands a warm list the same ThreadRow objects view after view. The
+# entry holds the row, so an id is never reused while it is kept.
+_ROW_PARTS_KEPT = 512
+_kept_parts: OrderedDict[int, tuple[ThreadRow, SafeString, SafeString, SafeString]] = OrderedDict()
+_row_parts_lock = threading.Lock()
+
+
+def _row_parts(row: ThreadRow) -> tuple[SafeString, SafeString, SafeString]:
+    """The row's markup, escaped: its title, the end of its main block with the customer's
+    answers, and its meta block up to the time it shows (no Plain ref: the README says why)."""
+    with _row_parts_lock:
+        kept = _kept_parts.get(id(row))
+        if kept is not None and kept[0] is row:
+            _kept_parts.move_to_end(id(row))
+            return kept[1], kept[2], kept[3]
     thread = row.thread
-    unread = thread.id in unread_ids
-    return html_format(
-        '<li class="thread-row{}">\n'
-        '  <div class="thread-row__main">\n'
-        '    <a class="thread-row__title" href="{}">{}</a>\n'
-        "    {}\n"
-        "  </div>\n"
-        "{}"
-        "  {}"
+    head = html_format(
+        '<a class="thread-row__title" href="{}">{}</a>\n    ',
+        row.url,
+        thread.title or "(no title)",
+    )
+    main_end = html_format("\n  </div>\n{}", _answers(row))
+    body = html_format(
         '  <div class="thread-row__meta">\n'
         '    <span class="badge badge--{}">{}</span>\n'
         '    <span class="priority priority--{}"><span class="visually-hidden">Priority: </span>'
         "{}</span>\n"
         "    {}\n"
         '    <span class="muted">Opened by {}</span>\n'
-        '    <span class="muted">{} {}</span>\n'
-        "  </div>\n"
-        "</li>\n",
-        _UNREAD_CLASS if unread else _NOTHING,
-        row.url,
-        thread.title or "(no title)",
-        _UNREAD_BADGE if unread else _NOTHING,
-        _answers(row),
-        (html_format('<p class="thread-row__preview">{}</p>\n', preview) if preview else _NOTHING),
+        '    <span class="muted">{} ',
         row.status_tone,
         row.status,
         thread.priority,
@@ -186,6 +193,28 @@ def _thread_row(
         ),
         row.opened_by,
         row.moment_label,
+    )
+    with _row_parts_lock:
+        _kept_parts[id(row)] = (row, head, main_end, body)
+        while len(_kept_parts) > _ROW_PARTS_KEPT:
+            _kept_parts.popitem(last=False)
+    return head, main_end, body
+
+
+def _thread_row(
+    row: ThreadRow, unread_ids: Collection[str], clock: Clock, preview: str | None
+) -> SafeString:
+    head, main_end, body = _row_parts(row)
+    unread = row.thread.id in unread_ids
+    return html_format(
+        '<li class="thread-row{}">\n  <div class="thread-row__main">\n    {}{}{}  {}{}{}</span>\n'
+        "  </div>\n</li>\n",
+        _UNREAD_CLASS if unread else _NOTHING,
+        head,
+        _UNREAD_BADGE if unread else _NOTHING,
+        main_end,
+        (html_format('<p class="thread-row__preview">{}</p>\n', preview) if preview else _NOTHING),
+        body,
         clock.relative_tag(row.moment),
     )
 

@@ -352,3 +352,20 @@ def test_the_list_news_counts_the_users_organisations_and_their_own_unread_marks
     assert before.unread_ids == frozenset() and before.version.split(".")[1] == "7"
     ThreadActivity.objects.filter(thread_id="th_globex").update(version=5)
     assert thread_list_news(user=alice).version != before.version
+
+
+def test_the_activity_peek_reads_the_stamp_its_organisation_and_the_users_unread_mark(
+    alice, bob, acme
+):
+    from portal.support import live
+
+    assert live.thread_activity_peek(user=alice, thread_id="th_peek") is None
+    ThreadActivity.objects.create(thread_id="th_peek", organization=acme, version=7)
+    UnreadThread.objects.create(user=alice, thread_id="th_peek", organization=acme)
+
+    assert live.thread_activity_peek(user=alice, thread_id="th_peek") == live.ActivityPeek(
+        version=7, organization_id=acme.pk, unread=True
+    )
+    assert live.thread_activity_peek(user=bob, thread_id="th_peek") == live.ActivityPeek(
+        version=7, organization_id=acme.pk, unread=False
+    )

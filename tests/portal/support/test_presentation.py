@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 
 import pytest
 from django.urls import NoReverseMatch, reverse
@@ -475,3 +476,77 @@ def test_the_reply_just_sent_lists_its_files():
     )
 
     assert [(f.file_name, f.url) for f in item.files] == [("shot.png", download_url(ATT_9))]
+
+
+# --- thread list rows, kept per thread object --------------------------------------------------
+
+
+def test_a_list_of_the_same_thread_objects_gets_the_same_rows_and_a_new_name_a_new_row():
+    from plain_gateway.types import Tenant
+    from portal.support.presentation import thread_rows
+
+    threads = [
+        make_thread(tenant=Tenant(id="te_1", external_id="acme", name="Acme")),
+        make_thread(id="th_01JAAAAAAAAAAAAAAAAAAAAAA2", title="Second", status="DONE"),
+    ]
+
+    first = thread_rows(threads, organization_names=None)
+    again = thread_rows(threads, organization_names=None)
+    named = thread_rows(threads, organization_names={"acme": "Acme Inc"})
+    equal_copy = thread_rows([make_thread(tenant=threads[0].tenant)], organization_names=None)
+
+    assert all(a is b for a, b in zip(first, again, strict=True))
+    assert (named[0].organization_name, first[0].organization_name) == ("Acme Inc", None)
+    assert named[0] is not first[0]
+    assert [row.status for row in first] == ["Waiting for support", "Resolved"]
+    # Another object with the same content is another row (nothing is keyed by content).
+    assert equal_copy[0] is not first[0] and equal_copy[0] == first[0]
+
+
+class _RowReader(HTMLParser):
+    """Each element's class and its own text, in document order."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, str, list[str]]] = []
+        self._open: list[list[str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        texts: list[str] = []
+        self.found.append((tag, dict(attrs).get("class") or "", texts))
+        self._open.append(texts)
+
+    def handle_endtag(self, tag):
+        self._open.pop()
+
+    def handle_data(self, data):
+        if self._open and data.strip():
+            self._open[-1].append(data.strip())
+
+
+def _read_row(html: str) -> dict[str, str]:
+    reader = _RowReader()
+    reader.feed(html)
+    reader.close()
+    return {f"{tag}.{cls}": " ".join(texts) for tag, cls, texts in reader.found}
+
+
+def test_a_kept_row_still_shows_its_unread_mark_and_time_as_of_now(monkeypatch):
+    from django.utils import timezone
+
+    from portal.support.presentation import thread_rows
+    from portal.support.templatetags.support_tags import thread_rows as thread_rows_tag
+
+    (row,) = thread_rows([make_thread(title="<b>Hi</b>")], organization_names=None)
+    monkeypatch.setattr(timezone, "now", lambda: T0 + timedelta(minutes=5))
+    read = _read_row(thread_rows_tag([row], set()))
+    monkeypatch.setattr(timezone, "now", lambda: T0 + timedelta(hours=3))
+    unread = _read_row(thread_rows_tag([row], {THREAD_ID}))
+
+    assert read["time."] == "5 minutes ago"
+    assert "li.thread-row" in read and "span.badge badge--new" not in read
+    assert unread["time."] == "3 hours ago"
+    assert "li.thread-row thread-row--unread" in unread
+    assert unread["span.badge badge--new"] == "New reply"
+    assert unread["a.thread-row__title"] == "<b>Hi</b>"  # text, escaped in the markup
+    assert "b." not in unread
