@@ -161,7 +161,7 @@ def test_hostile_text_from_plain_runs_nowhere(
     expect(form.get_by_label("Category").locator("option")).to_have_count(1 + len(HOSTILE_LINES))
     expect(form).to_contain_text("<script>alert('n2')</script> \"><svg onload=alert('n3')>")
     expect(form).to_contain_text("<img src=x onerror=alert('d1')> [see](javascript:alert('d2'))")
-    expect(form.get_by_label(HOSTILE_LINES[0], exact=True)).to_be_visible()
+    expect(form.get_by_label(HOSTILE_LINES[0] + " (required)", exact=True)).to_be_visible()
     assert_inert(page)
     # The workspace changes the field's choices meanwhile; Plain's refusal quotes the new ones.
     with _emulator_state().transaction() as state:
@@ -169,7 +169,7 @@ def test_hostile_text_from_plain_runs_nowhere(
         schema.enum_values = [PLAIN_ERROR_CHOICE]
     form.get_by_label("Title").fill("Still here")
     form.get_by_label("Message").fill("Hello")
-    form.get_by_label(HOSTILE_LINES[0], exact=True).select_option(HOSTILE_LINES[2])
+    form.get_by_label(HOSTILE_LINES[0] + " (required)", exact=True).select_option(HOSTILE_LINES[2])
     form.get_by_role("button", name="Send request").click()
     expect(page.locator("#create-form")).to_contain_text(PLAIN_ERROR_CHOICE)
     assert_inert(page)
