@@ -14,7 +14,6 @@ from typing import Any, Protocol
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
-from django.template.defaultfilters import filesizeformat
 from django.urls import reverse_lazy
 from django.utils.html import escape
 from ulid import ULID
@@ -29,12 +28,15 @@ from portal.tenancy.selectors import organization_list_for_user, organizations_o
 
 __all__ = [
     "ATTACHMENT_BANNED_EXTENSIONS",
+    "ATTACHMENT_MAX_BYTES",
     "ATTACHMENT_MAX_COUNT",
     "ATTACHMENT_MAX_TOTAL_BYTES",
     "ReplyForm",
     "RequestFieldsForm",
     "ThreadCreateForm",
     "add_plain_field_errors",
+    "attachments_sort",
+    "size_text",
 ]
 
 TITLE_MAX_LENGTH = 200
@@ -55,6 +57,7 @@ POSTED_VALUE_MAX_LENGTH = THREAD_FIELD_TEXT_MAX_LENGTH + 1
 # Plain's attachment limits, as plain_gateway publishes them.
 ATTACHMENT_MAX_COUNT = limits.ATTACHMENT_MAX_COUNT
 ATTACHMENT_MAX_TOTAL_BYTES = limits.ATTACHMENT_MAX_TOTAL_BYTES
+ATTACHMENT_MAX_BYTES = limits.ATTACHMENT_MAX_BYTES
 ATTACHMENT_BANNED_EXTENSIONS = limits.ATTACHMENT_BANNED_EXTENSIONS
 ATTACHMENT_FILE_NAME_MAX_LENGTH = 255
 ATTACHMENT_HINT = (
@@ -85,6 +88,7 @@ class AttachmentsField(forms.FileField):
             # Read by static/js/uploads.js to warn before a long upload Plain would refuse.
             "data-max-files": str(ATTACHMENT_MAX_COUNT),
             "data-max-bytes": str(ATTACHMENT_MAX_TOTAL_BYTES),
+            "data-max-file-bytes": str(ATTACHMENT_MAX_BYTES),
             "data-banned-extensions": " ".join(sorted(ATTACHMENT_BANNED_EXTENSIONS)),
         }
         kwargs.setdefault("widget", MultipleFileInput(attrs=attrs))
@@ -95,11 +99,20 @@ class AttachmentsField(forms.FileField):
         super().__init__(**kwargs)
 
     def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
-        single_clean = super().clean
-        items = data if isinstance(data, list | tuple) else [data]
-        files = [single_clean(item, initial) for item in items if item]
-        attachments_check(files)
-        return [file for file in files if file]
+        items = [item for item in (data if isinstance(data, list | tuple) else [data]) if item]
+        files, refused = [], []
+        for item in items:
+            try:
+                file = super().clean(item, initial)
+            except forms.ValidationError as error:
+                # Django's own checks (an empty file, a long name) name the file too.
+                reason = " ".join(error.messages).rstrip(".")
+                refused.append((getattr(item, "name", "") or "", reason[:1].lower() + reason[1:]))
+            else:
+                if file:
+                    files.append(file)
+        attachments_check(files, refused=refused)
+        return files
 
 
 def _extension(name: str) -> str:
@@ -107,27 +120,74 @@ def _extension(name: str) -> str:
     return extension.lower() if dot else ""
 
 
-def attachments_check(files: Sequence[UploadedFile]) -> None:
-    """Raise ValidationError (all problems at once) when Plain would refuse these files."""
-    problems = []
-    if len(files) > ATTACHMENT_MAX_COUNT:
-        problems.append(f"Attach at most {ATTACHMENT_MAX_COUNT} files; you chose {len(files)}.")
-    total = sum(file.size or 0 for file in files)
-    if total > ATTACHMENT_MAX_TOTAL_BYTES:
-        problems.append(
-            f"Attachments can be at most {filesizeformat(ATTACHMENT_MAX_TOTAL_BYTES)} together; "
-            f"these are {filesizeformat(total)}."
-        )
-    banned = [
-        file.name or ""
-        for file in files
-        if _extension(file.name or "") in ATTACHMENT_BANNED_EXTENSIONS
-    ]
-    if banned:
-        types = ", ".join(sorted({f".{_extension(name)}" for name in banned}))
-        problems.append(f"Files of type {types} cannot be attached ({', '.join(banned)}).")
-    if problems:
-        raise forms.ValidationError(problems)
+def size_text(size: int) -> str:
+    """A size as static/js/uploads.js writes it (same rounding), so both say the same words."""
+    if size < 1024:
+        return f"{size} bytes"
+    unit, name = (1024, "KB") if size < 1024 * 1024 else (1024 * 1024, "MB")
+    tenths = (size * 10 + unit // 2) // unit
+    return f"{tenths // 10}.{tenths % 10} {name}"
+
+
+def attachments_sort(
+    files: Sequence[UploadedFile],
+) -> tuple[list[UploadedFile], list[tuple[str, str]]]:
+    """Split files, in the order chosen, into those Plain would take and (name, reason) for each
+    it would refuse. A file is refused for its type or size alone, or because the files accepted
+    before it already fill the count or the total size. static/js/uploads.js applies the same
+    rules in the same order, in the same words."""
+    accepted: list[UploadedFile] = []
+    refused: list[tuple[str, str]] = []
+    total = 0
+    for file in files:
+        name, size = file.name or "", file.size or 0
+        extension = _extension(name)
+        if extension in ATTACHMENT_BANNED_EXTENSIONS:
+            reason = f"files of type .{extension} cannot be attached"
+        elif size > ATTACHMENT_MAX_BYTES:
+            reason = (
+                f"it is {size_text(size)} and a file can be at most "
+                f"{size_text(ATTACHMENT_MAX_BYTES)}"
+            )
+        elif len(accepted) >= ATTACHMENT_MAX_COUNT:
+            reason = f"a message can carry at most {ATTACHMENT_MAX_COUNT} files"
+        elif total + size > ATTACHMENT_MAX_TOTAL_BYTES:
+            reason = (
+                f"with it the files would be {size_text(total + size)} and together they can "
+                f"be at most {size_text(ATTACHMENT_MAX_TOTAL_BYTES)}"
+            )
+        else:
+            accepted.append(file)
+            total += size
+            continue
+        refused.append((name, reason))
+    return accepted, refused
+
+
+def attachments_check(
+    files: Sequence[UploadedFile], *, refused: Sequence[tuple[str, str]] = ()
+) -> None:
+    """Raise ValidationError when Plain would refuse any of these files: one message per refused
+    file, naming it and saying why, then one naming the files that were fine. Nothing is sent
+    when one file is refused, and a browser cannot fill a file input again, so the fine ones are
+    listed as to be attached again (rather than kept: see the README, "Attachments")."""
+    accepted, too_many = attachments_sort(files)
+    problems = [refusal_message(name, reason) for name, reason in [*refused, *too_many]]
+    if not problems:
+        return
+    if accepted:
+        problems.append(accepted_message([file.name or "" for file in accepted]))
+    raise forms.ValidationError(problems)
+
+
+def refusal_message(name: str, reason: str) -> str:
+    return f"{name or 'A file'} was not attached: {reason}."
+
+
+def accepted_message(names: Sequence[str]) -> str:
+    return (
+        f"Nothing was sent; attach these again, they are fine: {', '.join(names)}."
+    )
 
 
 REQUIRED_MARK = " (required)"

@@ -5,10 +5,12 @@
   if (window.portalUploads) return;
   window.portalUploads = true;
 
+  // The same words and rounding as portal.support.forms.size_text.
   function sizeText(bytes) {
     if (bytes < 1024) return bytes + " bytes";
-    if (bytes < 1024 * 1024) return (bytes / 1024).toFixed(1) + " KB";
-    return (bytes / (1024 * 1024)).toFixed(1) + " MB";
+    var unit = bytes < 1024 * 1024 ? 1024 : 1024 * 1024;
+    var tenths = Math.floor((bytes * 10 + unit / 2) / unit);
+    return Math.floor(tenths / 10) + "." + (tenths % 10) + (unit === 1024 ? " KB" : " MB");
   }
 
   function extensionOf(name) {
@@ -16,33 +18,47 @@
     return dot === -1 ? "" : name.slice(dot + 1).toLowerCase();
   }
 
-  // The limits come from the input's data-* attributes (the server's constants).
-  function problemsOf(input) {
+  // The limits come from the input's data-* attributes (the server's constants); the rules, their
+  // order and their words are portal.support.forms.attachments_sort's, so the browser says per
+  // file what the server would.
+  function sortFiles(input) {
     var maxFiles = parseInt(input.dataset.maxFiles || "0", 10);
     var maxBytes = parseInt(input.dataset.maxBytes || "0", 10);
+    var maxFileBytes = parseInt(input.dataset.maxFileBytes || input.dataset.maxBytes || "0", 10);
     var banned = (input.dataset.bannedExtensions || "").split(" ").filter(Boolean);
     var files = Array.prototype.slice.call(input.files || []);
-    var total = files.reduce(function (sum, file) { return sum + file.size; }, 0);
-    var problems = [];
-    if (maxFiles && files.length > maxFiles) {
-      problems.push("Attach at most " + maxFiles + " files; you chose " + files.length + ".");
-    }
-    if (maxBytes && total > maxBytes) {
-      problems.push("Attachments can be at most " + sizeText(maxBytes) + " together; these are " +
-        sizeText(total) + ".");
-    }
-    var refused = files.filter(function (file) { return banned.indexOf(extensionOf(file.name)) !== -1; });
-    if (refused.length) {
-      problems.push("These files cannot be attached: " +
-        refused.map(function (file) { return file.name; }).join(", ") + ".");
-    }
-    return { files: files, total: total, problems: problems };
+    var accepted = [];
+    var refused = [];
+    var total = 0;
+    files.forEach(function (file) {
+      var extension = extensionOf(file.name);
+      var reason = null;
+      if (file.size === 0) {
+        reason = "the submitted file is empty";
+      } else if (banned.indexOf(extension) !== -1) {
+        reason = "files of type ." + extension + " cannot be attached";
+      } else if (maxFileBytes && file.size > maxFileBytes) {
+        reason = "it is " + sizeText(file.size) + " and a file can be at most " + sizeText(maxFileBytes);
+      } else if (maxFiles && accepted.length >= maxFiles) {
+        reason = "a message can carry at most " + maxFiles + " files";
+      } else if (maxBytes && total + file.size > maxBytes) {
+        reason = "with it the files would be " + sizeText(total + file.size) +
+          " and together they can be at most " + sizeText(maxBytes);
+      }
+      if (reason === null) {
+        accepted.push(file);
+        total += file.size;
+      } else {
+        refused.push((file.name || "A file") + " was not attached: " + reason + ".");
+      }
+    });
+    return { files: files, accepted: accepted, total: total, problems: refused };
   }
 
   function summaryFor(input) {
     var summary = input.parentNode.querySelector(".upload-summary");
     if (!summary) {
-      summary = document.createElement("p");
+      summary = document.createElement("div");
       summary.className = "upload-summary";
       summary.setAttribute("aria-live", "polite");
       input.insertAdjacentElement("afterend", summary);
@@ -50,17 +66,36 @@
     return summary;
   }
 
+  function listOf(lines) {
+    var list = document.createElement("ul");
+    lines.forEach(function (line) {
+      var item = document.createElement("li");
+      item.textContent = line;
+      list.appendChild(item);
+    });
+    return list;
+  }
+
   document.addEventListener("change", function (event) {
     var input = event.target;
     if (!(input instanceof HTMLInputElement) || input.type !== "file" || !input.dataset.maxBytes) return;
-    var result = problemsOf(input);
+    var result = sortFiles(input);
     var summary = summaryFor(input);
-    var message = result.problems.join(" ");
-    // The browser refuses to submit while the input is invalid, and says why.
-    input.setCustomValidity(message);
-    summary.classList.toggle("upload-summary--error", Boolean(message));
-    summary.textContent = message || (result.files.length ?
-      result.files.length + (result.files.length === 1 ? " file, " : " files, ") + sizeText(result.total) : "");
+    var lines = result.problems.slice();
+    if (lines.length && result.accepted.length) {
+      lines.push("These are fine: " +
+        result.accepted.map(function (file) { return file.name; }).join(", ") + ".");
+    }
+    // The browser refuses to submit while the input is invalid, and says why (every file).
+    input.setCustomValidity(result.problems.join(" "));
+    summary.classList.toggle("upload-summary--error", result.problems.length > 0);
+    summary.textContent = "";
+    if (lines.length) {
+      summary.appendChild(listOf(lines));
+    } else if (result.files.length) {
+      summary.textContent = result.files.length + (result.files.length === 1 ? " file, " : " files, ") +
+        sizeText(result.total);
+    }
   });
 
   function progressBarOf(form) {
