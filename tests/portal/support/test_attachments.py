@@ -3,6 +3,7 @@ through the portal with the thread's own access check."""
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
 from pathlib import Path
 
 import httpx
@@ -63,6 +64,40 @@ def _field_group(html: str, name: str) -> str:
     start = html.index(f'name="{name}"')
     end = html.index("</div>", start)
     return html[html.rindex('<div class="field', 0, start) : end]
+
+
+class _ErrorItems(HTMLParser):
+    """The text of each <li> of the attachments field's error list."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.items: list[str] = []
+        self._in_list = False
+        self._item: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "ul" and "errorlist" in (dict(attrs).get("class") or "").split():
+            self._in_list = True
+        elif tag == "li" and self._in_list:
+            self._item = []
+
+    def handle_endtag(self, tag):
+        if tag == "li" and self._item is not None:
+            self.items.append(" ".join("".join(self._item).split()))
+            self._item = None
+        elif tag == "ul":
+            self._in_list = False
+
+    def handle_data(self, data):
+        if self._item is not None:
+            self._item.append(data)
+
+
+def _attachment_errors(html: str) -> list[str]:
+    parser = _ErrorItems()
+    parser.feed(_field_group(html, "attachments"))
+    parser.close()
+    return parser.items
 
 
 @pytest.fixture
@@ -144,18 +179,43 @@ def test_a_reply_carries_its_files(alice_client, alice, acme, plain, make_thread
     [
         (
             [_file(f"f{i}.txt") for i in range(ATTACHMENT_MAX_COUNT + 1)],
-            f"Attach at most {ATTACHMENT_MAX_COUNT} files; you chose 26.",
+            [
+                f"f25.txt was not attached: a message can carry at most {ATTACHMENT_MAX_COUNT} "
+                "files.",
+                "Nothing was sent; attach these again, they are fine: "
+                + ", ".join(f"f{i}.txt" for i in range(ATTACHMENT_MAX_COUNT))
+                + ".",
+            ],
         ),
         (
             [
                 _file("a.bin.txt", b"x" * (ATTACHMENT_MAX_TOTAL_BYTES // 2)),
                 _file("b.txt", b"x" * (ATTACHMENT_MAX_TOTAL_BYTES // 2 + 1)),
             ],
-            "Attachments can be at most 6.0\xa0MB together",
+            [
+                "b.txt was not attached: with it the files would be 6.0 MB and together they "
+                "can be at most 6.0 MB.",
+                "Nothing was sent; attach these again, they are fine: a.bin.txt.",
+            ],
         ),
-        ([_file("setup.EXE"), _file("notes.txt")], "Files of type .exe cannot be attached"),
-        ([_file("macro.vbs"), _file("run.bat")], "Files of type .bat, .vbs cannot be attached"),
-        ([_file("empty.txt", b"")], "The submitted file is empty."),
+        (
+            [_file("setup.EXE"), _file("notes.txt")],
+            [
+                "setup.EXE was not attached: files of type .exe cannot be attached.",
+                "Nothing was sent; attach these again, they are fine: notes.txt.",
+            ],
+        ),
+        (
+            [_file("macro.vbs"), _file("run.bat")],
+            [
+                "macro.vbs was not attached: files of type .vbs cannot be attached.",
+                "run.bat was not attached: files of type .bat cannot be attached.",
+            ],
+        ),
+        (
+            [_file("empty.txt", b"")],
+            ["empty.txt was not attached: the submitted file is empty."],
+        ),
     ],
 )
 def test_files_plain_would_refuse_are_refused_beside_the_field_before_anything_is_sent(
@@ -170,7 +230,7 @@ def test_files_plain_would_refuse_are_refused_beside_the_field_before_anything_i
 
     html = page_text(response)
     assert response.status_code == 200
-    assert words in _field_group(html, "attachments")
+    assert _attachment_errors(html) == words
     assert input_value(html, "title") == "Keep me"
     assert textarea_value(html, "message") == "And me"
     calls = _calls(emulator_control)
@@ -191,7 +251,9 @@ def test_a_reply_with_too_many_files_keeps_its_text(
     )
 
     html = page_text(response)
-    assert "Attach at most 25 files" in _field_group(html, "attachments")
+    errors = _attachment_errors(html)
+    assert errors[0] == "25.txt was not attached: a message can carry at most 25 files."
+    assert errors[1].endswith("they are fine: " + ", ".join(f"{i}.txt" for i in range(25)) + ".")
     assert textarea_value(html, "text") == "My words"
     assert "replyToThread" not in _calls(emulator_control)
 
