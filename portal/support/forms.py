@@ -34,8 +34,10 @@ __all__ = [
     "ReplyForm",
     "RequestFieldsForm",
     "ThreadCreateForm",
+    "accepted_message",
     "add_plain_field_errors",
     "attachments_sort",
+    "refusal_message",
     "size_text",
 ]
 
@@ -185,9 +187,7 @@ def refusal_message(name: str, reason: str) -> str:
 
 
 def accepted_message(names: Sequence[str]) -> str:
-    return (
-        f"Nothing was sent; attach these again, they are fine: {', '.join(names)}."
-    )
+    return f"Nothing was sent; attach these again, they are fine: {', '.join(names)}."
 
 
 REQUIRED_MARK = " (required)"

@@ -11,6 +11,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from portal.support.forms import ATTACHMENT_MAX_BYTES, refusal_message, size_text
 from tests.browser.pages import log_in
 
 pytestmark = pytest.mark.browser
@@ -89,3 +90,35 @@ def test_a_file_type_plain_refuses_is_stopped_before_uploading(page: Page, alice
     assert "setup.exe" in files.evaluate("input => input.validationMessage")
     expect(page).to_have_url(re.compile(r"/threads/new/$"))
     assert posts == []
+
+
+def test_each_file_the_server_would_refuse_is_named_with_the_servers_reason(
+    page: Page, alice, acme
+) -> None:
+    log_in(page, email=alice.email)
+    page.goto("/threads/new/")
+    files = page.get_by_label("Attachments")
+    big = ATTACHMENT_MAX_BYTES + 100 * 1024
+    chosen = [
+        {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hello"},
+        {"name": "setup.exe", "mimeType": "application/octet-stream", "buffer": b"MZ"},
+        {"name": "dump.bin.gz", "mimeType": "application/gzip", "buffer": b"x" * big},
+    ]
+    files.set_input_files(files=chosen)
+
+    # The server's own words (portal.support.forms), so the browser and the server agree.
+    refused = [
+        refusal_message("setup.exe", "files of type .exe cannot be attached"),
+        refusal_message(
+            "dump.bin.gz",
+            f"it is {size_text(big)} and a file can be at most {size_text(ATTACHMENT_MAX_BYTES)}",
+        ),
+    ]
+    summary = page.locator(".upload-summary li")
+    expect(summary).to_have_text([*refused, "These are fine: notes.txt."])
+    assert files.evaluate("input => input.validationMessage") == " ".join(refused)
+
+    # Choosing only the fine file clears the refusal.
+    files.set_input_files(files=chosen[:1])
+    expect(page.locator(".upload-summary")).to_have_text("1 file, 5 bytes")
+    assert files.evaluate("input => input.validationMessage") == ""
