@@ -42,6 +42,9 @@ def test_the_beat_schedule_names_registered_tasks():
     schedule = settings.CELERY_BEAT_SCHEDULE
     names = {entry["task"] for entry in schedule.values()}
     assert {"outbox.sweep", "tenancy.tenants_reconcile"} <= names
+    # What a worker does at start (autodiscovery is lazy): without it the test depended on
+    # other tests having imported every app's tasks module first.
+    app.loader.import_default_modules()
     assert names <= set(app.tasks)
     # The sweep runs well within the shortest retry delay's order of magnitude.
     assert schedule["outbox-sweep"]["schedule"] <= 120
