@@ -98,6 +98,8 @@ class AttachmentsField(forms.FileField):
         kwargs.setdefault("label", "Attachments")
         kwargs.setdefault("help_text", ATTACHMENT_HINT)
         kwargs.setdefault("max_length", ATTACHMENT_FILE_NAME_MAX_LENGTH)
+        # An empty file is refused by attachments_sort, in its turn among the others.
+        kwargs.setdefault("allow_empty_file", True)
         super().__init__(**kwargs)
 
     def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
@@ -107,7 +109,7 @@ class AttachmentsField(forms.FileField):
             try:
                 file = super().clean(item, initial)
             except forms.ValidationError as error:
-                # Django's own checks (an empty file, a long name) name the file too.
+                # Django's own check (a long name) names the file too.
                 reason = " ".join(error.messages).rstrip(".")
                 refused.append((getattr(item, "name", "") or "", reason[:1].lower() + reason[1:]))
             else:
@@ -144,7 +146,9 @@ def attachments_sort(
     for file in files:
         name, size = file.name or "", file.size or 0
         extension = _extension(name)
-        if extension in ATTACHMENT_BANNED_EXTENSIONS:
+        if not size:
+            reason = "the submitted file is empty"
+        elif extension in ATTACHMENT_BANNED_EXTENSIONS:
             reason = f"files of type .{extension} cannot be attached"
         elif size > ATTACHMENT_MAX_BYTES:
             reason = (

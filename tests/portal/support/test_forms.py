@@ -41,9 +41,9 @@ def test_each_refused_file_is_named_with_its_reason_and_the_fine_ones_are_listed
     )
 
     assert errors == [
-        "empty.txt was not attached: the submitted file is empty.",
         "setup.EXE was not attached: files of type .exe cannot be attached.",
         "huge.log was not attached: it is 6.0 MB and a file can be at most 6.0 MB.",
+        "empty.txt was not attached: the submitted file is empty.",
         "video.mp4 was not attached: with it the files would be 7.0 MB and together they can "
         "be at most 6.0 MB.",
         "Nothing was sent; attach these again, they are fine: notes.txt, photo.png.",
